@@ -1,0 +1,1 @@
+"""neutone_export."""
