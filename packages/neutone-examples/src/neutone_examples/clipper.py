@@ -88,19 +88,15 @@ class ClipperModelWrapper(WaveformToWaveformBase):
         ]
 
     # Audio layout: stereo in, stereo out, any sample rate, any buffer size.
-    @torch.jit.export
     def is_input_mono(self) -> bool:
         return False
 
-    @torch.jit.export
     def is_output_mono(self) -> bool:
         return False
 
-    @torch.jit.export
     def get_native_sample_rates(self) -> List[int]:
         return []  # a clipper has no notion of time: every rate works
 
-    @torch.jit.export
     def get_native_buffer_sizes(self) -> List[int]:
         return []  # and every buffer size
 

@@ -94,37 +94,36 @@ class LimiterModelWrapper(WaveformToWaveformBase):
 
     def get_neutone_parameters(self) -> List[NeutoneParameter]:
         return [
+            # The adapter maps the knob's [0, 1] to [min_value, max_value]: here dBFS.
             NeutoneParameter(
-                name="threshold", description="ceiling, -30 to 0 dBFS", default_value=0.8
+                name="threshold",
+                description="ceiling, -30 to 0 dBFS",
+                default_value=0.8,
+                min_value=-30.0,
+                max_value=0.0,
             ),
         ]
 
-    @torch.jit.export
     def is_input_mono(self) -> bool:
         return False
 
-    @torch.jit.export
     def is_output_mono(self) -> bool:
         return False
 
-    @torch.jit.export
     def get_native_sample_rates(self) -> List[int]:
         return []
 
-    @torch.jit.export
     def get_native_buffer_sizes(self) -> List[int]:
         return []
 
-    @torch.jit.export
     def get_look_behind_samples(self) -> int:
         return RAMP
 
-    @torch.jit.export
     def get_look_ahead_samples(self) -> int:
         return 2 * RAMP
 
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
-        threshold = torch.pow(10.0, (params["threshold"] - 1.0) * 30.0 / 20.0)
+        threshold = torch.pow(10.0, params["threshold"] / 20.0)  # dBFS to a linear ceiling
         return self.model(x, threshold)
 
 

@@ -88,37 +88,38 @@ class EchoModelWrapper(WaveformToWaveformBase):
 
     def get_neutone_parameters(self) -> List[NeutoneParameter]:
         return [
-            NeutoneParameter(name="time", description="echo time, 1 to 40 ms", default_value=0.3),
+            # The adapter maps the knob's [0, 1] to [min_value, max_value]: here milliseconds.
+            NeutoneParameter(
+                name="time",
+                description="echo time, 1 to 40 ms",
+                default_value=0.3,
+                min_value=1.0,
+                max_value=MAX_TIME_MS,
+            ),
             NeutoneParameter(name="level", description="echo level", default_value=0.5),
         ]
 
-    @torch.jit.export
     def is_input_mono(self) -> bool:
         return False
 
-    @torch.jit.export
     def is_output_mono(self) -> bool:
         return False
 
-    @torch.jit.export
     def get_native_sample_rates(self) -> List[int]:
         return []
 
-    @torch.jit.export
     def get_native_buffer_sizes(self) -> List[int]:
         return []
 
-    @torch.jit.export
     def get_look_behind_samples(self) -> int:
         return LOOK_BEHIND
 
-    @torch.jit.export
     def set_model_sample_rate_and_buffer_size(self, sample_rate: int, n_samples: int) -> bool:
         self.sample_rate = sample_rate
         return True
 
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
-        time_ms = 1.0 + params["time"] * (MAX_TIME_MS - 1.0)
+        time_ms = params["time"]  # already in ms, see get_neutone_parameters
         delay = int(torch.round(time_ms * self.sample_rate / 1000.0).item())
         return self.model(x, min(delay, LOOK_BEHIND), params["level"])
 

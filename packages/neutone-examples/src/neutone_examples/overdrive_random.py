@@ -132,33 +132,35 @@ class OverdriveModelWrapper(WaveformToWaveformBase):
 
     def get_neutone_parameters(self) -> List[NeutoneParameter]:
         return [
-            NeutoneParameter(name="drive", description="input gain, 0 to +36 dB", default_value=0.5),
+            # The adapter maps the knob's [0, 1] to [min_value, max_value]: here decibels.
+            NeutoneParameter(
+                name="drive",
+                description="input gain, 0 to +36 dB",
+                default_value=0.5,
+                min_value=0.0,
+                max_value=36.0,
+            ),
             NeutoneParameter(name="level", description="output level", default_value=0.7),
         ]
 
-    @torch.jit.export
     def is_input_mono(self) -> bool:
         return False
 
-    @torch.jit.export
     def is_output_mono(self) -> bool:
         return False
 
-    @torch.jit.export
     def get_native_sample_rates(self) -> List[int]:
         return []
 
-    @torch.jit.export
     def get_native_buffer_sizes(self) -> List[int]:
         return []
 
-    @torch.jit.export
     def get_look_behind_samples(self) -> int:
         return self.model.receptive_field - 1
 
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
         # x: (channels, look_behind + n); the channels become the batch of the network.
-        drive = torch.pow(10.0, params["drive"] * 36.0 / 20.0)
+        drive = torch.pow(10.0, params["drive"] / 20.0)  # dB to a linear factor
         y = self.model((x * drive).unsqueeze(1)).squeeze(1)
         return y * params["level"]
 

@@ -1,0 +1,155 @@
+"""Driving a scripted adapter the way the plugin does, through the ``.nm`` contract only.
+
+The host (a stereo DAW track) calls ``set_daw_sample_rate_and_buffer_size`` when its settings
+change, then ``forward`` once per buffer of ``(2, buffer_size)`` samples with knob values
+``(4, buffer_size)`` in [0, 1]. Delay is read with ``get_delay_breakdown`` where the file has it
+(neutone models) and with the two contract methods otherwise (Neutone SDK 1.5 files).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+#: Channels of the simulated host track.
+HOST_CHANNELS = 2
+#: Knob rows the plugin always sends.
+NUM_KNOBS = 4
+#: Host sample rates accepted, in Hz.
+SAMPLE_RATE_RANGE = (8000, 768000)
+#: Host buffer sizes accepted, in samples.
+BUFFER_SIZE_RANGE = (1, 65536)
+
+
+class SettingError(ValueError):
+    """The model refused a host setting, or the setting is outside what any host uses."""
+
+
+def check_sample_rate(sample_rate: int) -> None:
+    """Raise ``SettingError`` unless ``sample_rate`` (Hz) is one a host could run at."""
+    low, high = SAMPLE_RATE_RANGE
+    if not low <= sample_rate <= high:
+        raise SettingError(f"sample rate must be in [{low}, {high}] Hz, got {sample_rate}")
+
+
+def check_buffer_size(buffer_size: int) -> None:
+    """Raise ``SettingError`` unless ``buffer_size`` (samples) is one a host could use."""
+    low, high = BUFFER_SIZE_RANGE
+    if not low <= buffer_size <= high:
+        raise SettingError(f"buffer size must be in [{low}, {high}] samples, got {buffer_size}")
+
+
+def one_line(exc: BaseException) -> str:
+    """The message of ``exc`` in one line: for a TorchScript error, the error line it ends with."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    for line in reversed(lines):
+        if "Error: " in line:
+            return line.split("Error: ", 1)[1]
+    return lines[0]
+
+
+def configure(module: torch.jit.ScriptModule, sample_rate: int, buffer_size: int) -> None:
+    """Set the host's sample rate (Hz) and buffer size (samples); the adapter resets its state."""
+    check_sample_rate(sample_rate)
+    check_buffer_size(buffer_size)
+    try:
+        module.set_daw_sample_rate_and_buffer_size(sample_rate, buffer_size)
+    except (RuntimeError, ValueError) as exc:
+        raise SettingError(
+            f"the model refused {sample_rate} Hz / {buffer_size} samples: {one_line(exc)}"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class DelayReport:
+    """Delay in host samples at one setting, as the adapter reports it.
+
+    ``resampling`` and ``look_ahead`` are ``None`` for files without ``get_delay_breakdown``
+    (Neutone SDK 1.5), whose ``buffering`` then includes them.
+    """
+
+    sample_rate: int
+    buffer_size: int
+    buffering: int
+    resampling: int | None
+    look_ahead: int | None
+    model: int
+    total: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary for JSON."""
+        return asdict(self)
+
+
+def reported_delay(
+    module: torch.jit.ScriptModule, sample_rate: int, buffer_size: int
+) -> DelayReport:
+    """Configure the host setting and read the delay the adapter reports for it."""
+    configure(module, sample_rate, buffer_size)
+    if hasattr(module, "get_delay_breakdown"):
+        parts = {str(k): int(v) for k, v in module.get_delay_breakdown().items()}
+        return DelayReport(
+            sample_rate=sample_rate,
+            buffer_size=buffer_size,
+            buffering=parts["buffering"],
+            resampling=parts["resampling"],
+            look_ahead=parts["look_ahead"],
+            model=parts["model"],
+            total=parts["total"],
+        )
+    buffering = int(module.calc_buffering_delay_samples())
+    model = int(module.calc_model_delay_samples())
+    return DelayReport(
+        sample_rate=sample_rate,
+        buffer_size=buffer_size,
+        buffering=buffering,
+        resampling=None,
+        look_ahead=None,
+        model=model,
+        total=buffering + model,
+    )
+
+
+def stream(
+    module: torch.jit.ScriptModule, x: torch.Tensor, buffer_size: int, params: torch.Tensor | None
+) -> torch.Tensor:
+    """Send ``x`` through the configured adapter buffer by buffer and collect the output.
+
+    Shape: ``x (HOST_CHANNELS, n)`` with ``n`` a multiple of ``buffer_size``, ``params`` ``None``
+    (defaults) or ``(NUM_KNOBS, n)`` -> ``(HOST_CHANNELS, n)``. Each output buffer is copied (the
+    adapter may return a view of its internal memory).
+    """
+    n = x.size(1)
+    if n % buffer_size != 0:
+        raise ValueError(f"signal length must be a multiple of buffer_size={buffer_size}, got {n}")
+    out = torch.empty_like(x)
+    with torch.no_grad():
+        for start in range(0, n, buffer_size):
+            block_params = None if params is None else params[:, start : start + buffer_size]
+            out[:, start : start + buffer_size] = module.forward(
+                x[:, start : start + buffer_size], block_params
+            )
+    return out
+
+
+@contextmanager
+def torch_threads(num_threads: int) -> Iterator[None]:
+    """Run the body with ``torch.set_num_threads(num_threads)``, then restore the previous count.
+
+    The plugin runs the model on the audio thread; one intra-op thread (the default of the
+    commands) is what a DAW with many tracks gets.
+    """
+    if num_threads < 1:
+        raise ValueError(f"num_threads must be >= 1, got {num_threads}")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

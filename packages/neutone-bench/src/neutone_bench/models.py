@@ -1,0 +1,102 @@
+"""Turning the MODEL argument of every command into a scripted realtime adapter.
+
+In order: a path (anything ending in ``.nm``, containing a path separator, or naming an existing
+file or a folder holding ``model.nm``) is loaded with ``neutone_export.load_neutone_model``; a name
+is looked up among the entry points of group ``neutone.models`` (installed example models, each a
+zero-argument callable returning a ``WaveformToWaveformBase``) and then among the models embedded
+in this package; no argument means the embedded default, ``clipper``. Models built from Python are
+scripted with ``neutone_export.script_neutone_model``, as ``save_neutone_model`` would, once per
+process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import torch
+
+from neutone_bench.embedded import DEFAULT_MODEL, EMBEDDED_MODELS
+from neutone_core import WaveformToWaveformBase
+from neutone_export import load_neutone_model, script_neutone_model
+
+#: Entry-point group under which packages advertise example models.
+ENTRY_POINT_GROUP = "neutone.models"
+
+
+class ModelNotFoundError(ValueError):
+    """The MODEL argument names no file, no installed model and no embedded model."""
+
+
+@dataclass
+class BenchModel:
+    """A model ready to benchmark: the scripted adapter, a display name and where it came from."""
+
+    module: torch.jit.ScriptModule
+    name: str
+    source: str  # "file", "entry point" or "embedded"
+
+
+_scripted: dict[tuple[str, str], torch.jit.ScriptModule] = {}
+
+
+def entry_point_names() -> list[str]:
+    """Names of the installed models in group ``neutone.models``, sorted."""
+    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+
+
+def available_names() -> list[str]:
+    """Every name MODEL may take: installed entry points, then the embedded models."""
+    names = entry_point_names()
+    return names + [name for name in EMBEDDED_MODELS if name not in names]
+
+
+def _looks_like_path(spec: str) -> bool:
+    return (
+        spec.endswith(".nm")
+        or "/" in spec
+        or os.sep in spec
+        or (os.altsep is not None and os.altsep in spec)
+        or Path(spec).exists()
+    )
+
+
+def _script_once(
+    source: str, name: str, build: Callable[[], WaveformToWaveformBase]
+) -> torch.jit.ScriptModule:
+    key = (source, name)
+    if key not in _scripted:
+        _scripted[key] = script_neutone_model(build())
+    return _scripted[key]
+
+
+def resolve_model(spec: str | None) -> BenchModel:
+    """The model that MODEL ``spec`` names (``None``: the embedded default).
+
+    Raises ``ModelNotFoundError`` for an unknown name; ``load_neutone_model``'s
+    ``NotANeutoneModelError`` (a ``ValueError``) for a missing, corrupt or foreign file.
+    """
+    if spec is None:
+        spec = DEFAULT_MODEL
+        return BenchModel(
+            _script_once("embedded", spec, EMBEDDED_MODELS[spec]), f"{spec} (embedded)", "embedded"
+        )
+    if _looks_like_path(spec):
+        path = Path(spec)
+        if path.is_dir() and (path / "model.nm").is_file():
+            path = path / "model.nm"
+        module, _metadata = load_neutone_model(path)
+        return BenchModel(module, str(path), "file")
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == spec:
+            return BenchModel(_script_once("entry point", spec, ep.load()), spec, "entry point")
+    if spec in EMBEDDED_MODELS:
+        return BenchModel(
+            _script_once("embedded", spec, EMBEDDED_MODELS[spec]), f"{spec} (embedded)", "embedded"
+        )
+    raise ModelNotFoundError(
+        f"no model file or model named {spec!r}; known names: {', '.join(available_names())}"
+    )

@@ -1,0 +1,121 @@
+"""`SampleFifo`: a preallocated queue of multichannel samples whose contents read as one contiguous view.
+
+The queue is a linear buffer holding samples ``[start, end)``. Writing past the end first moves the
+held samples to the front (in non-overlapping pieces, so no temporary is needed); with a capacity of
+at least ``2 * max_held + max_push`` this is one copy, and rare. Every read (`peek`) is a view, so the
+adapter can hand a block to the model without copying. Nothing is allocated after `allocate`.
+
+Example:
+    >>> import torch
+    >>> q = SampleFifo(1)
+    >>> q.allocate(8, 4)
+    >>> q.push(torch.arange(4.0).view(1, 4))
+    >>> q.discard(1)
+    >>> q.peek(0, 3)
+    tensor([[1., 2., 3.]])
+"""
+
+import torch
+from torch import Tensor, nn
+
+
+class SampleFifo(nn.Module):
+    """Preallocated FIFO of samples, shape ``(num_channels, capacity)``.
+
+    Args:
+        num_channels: rows of the queue (audio channels or knobs).
+    """
+
+    def __init__(self, num_channels: int) -> None:
+        super().__init__()
+        if num_channels < 1:
+            raise ValueError(f"num_channels must be >= 1, got {num_channels}")
+        self.num_channels = num_channels
+        self.buf = torch.zeros(num_channels, 0)
+        self.start = 0
+        self.end = 0
+
+    @torch.jit.export
+    def allocate(self, max_held: int, max_push: int) -> None:
+        """(Re)allocate for at most `max_held` samples held before a push of at most `max_push`."""
+        capacity = 2 * max_held + max_push
+        if capacity < 1:
+            capacity = 1
+        self.buf = torch.zeros(self.num_channels, capacity)
+        self.start = 0
+        self.end = 0
+
+    @torch.jit.export
+    def clear(self) -> None:
+        """Empty the queue (the buffer keeps its size)."""
+        self.start = 0
+        self.end = 0
+
+    @torch.jit.export
+    def size(self) -> int:
+        """Number of samples held."""
+        return self.end - self.start
+
+    @torch.jit.export
+    def reserve(self, n: int) -> Tensor:
+        """Append `n` samples and return them as a writable view ``(num_channels, n)`` to fill."""
+        capacity = self.buf.size(1)
+        if self.end + n > capacity:
+            held = self.end - self.start
+            if held + n > capacity:
+                raise ValueError(
+                    "SampleFifo overflow: capacity {} samples, {} held, {} pushed".format(
+                        capacity, held, n
+                    )
+                )
+            # Move the held samples to the front in pieces that never overlap their source.
+            step = self.start
+            done = 0
+            while done < held:
+                c = min(step, held - done)
+                self.buf[:, done : done + c].copy_(self.buf[:, self.start + done : self.start + done + c])
+                done += c
+            self.start = 0
+            self.end = held
+        view = self.buf[:, self.end : self.end + n]
+        self.end += n
+        return view
+
+    @torch.jit.export
+    def push(self, x: Tensor) -> None:
+        """Append `x`, shape ``(num_channels, n)``."""
+        self.reserve(x.size(1)).copy_(x)
+
+    @torch.jit.export
+    def push_zeros(self, n: int) -> None:
+        """Append `n` zero samples."""
+        self.reserve(n).zero_()
+
+    @torch.jit.export
+    def peek(self, offset: int, n: int) -> Tensor:
+        """View of the held samples ``offset .. offset + n``, shape ``(num_channels, n)``."""
+        if offset < 0 or offset + n > self.end - self.start:
+            raise ValueError(
+                "SampleFifo.peek({}, {}) out of range: {} samples held".format(
+                    offset, n, self.end - self.start
+                )
+            )
+        return self.buf[:, self.start + offset : self.start + offset + n]
+
+    @torch.jit.export
+    def discard(self, n: int) -> None:
+        """Drop the `n` oldest samples."""
+        if n > self.end - self.start:
+            raise ValueError(
+                "SampleFifo.discard({}) out of range: {} samples held".format(
+                    n, self.end - self.start
+                )
+            )
+        self.start += n
+        if self.start == self.end:
+            self.start = 0
+            self.end = 0
+
+    def forward(self, x: Tensor) -> None:
+        """Same as `push`."""
+        self.push(x)

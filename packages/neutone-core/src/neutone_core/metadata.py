@@ -1,0 +1,444 @@
+"""The metadata dictionary of the `.nm` contract: building it, validating it, and carrying it in TorchScript.
+
+`build_metadata` reads a model's getters into the dictionary the plugin reads (keys and limits in
+``plugin-interface.md``); `validate_metadata` checks it in pure Python, offline (links are checked for
+form, never fetched), and reports every violation at once with its key and the limit. No global schema
+is involved, so nothing is mutated between calls. `ScriptedMetadata` stores the dictionary in typed
+attributes so that the scripted adapter's ``to_metadata()`` can rebuild it after ``torch.jit.load``.
+
+Example:
+    >>> meta = {"model_name": "x" * 31}
+    >>> try:
+    ...     validate_metadata(meta)
+    ... except MetadataError as e:
+    ...     print(e.violations[0])
+    model_name: at most 30 characters, got 31
+"""
+
+import json
+import math
+import time
+from typing import Any, Dict, List, Optional
+from urllib.parse import urlparse
+
+import torch
+from torch import nn
+
+from neutone_core.__about__ import __version__
+from neutone_core.parameters import MAX_REALTIME_PARAMETERS
+
+PARAMETER_SLOTS = [f"p{i + 1}" for i in range(MAX_REALTIME_PARAMETERS)]
+MODEL_TYPES = {
+    (True, True): "mono-mono",
+    (True, False): "mono-stereo",
+    (False, True): "stereo-mono",
+    (False, False): "stereo-stereo",
+}
+MAX_REALTIME_SAMPLE_RATE = 96000
+
+_TEXT_LIMITS = {
+    "model_name": 30,
+    "model_short_description": 150,
+    "model_long_description": 500,
+    "technical_description": 500,
+    "citation": 300,
+}
+_UNIT_KEYS = [
+    "wet_default_value",
+    "dry_default_value",
+    "input_gain_default_value",
+    "output_gain_default_value",
+]
+_REQUIRED_KEYS = [
+    "model_name",
+    "model_authors",
+    "model_version",
+    "model_short_description",
+    "model_long_description",
+    "technical_description",
+    "technical_links",
+    "tags",
+    "citation",
+    "is_experimental",
+    "sample_sound_files",
+    "neutone_parameters",
+    *_UNIT_KEYS,
+    "native_sample_rates",
+    "native_buffer_sizes",
+    "sdk_version",
+    "pytorch_version",
+    "date_created",
+]
+_REALTIME_KEYS = ["is_input_mono", "is_output_mono", "model_type", "look_behind_samples"]
+
+
+class MetadataError(ValueError):
+    """Invalid metadata; ``violations`` lists every problem as ``"key: rule, got value"``."""
+
+    def __init__(self, violations: List[str]) -> None:
+        self.violations = list(violations)
+        lines = "\n".join(f"  - {v}" for v in self.violations)
+        super().__init__(f"invalid metadata ({len(self.violations)} problems):\n{lines}")
+
+
+def unused_parameter_slot() -> Dict[str, Any]:
+    """The metadata entry of a knob slot the model does not use."""
+    return {"name": "", "description": "", "default_value": 0.0, "used": False, "type": "continuous"}
+
+
+def build_metadata(model: Any) -> Dict[str, Any]:
+    """The metadata dictionary of a `WaveformToWaveformBase` (realtime keys included).
+
+    ``sample_sound_files`` is empty: the export adds the rendered samples.
+    """
+    params = list(model.get_neutone_parameters())
+    slots: Dict[str, Any] = {}
+    for i, slot in enumerate(PARAMETER_SLOTS):
+        slots[slot] = params[i].to_metadata_dict() if i < len(params) else unused_parameter_slot()
+    in_mono = bool(model.is_input_mono())
+    out_mono = bool(model.is_output_mono())
+    return {
+        "model_name": model.get_model_name(),
+        "model_authors": list(model.get_model_authors()),
+        "model_version": model.get_model_version(),
+        "model_short_description": model.get_model_short_description(),
+        "model_long_description": model.get_model_long_description(),
+        "technical_description": model.get_technical_description(),
+        "technical_links": dict(model.get_technical_links()),
+        "tags": list(model.get_tags()),
+        "citation": model.get_citation(),
+        "is_experimental": model.is_experimental(),
+        "sample_sound_files": [],
+        "neutone_parameters": slots,
+        "wet_default_value": model.get_wet_default_value(),
+        "dry_default_value": model.get_dry_default_value(),
+        "input_gain_default_value": model.get_input_gain_default_value(),
+        "output_gain_default_value": model.get_output_gain_default_value(),
+        "native_sample_rates": list(model.get_native_sample_rates()),
+        "native_buffer_sizes": list(model.get_native_buffer_sizes()),
+        "sdk_version": __version__,
+        "pytorch_version": torch.__version__,
+        "date_created": time.time(),
+        "is_input_mono": in_mono,
+        "is_output_mono": out_mono,
+        "model_type": MODEL_TYPES[(in_mono, out_mono)],
+        "look_behind_samples": model.get_look_behind_samples(),
+        "look_ahead_samples": model.get_look_ahead_samples(),
+    }
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_text(out: List[str], key: str, value: Any, limit: Optional[int]) -> None:
+    if not isinstance(value, str):
+        out.append(f"{key}: must be a string, got {type(value).__name__} {value!r}")
+    elif limit is not None and len(value) > limit:
+        out.append(f"{key}: at most {limit} characters, got {len(value)}")
+
+
+def _check_link(out: List[str], key: str, url: Any) -> None:
+    if not isinstance(url, str):
+        out.append(f"{key}: must be a URL string, got {type(url).__name__} {url!r}")
+        return
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in url:
+        out.append(f"{key}: must be an http(s) URL with a host, got {url!r}")
+
+
+def _check_string_list(
+    out: List[str], key: str, value: Any, max_items: int, max_chars: Optional[int]
+) -> None:
+    if not isinstance(value, list):
+        out.append(f"{key}: must be a list of strings, got {type(value).__name__}")
+        return
+    if len(value) > max_items:
+        out.append(f"{key}: at most {max_items} entries, got {len(value)}")
+    if len(set(map(repr, value))) != len(value):
+        out.append(f"{key}: entries must be unique, got {value!r}")
+    for i, item in enumerate(value):
+        _check_text(out, f"{key}[{i}]", item, max_chars)
+
+
+def _check_parameter(out: List[str], key: str, p: Any, realtime: bool) -> None:
+    if not isinstance(p, dict):
+        out.append(f"{key}: must be an object, got {type(p).__name__}")
+        return
+    for field in ("name", "description", "default_value", "used", "type"):
+        if field not in p:
+            out.append(f"{key}.{field}: required")
+    if "used" in p and not isinstance(p["used"], bool):
+        out.append(f"{key}.used: must be a bool, got {p['used']!r}")
+    for field in ("name", "description"):
+        if field in p:
+            _check_text(out, f"{key}.{field}", p[field], None)
+    kind = p.get("type")
+    allowed = ("continuous", "categorical") if realtime else ("continuous", "categorical", "text")
+    if kind not in allowed:
+        out.append(f"{key}.type: one of {list(allowed)}, got {kind!r}")
+        return
+    default = p.get("default_value")
+    if kind == "continuous":
+        if "default_value" in p and not (_is_number(default) and 0.0 <= default <= 1.0):
+            out.append(f"{key}.default_value: a number in [0, 1], got {default!r}")
+        for field in ("min_value", "max_value"):
+            if field in p and not _is_number(p[field]):
+                out.append(f"{key}.{field}: a finite number, got {p[field]!r}")
+    elif kind == "categorical":
+        n = p.get("n_values")
+        if not (_is_int(n) and 2 <= n <= 20):
+            out.append(f"{key}.n_values: an int in [2, 20], got {n!r}")
+            return
+        if "default_value" in p and not (_is_number(default) and 0 <= default <= n - 1):
+            out.append(f"{key}.default_value: a number in [0, {n - 1}], got {default!r}")
+        labels = p.get("labels")
+        if not isinstance(labels, list) or len(labels) != n:
+            out.append(f"{key}.labels: a list of n_values = {n} strings, got {labels!r}")
+        else:
+            for i, label in enumerate(labels):
+                _check_text(out, f"{key}.labels[{i}]", label, 20)
+    else:
+        n = p.get("max_n_chars")
+        if not (_is_int(n) and n >= 1):
+            out.append(f"{key}.max_n_chars: an int >= 1, got {n!r}")
+        if "default_value" in p:
+            _check_text(out, f"{key}.default_value", default, n if _is_int(n) else None)
+
+
+def _check_parameters(out: List[str], value: Any, realtime: bool) -> None:
+    if not isinstance(value, dict):
+        out.append(f"neutone_parameters: must be an object, got {type(value).__name__}")
+        return
+    for slot in value:
+        if slot not in PARAMETER_SLOTS:
+            out.append(f"neutone_parameters: keys are {PARAMETER_SLOTS}, got {slot!r}")
+    names: Dict[str, str] = {}
+    for slot in PARAMETER_SLOTS:
+        if slot not in value:
+            out.append(f"neutone_parameters.{slot}: required (unused slots have used: false)")
+            continue
+        p = value[slot]
+        _check_parameter(out, f"neutone_parameters.{slot}", p, realtime)
+        if isinstance(p, dict) and p.get("used") is True and isinstance(p.get("name"), str):
+            if p["name"] in names:
+                out.append(
+                    f"neutone_parameters.{slot}.name: must be unique, {p['name']!r} is also "
+                    f"{names[p['name']]}"
+                )
+            names[p["name"]] = slot
+
+
+def _check_int_list(out: List[str], key: str, value: Any, low: int, high: Optional[int]) -> None:
+    if not isinstance(value, list):
+        out.append(f"{key}: must be a list of ints, got {type(value).__name__}")
+        return
+    rule = f"an int in [{low}, {high}]" if high is not None else f"an int >= {low}"
+    for i, v in enumerate(value):
+        if not (_is_int(v) and v >= low and (high is None or v <= high)):
+            out.append(f"{key}[{i}]: {rule}, got {v!r}")
+
+
+def validate_metadata(metadata: Dict[str, Any], realtime: bool = True) -> None:
+    """Check a metadata dictionary against the contract, offline.
+
+    Args:
+        metadata: the dictionary (as built by `build_metadata` or read from ``metadata.json``).
+        realtime: also check the realtime keys and the realtime limits (sample rate <= 96000,
+            continuous or categorical knobs only).
+
+    Raises:
+        MetadataError: listing every violation, each with its key and the limit.
+    """
+    if not isinstance(metadata, dict):
+        raise MetadataError([f"metadata: must be a dict, got {type(metadata).__name__}"])
+    out: List[str] = []
+    required = _REQUIRED_KEYS + (_REALTIME_KEYS if realtime else [])
+    for key in required:
+        if key not in metadata:
+            out.append(f"{key}: required")
+    m = metadata
+    for key, limit in _TEXT_LIMITS.items():
+        if key in m:
+            _check_text(out, key, m[key], limit)
+    if "model_name" in m and m["model_name"] == "":
+        out.append("model_name: must not be empty")
+    for key in ("model_version", "sdk_version", "pytorch_version"):
+        if key in m:
+            _check_text(out, key, m[key], None)
+    if "model_authors" in m:
+        _check_string_list(out, "model_authors", m["model_authors"], 5, None)
+    if "tags" in m:
+        _check_string_list(out, "tags", m["tags"], 7, 15)
+    if "technical_links" in m:
+        links = m["technical_links"]
+        if not isinstance(links, dict):
+            out.append(f"technical_links: must be an object name -> URL, got {type(links).__name__}")
+        else:
+            if len(links) > 3:
+                out.append(f"technical_links: at most 3 links, got {len(links)}")
+            for name, url in links.items():
+                _check_link(out, f"technical_links[{name!r}]", url)
+    for key in ("is_experimental", *(["is_input_mono", "is_output_mono"] if realtime else [])):
+        if key in m and not isinstance(m[key], bool):
+            out.append(f"{key}: must be a bool, got {m[key]!r}")
+    if "sample_sound_files" in m:
+        files = m["sample_sound_files"]
+        if not isinstance(files, list):
+            out.append(f"sample_sound_files: must be a list, got {type(files).__name__}")
+        else:
+            if len(files) > 3:
+                out.append(f"sample_sound_files: at most 3 entries, got {len(files)}")
+            for i, f in enumerate(files):
+                if not (
+                    isinstance(f, dict)
+                    and set(f) == {"in", "out"}
+                    and all(isinstance(v, str) for v in f.values())
+                ):
+                    out.append(
+                        f"sample_sound_files[{i}]: an object {{'in': str, 'out': str}}, got {f!r}"
+                    )
+    if "neutone_parameters" in m:
+        _check_parameters(out, m["neutone_parameters"], realtime)
+    for key in _UNIT_KEYS:
+        if key in m and not (_is_number(m[key]) and 0.0 <= m[key] <= 1.0):
+            out.append(f"{key}: a number in [0, 1], got {m[key]!r}")
+    if "native_sample_rates" in m:
+        high = MAX_REALTIME_SAMPLE_RATE if realtime else None
+        _check_int_list(out, "native_sample_rates", m["native_sample_rates"], 1, high)
+    if "native_buffer_sizes" in m:
+        _check_int_list(out, "native_buffer_sizes", m["native_buffer_sizes"], 1, None)
+    if "date_created" in m and not _is_number(m["date_created"]):
+        out.append(f"date_created: a UNIX time (number), got {m['date_created']!r}")
+    if realtime:
+        for key in ("look_behind_samples", "look_ahead_samples"):
+            if key in m and not (_is_int(m[key]) and m[key] >= 0):
+                out.append(f"{key}: an int >= 0, got {m[key]!r}")
+        if "model_type" in m:
+            flags = (m.get("is_input_mono"), m.get("is_output_mono"))
+            expected = MODEL_TYPES.get(flags) if all(isinstance(f, bool) for f in flags) else None
+            if m["model_type"] not in MODEL_TYPES.values():
+                out.append(
+                    f"model_type: one of {sorted(MODEL_TYPES.values())}, got {m['model_type']!r}"
+                )
+            elif expected is not None and m["model_type"] != expected:
+                out.append(
+                    f"model_type: must match is_input_mono/is_output_mono ({expected!r}), "
+                    f"got {m['model_type']!r}"
+                )
+    if out:
+        raise MetadataError(out)
+
+
+def metadata_to_json(metadata: Dict[str, Any]) -> str:
+    """The metadata as ``metadata.json`` text (UTF-8, keys in insertion order)."""
+    return json.dumps(metadata, ensure_ascii=False)
+
+
+class ScriptedMetadata(nn.Module):
+    """A metadata dictionary kept in typed attributes, rebuilt by ``to_dict()`` inside TorchScript.
+
+    TorchScript cannot hold a ``Dict[str, Any]`` attribute, so each value is stored by its type
+    and the dictionary is rebuilt on request (key order: alphabetical within each type).
+    """
+
+    def __init__(self, metadata: Dict[str, Any]) -> None:
+        super().__init__()
+        self.strs: Dict[str, str] = {}
+        self.ints: Dict[str, int] = {}
+        self.floats: Dict[str, float] = {}
+        self.bools: Dict[str, bool] = {}
+        self.str_lists: Dict[str, List[str]] = {}
+        self.int_lists: Dict[str, List[int]] = {}
+        self.str_dicts: Dict[str, Dict[str, str]] = {}
+        self.str_dict_lists: Dict[str, List[Dict[str, str]]] = {}
+        self.p_strs: Dict[str, Dict[str, str]] = {}
+        self.p_floats: Dict[str, Dict[str, float]] = {}
+        self.p_ints: Dict[str, Dict[str, int]] = {}
+        self.p_bools: Dict[str, Dict[str, bool]] = {}
+        self.p_str_lists: Dict[str, Dict[str, List[str]]] = {}
+        for key, value in metadata.items():
+            if key == "neutone_parameters":
+                for slot, p in value.items():
+                    self._store_parameter(slot, p)
+            elif key in ("native_sample_rates", "native_buffer_sizes"):
+                self.int_lists[key] = [int(v) for v in value]
+            elif key == "sample_sound_files":
+                self.str_dict_lists[key] = [{str(k): str(v) for k, v in f.items()} for f in value]
+            elif isinstance(value, bool):
+                self.bools[key] = value
+            elif isinstance(value, int):
+                self.ints[key] = value
+            elif isinstance(value, float):
+                self.floats[key] = value
+            elif isinstance(value, str):
+                self.strs[key] = value
+            elif isinstance(value, list):
+                self.str_lists[key] = [str(v) for v in value]
+            elif isinstance(value, dict):
+                self.str_dicts[key] = {str(k): str(v) for k, v in value.items()}
+            else:
+                raise ValueError(f"metadata key {key!r}: unsupported value type {type(value)}")
+
+    def _store_parameter(self, slot: str, p: Dict[str, Any]) -> None:
+        self.p_strs[slot] = {}
+        self.p_floats[slot] = {}
+        self.p_ints[slot] = {}
+        self.p_bools[slot] = {}
+        self.p_str_lists[slot] = {}
+        for field, value in p.items():
+            if isinstance(value, bool):
+                self.p_bools[slot][field] = value
+            elif field == "default_value" or isinstance(value, float):
+                self.p_floats[slot][field] = float(value)
+            elif isinstance(value, int):
+                self.p_ints[slot][field] = value
+            elif isinstance(value, str):
+                self.p_strs[slot][field] = value
+            else:
+                self.p_str_lists[slot][field] = [str(v) for v in value]
+
+    @torch.jit.export
+    def to_dict(self) -> Dict[str, Any]:
+        """The metadata dictionary."""
+        d: Dict[str, Any] = {}
+        for k, v in self.strs.items():
+            d[k] = v
+        for k, v in self.ints.items():
+            d[k] = v
+        for k, v in self.floats.items():
+            d[k] = v
+        for k, v in self.bools.items():
+            d[k] = v
+        for k, v in self.str_lists.items():
+            d[k] = v
+        for k, v in self.int_lists.items():
+            d[k] = v
+        for k, v in self.str_dicts.items():
+            d[k] = v
+        for k, v in self.str_dict_lists.items():
+            d[k] = v
+        params: Dict[str, Dict[str, Any]] = {}
+        for slot in self.p_strs.keys():
+            p: Dict[str, Any] = {}
+            for k, v in self.p_strs[slot].items():
+                p[k] = v
+            for k, v in self.p_floats[slot].items():
+                p[k] = v
+            for k, v in self.p_ints[slot].items():
+                p[k] = v
+            for k, v in self.p_bools[slot].items():
+                p[k] = v
+            for k, v in self.p_str_lists[slot].items():
+                p[k] = v
+            params[slot] = p
+        d["neutone_parameters"] = params
+        return d
+
+    def forward(self) -> Dict[str, Any]:
+        """Same as ``to_dict()``."""
+        return self.to_dict()

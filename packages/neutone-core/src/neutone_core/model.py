@@ -1,0 +1,151 @@
+"""`WaveformToWaveformBase`: the class a researcher subclasses to describe and run a model.
+
+It holds no streaming logic: the `RealtimeAdapter` (``neutone_core.adapter``) calls
+``do_forward_pass`` with blocks at the model's native sample rate and buffer size. Names follow the
+Neutone SDK, so a model written for it ports by changing its imports. Nothing is read from the
+subclass in ``__init__``; the adapter reads and validates the getters when it is built.
+"""
+
+from typing import Dict, List
+
+import torch
+from torch import Tensor, nn
+
+from neutone_core.parameters import ContinuousNeutoneParameter
+
+
+class WaveformToWaveformBase(nn.Module):
+    """Base class of a waveform-to-waveform model.
+
+    Override the metadata getters (``get_model_name`` ... ``get_citation``), the channel layout
+    (``is_input_mono``, ``is_output_mono``), the native settings and ``do_forward_pass``. The getters
+    with a default below need no override.
+
+    Args:
+        model: the network; kept as ``self.model``.
+        use_debug_mode: kept for Neutone SDK compatibility; the adapter always checks shapes.
+    """
+
+    def __init__(self, model: nn.Module, use_debug_mode: bool = True) -> None:
+        super().__init__()
+        self.model = model
+        self.use_debug_mode = use_debug_mode
+
+    # -- metadata -------------------------------------------------------------------------------
+    def get_model_name(self) -> str:
+        """Display name, at most 30 characters."""
+        raise NotImplementedError("override get_model_name() -> str")
+
+    def get_model_authors(self) -> List[str]:
+        """Up to 5 unique author names."""
+        raise NotImplementedError("override get_model_authors() -> List[str]")
+
+    def get_model_version(self) -> str:
+        """Version string of the model, e.g. ``"1.0.0"``."""
+        raise NotImplementedError("override get_model_version() -> str")
+
+    def get_model_short_description(self) -> str:
+        """One line, at most 150 characters."""
+        raise NotImplementedError("override get_model_short_description() -> str")
+
+    def get_model_long_description(self) -> str:
+        """At most 500 characters."""
+        return ""
+
+    def get_technical_description(self) -> str:
+        """At most 500 characters."""
+        return ""
+
+    def get_technical_links(self) -> Dict[str, str]:
+        """Up to 3 links, name -> URL."""
+        return {}
+
+    def get_tags(self) -> List[str]:
+        """Up to 7 unique tags of at most 15 characters."""
+        return []
+
+    def get_citation(self) -> str:
+        """At most 300 characters."""
+        return ""
+
+    def is_experimental(self) -> bool:
+        """Whether the plugin flags the model as experimental."""
+        return False
+
+    def get_neutone_parameters(self) -> List[ContinuousNeutoneParameter]:
+        """Knobs, at most 4 (continuous or categorical); their names key ``do_forward_pass``'s dict."""
+        return []
+
+    # -- plugin defaults (all in [0, 1]) ----------------------------------------------------------
+    def get_wet_default_value(self) -> float:
+        return 1.0
+
+    def get_dry_default_value(self) -> float:
+        return 0.0
+
+    def get_input_gain_default_value(self) -> float:
+        return 1.0
+
+    def get_output_gain_default_value(self) -> float:
+        return 1.0
+
+    # -- audio layout and timing -----------------------------------------------------------------
+    def is_input_mono(self) -> bool:
+        """True: ``do_forward_pass`` gets one channel (host stereo is averaged); False: two."""
+        raise NotImplementedError("override is_input_mono() -> bool")
+
+    def is_output_mono(self) -> bool:
+        """True: ``do_forward_pass`` returns one channel (duplicated for a stereo host)."""
+        raise NotImplementedError("override is_output_mono() -> bool")
+
+    def get_native_sample_rates(self) -> List[int]:
+        """Sample rates (Hz) the model runs at; empty means any."""
+        raise NotImplementedError("override get_native_sample_rates() -> List[int]")
+
+    def get_native_buffer_sizes(self) -> List[int]:
+        """Block sizes (samples) the model runs at; empty means any (blocks of varying length)."""
+        raise NotImplementedError("override get_native_buffer_sizes() -> List[int]")
+
+    def calc_model_delay_samples(self) -> int:
+        """Delay of the model's own output, in native samples (>= 0)."""
+        return 0
+
+    def get_look_behind_samples(self) -> int:
+        """Past samples prepended to every block (>= 0)."""
+        return 0
+
+    def get_look_ahead_samples(self) -> int:
+        """Future samples appended to every block (>= 0); the adapter delays the output as much."""
+        return 0
+
+    # -- runtime hooks -------------------------------------------------------------------------------
+    def aggregate_param(self, param: Tensor) -> Tensor:
+        """Reduce one knob's block of values, shape ``(native_bs,)``, to what the model receives.
+
+        The default is the mean over the block, shape ``(1,)`` (the adapter computes it without
+        allocating and rounds it for categorical knobs). Return ``param`` itself to keep the
+        sample-level values; it is a scratch buffer of the adapter, valid during the call only.
+        """
+        return torch.mean(param, dim=0, keepdim=True)
+
+    def reset_model(self) -> bool:
+        """Clear the model's own streaming state; called by the adapter's ``reset()``."""
+        return True
+
+    def set_model_sample_rate_and_buffer_size(self, sample_rate: int, n_samples: int) -> bool:
+        """Called with the chosen native sample rate (Hz) and the largest block size (samples)."""
+        return True
+
+    def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+        """Process one block.
+
+        Args:
+            x: ``(in_ch, look_behind + native_bs + look_ahead)`` at the native rate; a view of the
+                adapter's input queue: read it, do not modify it in place.
+            params: knob name -> mapped value(s) (see ``aggregate_param``).
+
+        Returns:
+            ``(out_ch, native_bs)``: the block's samples ``look_behind .. look_behind + native_bs``,
+            delayed by ``calc_model_delay_samples()``.
+        """
+        raise NotImplementedError("override do_forward_pass(x, params) -> Tensor")

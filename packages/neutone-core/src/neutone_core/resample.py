@@ -1,0 +1,325 @@
+"""Streaming polyphase windowed-sinc (Kaiser) sample-rate converter.
+
+The converter evaluates the band-limited reconstruction of the input at the output instants:
+``y[k] = sum_n x[n] g(tau_k - n)`` with ``g`` a Kaiser-windowed sinc (`neutone_core.kaiser`) of
+half-width ``hw`` input samples and ``tau_k = (k * down - S) / up`` (``up / down = out_rate / in_rate``
+reduced, ``S`` the delay in units of ``1 / up`` input samples). Writing ``k * down - S = q * up + r``
+with ``0 <= r < up``, output ``k`` is the dot product of the ``2 hw + 1`` inputs ``q - hw .. q + hw``
+with row ``r`` of a polyphase bank ``bank[r, j] = g(r / up + hw - j)``, designed once at construction.
+
+Exact counting: after ``T`` input samples the converter has produced ``floor((T up + e) / down)``
+outputs (``e = extra_delay``), whatever the partition into calls. With
+``S = (hw + 1) up - down + e`` every counted output has its whole window available, so the output
+never drifts and the delay is exactly ``S / up`` input samples, ``S / down`` output samples.
+
+Real-time use: `set_max_input_size` preallocates every buffer; after it a call with at most that many
+samples allocates no tensor storage. Per call the outputs are computed in chunks of at most
+``_CHUNK`` samples: the input windows are gathered with `index_select` from an unfolded view of the
+history, the phase rows likewise, and a batched matrix product writes into preallocated buffers.
+Index tables cover one period of ``up`` outputs plus a chunk, offsets relative to the first output
+of the chunk, so no index arithmetic is done on tensors per call.
+
+Example:
+    >>> import torch
+    >>> rs = StreamingResampler(44100, 48000, num_channels=1)
+    >>> (rs.up, rs.down)
+    (160, 147)
+    >>> y = rs(torch.zeros(1, 441))
+    >>> y.shape[1] == rs.output_count(0) + (441 * 160) // 147
+    True
+"""
+
+import math
+from typing import Dict, List, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from neutone_core.kaiser import kaiser_beta, kaiser_kernel, kaiser_num_taps
+
+# quality -> (stop-band attenuation dB, pass-band edge, stop-band edge, compute in float64).
+# Edges are fractions of the lower Nyquist frequency min(in_rate, out_rate) / 2: a pass band to
+# 0.87 keeps 19 kHz at 44.1 kHz; a stop band from 1.0 leaves no aliasing at all ("fast" lets the
+# transition band reach 8 % past Nyquist, so content in it folds back above 0.92 of Nyquist).
+QUALITY_PRESETS: Dict[str, Tuple[float, float, float, bool]] = {
+    "fast": (70.0, 0.87, 1.08, False),
+    "high": (125.0, 0.87, 1.0, False),
+    "best": (150.0, 0.87, 1.0, True),
+}
+
+MAX_RATE = 384000
+_CHUNK = 512  # outputs computed per batched product; bounds the scratch memory.
+_DEFAULT_MAX_INPUT = 4096
+
+
+def _check_rate(name: str, rate: int) -> None:
+    if isinstance(rate, bool) or not isinstance(rate, int) or not 1 <= rate <= MAX_RATE:
+        raise ValueError(f"{name} must be an integer number of Hz in [1, {MAX_RATE}], got {rate!r}")
+
+
+def _check_quality(quality: str) -> None:
+    if quality not in QUALITY_PRESETS:
+        raise ValueError(f"quality must be one of {sorted(QUALITY_PRESETS)}, got {quality!r}")
+
+
+def design_filter(in_rate: int, out_rate: int, quality: str) -> Tuple[float, int, float]:
+    """Kaiser low-pass design of a preset for a pair of rates.
+
+    Args:
+        in_rate, out_rate: sample rates in Hz, in [1, 384000].
+        quality: preset name, one of `QUALITY_PRESETS`.
+
+    Returns:
+        ``(cutoff, half_width, beta)``: cut-off in cycles per input sample (f/fs_in), half-width
+        ``hw`` in whole input samples (the filter spans ``2 hw + 1`` input samples), Kaiser beta.
+        Equal rates give ``(0.5, 0, 0.0)``: a single unit tap.
+    """
+    _check_rate("in_rate", in_rate)
+    _check_rate("out_rate", out_rate)
+    _check_quality(quality)
+    if in_rate == out_rate:
+        return 0.5, 0, 0.0
+    attenuation, pass_edge, stop_edge, _ = QUALITY_PRESETS[quality]
+    nyquist = min(in_rate, out_rate) / 2.0
+    cutoff = min(0.5, 0.5 * (pass_edge + stop_edge) * nyquist / in_rate)
+    width = (stop_edge - pass_edge) * nyquist / in_rate
+    taps = kaiser_num_taps(attenuation, width)
+    # At least the decimation factor, so a window always reaches the next output's input.
+    half_width = max((taps - 1) // 2, math.ceil(in_rate / out_rate))
+    return cutoff, half_width, kaiser_beta(attenuation)
+
+
+def polyphase_bank(up: int, half_width: int, cutoff: float, beta: float) -> Tensor:
+    """Polyphase bank ``bank[r, j] = g(r / up + hw - j)``, each row summing to 1 (float64).
+
+    Shape: ``(up, 2 * half_width + 1)``.
+    """
+    if half_width == 0:
+        return torch.ones(up, 1, dtype=torch.float64)
+    phase = torch.arange(up, dtype=torch.float64).unsqueeze(1) / up
+    tap = torch.arange(2 * half_width + 1, dtype=torch.float64).unsqueeze(0)
+    bank = kaiser_kernel(phase + half_width - tap, cutoff, float(half_width), beta)
+    return bank / bank.sum(dim=1, keepdim=True)
+
+
+class StreamingResampler(nn.Module):
+    """Stateful sample-rate converter from `in_rate` to `out_rate` Hz for `num_channels` channels.
+
+    Output sample ``k`` sits at input time ``(k * down - S) / up`` with ``S = delay_phase_units()``.
+    After ``T`` inputs in total exactly ``floor((T * up + extra_delay) / down)`` outputs have been
+    returned. Equal rates give a pure delay of `extra_delay` samples.
+
+    Args:
+        in_rate, out_rate: sample rates in Hz, integers in [1, 384000].
+        num_channels: channels, at least 1.
+        quality: "fast", "high" (default) or "best" (see `QUALITY_PRESETS`).
+        extra_delay: delay added to the minimum, in units of ``1 / up`` input samples, >= 0.
+
+    Shape:
+        forward: ``(num_channels, n)`` -> ``(num_channels, m)`` float32, any ``n >= 0``,
+        ``m = output_count(n)`` evaluated before the call. The result is a view of an internal
+        buffer, valid until the next call: copy it to keep it.
+    """
+
+    def __init__(
+        self,
+        in_rate: int,
+        out_rate: int,
+        num_channels: int = 2,
+        quality: str = "high",
+        extra_delay: int = 0,
+    ) -> None:
+        super().__init__()
+        _check_rate("in_rate", in_rate)
+        _check_rate("out_rate", out_rate)
+        _check_quality(quality)
+        if isinstance(num_channels, bool) or not isinstance(num_channels, int) or num_channels < 1:
+            raise ValueError(f"num_channels must be an integer in [1, inf), got {num_channels!r}")
+        if isinstance(extra_delay, bool) or not isinstance(extra_delay, int) or extra_delay < 0:
+            raise ValueError(
+                f"extra_delay must be an integer number of 1/up input samples in [0, inf), "
+                f"got {extra_delay!r}"
+            )
+        common = math.gcd(in_rate, out_rate)
+        self.in_rate = in_rate
+        self.out_rate = out_rate
+        self.up = out_rate // common
+        self.down = in_rate // common
+        self.num_channels = num_channels
+        self.quality = quality
+        self.extra_delay = extra_delay
+        cutoff, half_width, beta = design_filter(in_rate, out_rate, quality)
+        self.cutoff = cutoff
+        self.half_width = half_width
+        self.num_taps = 2 * half_width + 1
+        self.delay_units = (half_width + 1) * self.up - self.down + extra_delay
+        dtype = torch.float64 if QUALITY_PRESETS[quality][3] else torch.float32
+        self.register_buffer(
+            "bank", polyphase_bank(self.up, half_width, cutoff, beta).to(dtype), persistent=False
+        )
+
+        # Index tables over one period plus a chunk: q(i) = floor((i down - S) / up) is where the
+        # window of output i is centred, r(i) its phase; starts are relative to q(0).
+        first = (-self.delay_units) // self.up
+        starts: List[int] = []
+        phases: List[int] = []
+        for i in range(self.up + _CHUNK + 1):
+            q, r = divmod(i * self.down - self.delay_units, self.up)
+            starts.append(q - first)
+            phases.append(r)
+        self.starts: List[int] = starts
+        self.register_buffer("start_table", torch.tensor(starts, dtype=torch.long), False)
+        self.register_buffer("phase_table", torch.tensor(phases, dtype=torch.long), False)
+        # Gathers read at most starts[up - 1] samples before a chunk's first window (never into it).
+        self.pad = starts[self.up - 1]
+        # Samples kept between calls: the window of the next output onwards (see `reset`).
+        self.initial_fill = half_width - first
+        self.keep = max(self.initial_fill, 2 * half_width + 1)
+
+        chunk = _CHUNK
+        self.chunk = chunk
+        self.register_buffer("windows", torch.zeros(chunk, num_channels, self.num_taps, dtype=dtype), False)
+        self.register_buffer("rows", torch.zeros(chunk, self.num_taps, 1, dtype=dtype), False)
+        self.register_buffer("products", torch.zeros(chunk, num_channels, 1, dtype=dtype), False)
+        self.register_buffer("history", torch.zeros(0, num_channels, dtype=dtype), False)
+        self.register_buffer("scratch", torch.zeros(0, num_channels, dtype=dtype), False)
+        self.register_buffer("output", torch.zeros(0), False)
+        self.max_input = 0
+        # Streaming state: samples in `history` after `pad`, phase of the next output (k mod up),
+        # and T up + e - down * (outputs so far), which decides how many outputs the next call gives.
+        self.fill = 0
+        self.phase = 0
+        self.credit = 0
+        self.set_max_input_size(_DEFAULT_MAX_INPUT)
+
+    @torch.jit.export
+    def set_max_input_size(self, max_input: int) -> None:
+        """Preallocate for calls of up to `max_input` samples (>= 0) and reset the state."""
+        if max_input < 0:
+            raise ValueError(f"max_input must be in [0, inf), got {max_input}")
+        dtype = self.bank.dtype
+        self.max_input = max_input
+        length = self.pad + self.keep + max_input
+        self.history = torch.zeros(length, self.num_channels, dtype=dtype)
+        self.scratch = torch.zeros(self.keep, self.num_channels, dtype=dtype)
+        self.output = torch.zeros(self.num_channels * self.max_output_size(max_input))
+        self.reset()
+
+    @torch.jit.export
+    def reset(self) -> None:
+        """Forget the past: history of zeros, as if the stream started now."""
+        self.history.zero_()
+        self.fill = self.initial_fill
+        self.phase = 0
+        self.credit = self.extra_delay
+
+    @torch.jit.export
+    def max_output_size(self, max_input: int) -> int:
+        """Most outputs one call with `max_input` inputs can give (the first call included)."""
+        return (max(self.extra_delay, self.down - 1) + max_input * self.up) // self.down
+
+    @torch.jit.export
+    def output_count(self, num_input: int) -> int:
+        """Exact number of outputs the next call with `num_input` samples returns."""
+        return (self.credit + num_input * self.up) // self.down
+
+    @torch.jit.export
+    def input_needed(self, num_output: int) -> int:
+        """Fewest inputs for the next call to return at least `num_output` outputs."""
+        missing = num_output * self.down - self.credit
+        if missing <= 0:
+            return 0
+        return (missing + self.up - 1) // self.up
+
+    @torch.jit.export
+    def delay_phase_units(self) -> int:
+        """Delay ``S`` in units of ``1 / up`` input samples."""
+        return self.delay_units
+
+    @torch.jit.export
+    def delay_input_samples(self) -> float:
+        """Delay in input samples, ``S / up``."""
+        return self.delay_units / self.up
+
+    @torch.jit.export
+    def delay_output_samples(self) -> float:
+        """Delay in output samples, ``S / down``."""
+        return self.delay_units / self.down
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Convert the next `n` samples of every channel; see the class docstring for shapes."""
+        if x.dim() != 2 or x.size(0) != self.num_channels:
+            raise ValueError(
+                f"x must have shape (num_channels={self.num_channels}, n), got {list(x.shape)}"
+            )
+        n = x.size(1)
+        if n > self.max_input:
+            self.set_max_input_size(n)  # allocates: call set_max_input_size up front instead
+        count = self.output_count(n)
+        pad = self.pad
+        end = pad + self.fill + n
+        if n > 0:
+            self.history[pad + self.fill : end].copy_(x.t())
+        out = self.output[: self.num_channels * count].view(self.num_channels, count)
+        base = 0  # start of the next output's window, relative to pad
+        done = 0
+        while done < count:
+            todo = min(count - done, self.chunk)
+            phase = self.phase
+            first = self.starts[phase]
+            frames = self.history[pad + base - first : end].unfold(0, self.num_taps, 1)
+            windows = self.windows[:todo]
+            rows = self.rows[:todo]
+            products = self.products[:todo]
+            torch.index_select(frames, 0, self.start_table[phase : phase + todo], out=windows)
+            torch.index_select(
+                self.bank, 0, self.phase_table[phase : phase + todo], out=rows.squeeze(2)
+            )
+            torch.bmm(windows, rows, out=products)
+            out[:, done : done + todo].copy_(products.squeeze(2).t())
+            base += self.starts[phase + todo] - first
+            self.phase = (phase + todo) % self.up
+            done += todo
+        self.credit = self.credit + n * self.up - count * self.down
+        remaining = end - pad - base
+        if base > 0 and remaining > 0:
+            kept = self.scratch[:remaining]
+            kept.copy_(self.history[pad + base : end])
+            self.history[pad : pad + remaining].copy_(kept)
+        self.fill = remaining
+        return out
+
+
+def resample(x: Tensor, in_rate: int, out_rate: int, quality: str = "high") -> Tensor:
+    """Convert a whole signal at once with the filter of `StreamingResampler`, without delay.
+
+    Output sample ``k`` sits at input time ``k * in_rate / out_rate`` (the converter's delay is
+    removed and the tail flushed with zeros); ``ceil(n * out_rate / in_rate)`` samples come back.
+
+    Shape:
+        ``(..., n)`` -> ``(..., ceil(n * out_rate / in_rate))``, float32.
+    """
+    _check_rate("in_rate", in_rate)
+    _check_rate("out_rate", out_rate)
+    _check_quality(quality)
+    if x.dim() == 0:
+        raise ValueError(f"x must have at least one dimension (time), got shape {list(x.shape)}")
+    lead = x.shape[:-1]
+    n = x.shape[-1]
+    flat = x.reshape(-1, n).to(torch.float32)
+    channels = max(1, flat.shape[0])
+    probe = StreamingResampler(in_rate, out_rate, channels, quality)
+    # Extra delay making S a multiple of down: the delay is then a whole number of outputs.
+    extra = (-probe.delay_phase_units()) % probe.down
+    converter = StreamingResampler(in_rate, out_rate, channels, quality, extra)
+    skip = converter.delay_phase_units() // converter.down
+    wanted = -((-n * converter.up) // converter.down)
+    total = converter.input_needed(skip + wanted)
+    padded = torch.zeros(channels, max(total, n))
+    if flat.shape[0] > 0:
+        padded[:, :n] = flat
+    converter.set_max_input_size(padded.shape[1])
+    y = converter(padded)[:, skip : skip + wanted].clone()
+    if flat.shape[0] == 0:
+        y = y[:0]
+    return y.reshape(lead + (wanted,))

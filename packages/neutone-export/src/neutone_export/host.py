@@ -1,0 +1,112 @@
+"""Drive a `.nm` module the way the plugin does: settings first, then one host buffer per call.
+
+The validation suite and the demo renders both go through these functions, so what is checked is what a host
+would hear. Signals are made here too, from fixed seeds, at full scale (|x| <= 1).
+"""
+
+import math
+from typing import List, Optional
+
+import torch
+from torch import Tensor, nn
+
+N_KNOBS = 4
+
+
+def configure(module: nn.Module, sample_rate: int, buffer_size: int) -> int:
+    """Tell the module the host's settings, as the plugin does before audio flows; returns its answer."""
+    return int(module.set_daw_sample_rate_and_buffer_size(sample_rate, buffer_size))
+
+
+def reported_delay(module: nn.Module) -> int:
+    """Total delay the host compensates, in host samples: buffering (and resampling) plus the model's."""
+    return int(module.calc_buffering_delay_samples()) + int(module.calc_model_delay_samples())
+
+
+def stream(
+    module: nn.Module, x: Tensor, sizes: List[int], params: Optional[Tensor] = None
+) -> Tensor:
+    """Feed `x` through `module.forward` in consecutive host buffers of the given sizes.
+
+    Shapes: `x` is `(host_ch, n)`, `params` `(4, n)` or None, `sum(sizes) == n`; the result is the
+    concatenation of the outputs, `(out_ch, n)` for a correct module. Each output is copied, since a module
+    may return a view into a buffer it reuses.
+    """
+    outputs = []
+    start = 0
+    with torch.no_grad():
+        for size in sizes:
+            chunk = x[:, start : start + size]
+            knobs = None if params is None else params[:, start : start + size]
+            outputs.append(module.forward(chunk, knobs).clone())
+            start += size
+    return torch.cat(outputs, dim=1)
+
+
+def fixed_sizes(n: int, buffer_size: int) -> List[int]:
+    """Buffer sizes covering `n` samples with one fixed size; the last buffer is padded by the caller."""
+    return [buffer_size] * math.ceil(n / buffer_size)
+
+
+def random_sizes(n: int, max_size: int, generator: torch.Generator) -> List[int]:
+    """Random host buffer sizes in `0..max_size` that sum to exactly `n`, as a variable-size host sends."""
+    sizes: List[int] = []
+    total = 0
+    while total < n:
+        size = int(torch.randint(0, max_size + 1, (1,), generator=generator))
+        size = min(size, n - total)
+        sizes.append(size)
+        total += size
+    return sizes
+
+
+def pad_to(x: Tensor, n: int) -> Tensor:
+    """Zero-pad the time axis of `(ch, m)` to length `n >= m`."""
+    return torch.nn.functional.pad(x, (0, n - x.size(1)))
+
+
+def knob_rows(values: Tensor, n: int) -> Tensor:
+    """Constant knob signal `(4, n)` from 4 values in [0, 1]."""
+    return values.reshape(N_KNOBS, 1).to(torch.float32).expand(N_KNOBS, n).contiguous()
+
+
+def render_compensated(
+    module: nn.Module, x: Tensor, sample_rate: int, buffer_size: int = 512
+) -> Tensor:
+    """Stream `x` `(ch, n)` at the host's settings and remove the reported delay: `(out_ch, n)`, aligned."""
+    configure(module, sample_rate, buffer_size)
+    delay = reported_delay(module)
+    n = x.size(1)
+    total = math.ceil((n + delay) / buffer_size) * buffer_size
+    y = stream(module, pad_to(x, total), fixed_sizes(total, buffer_size))
+    module.reset()
+    return y[:, delay : delay + n]
+
+
+def silence(n: int, channels: int = 2) -> Tensor:
+    """All zeros, `(channels, n)`."""
+    return torch.zeros(channels, n)
+
+
+def noise(n: int, seed: int, channels: int = 2, amplitude: float = 1.0) -> Tensor:
+    """Uniform white noise in [-amplitude, amplitude], identical on every channel, `(channels, n)`."""
+    generator = torch.Generator().manual_seed(seed)
+    mono = (torch.rand(1, n, generator=generator) * 2.0 - 1.0) * amplitude
+    return mono.expand(channels, n).contiguous()
+
+
+def sine_sweep(n: int, sample_rate: int, channels: int = 2) -> Tensor:
+    """Full-scale exponential sweep from 20 Hz to 0.45 * sample_rate over `n` samples, `(channels, n)`."""
+    f0, f1 = 20.0, 0.45 * sample_rate
+    t = torch.arange(n, dtype=torch.float64) / sample_rate
+    duration = max(n / sample_rate, 1e-9)
+    rate = math.log(f1 / f0) / duration
+    phase = 2.0 * math.pi * f0 * (torch.exp(rate * t) - 1.0) / rate
+    return torch.sin(phase).to(torch.float32).reshape(1, n).expand(channels, n).contiguous()
+
+
+def impulse(n: int, position: int, channels: int = 2) -> Tensor:
+    """A unit impulse at `position`, `(channels, n)`."""
+    x = torch.zeros(channels, n)
+    x[:, position] = 1.0
+    return x
