@@ -1,6 +1,6 @@
 """Shared fixtures: drive an example through the realtime adapter as a host would."""
 
-from typing import Callable, List, Tuple
+from typing import Callable, List, Tuple, Union
 
 import pytest
 import torch
@@ -14,22 +14,29 @@ StreamFn = Callable[..., Tuple[Tensor, int]]
 def _stream(
     model: WaveformToWaveformBase,
     x: Tensor,
-    knobs: List[float],
+    knobs: Union[List[float], Tensor],
     sample_rate: int = 48000,
     buffer_size: int = 128,
 ) -> Tuple[Tensor, int]:
-    """Feed ``x`` (channels, n) to a fresh adapter in host buffers of ``buffer_size`` samples with
-    the knobs held at ``knobs`` (positions in [0, 1]); return the output and the total delay the
-    adapter reports, in host samples. ``n`` is cut to a whole number of buffers."""
+    """Feed ``x`` (channels, n) to a fresh adapter in host buffers of ``buffer_size`` samples and
+    return the output and the total delay the adapter reports, in host samples.
+
+    ``knobs`` holds knob positions in [0, 1]: a list (held constant, missing knobs at 0) or a
+    ``(4, n)`` tensor (one value per sample). ``n`` is cut to a whole number of buffers.
+    """
     adapter = RealtimeAdapter(model)
     adapter.set_daw_sample_rate_and_buffer_size(sample_rate, buffer_size)
-    params = torch.zeros(4, buffer_size)
-    for row, value in enumerate(knobs):
-        params[row] = value
+    if isinstance(knobs, Tensor):
+        params = knobs
+    else:
+        params = torch.zeros(4, x.size(1))
+        for row, value in enumerate(knobs):
+            params[row] = value
     outputs = []
     with torch.no_grad():
         for start in range(0, x.size(1) - buffer_size + 1, buffer_size):
-            outputs.append(adapter(x[:, start : start + buffer_size], params).clone())
+            block = slice(start, start + buffer_size)
+            outputs.append(adapter(x[:, block], params[:, block]).clone())
     delay = adapter.calc_buffering_delay_samples() + adapter.calc_model_delay_samples()
     return torch.cat(outputs, dim=1), delay
 

@@ -1,4 +1,4 @@
-"""Small models shipped inside neutone-bench, so that the benchmarks run with nothing else installed.
+"""Small models inside neutone-bench, so that the benchmarks run with nothing else installed.
 
 - ``clipper`` (the default): stereo hard clipper with three knobs, any sample rate and buffer size;
   no delay of its own. It measures the adapter's overhead more than any model.
@@ -30,7 +30,7 @@ class ClipperModel(nn.Module):
 
 
 class EmbeddedClipper(WaveformToWaveformBase):
-    """Stereo clipper with knobs ``min``, ``max`` and ``gain`` (thresholds ``-min*gain``, ``max*gain``)."""
+    """Stereo clipper; knobs ``min``, ``max``, ``gain``; thresholds ``-min*gain``, ``max*gain``."""
 
     def get_model_name(self) -> str:
         return "bench.clipper"
@@ -132,6 +132,15 @@ class EmbeddedSmoother(WaveformToWaveformBase):
     ``SMOOTHER_MODEL_DELAY`` native samples, which the dry path gets too.
     """
 
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__(model)
+        # TorchScript reads module attributes, not Python globals.
+        self.half_taps = SMOOTHER_HALF_TAPS
+        self.look_ahead = SMOOTHER_LOOK_AHEAD
+        self.model_delay = SMOOTHER_MODEL_DELAY
+        self.native_sample_rate = SMOOTHER_SAMPLE_RATE
+        self.native_buffer_size = SMOOTHER_BUFFER_SIZE
+
     def get_model_name(self) -> str:
         return "bench.smoother-48k"
 
@@ -183,27 +192,27 @@ class EmbeddedSmoother(WaveformToWaveformBase):
 
     @torch.jit.export
     def get_native_sample_rates(self) -> List[int]:
-        return [SMOOTHER_SAMPLE_RATE]
+        return [self.native_sample_rate]
 
     @torch.jit.export
     def get_native_buffer_sizes(self) -> List[int]:
-        return [SMOOTHER_BUFFER_SIZE]
+        return [self.native_buffer_size]
 
     @torch.jit.export
     def get_look_behind_samples(self) -> int:
-        return SMOOTHER_HALF_TAPS + SMOOTHER_MODEL_DELAY
+        return self.half_taps + self.model_delay
 
     @torch.jit.export
     def get_look_ahead_samples(self) -> int:
-        return SMOOTHER_LOOK_AHEAD
+        return self.look_ahead
 
     @torch.jit.export
     def calc_model_delay_samples(self) -> int:
-        return SMOOTHER_MODEL_DELAY
+        return self.model_delay
 
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
         wet = self.model(x)
-        start = SMOOTHER_HALF_TAPS  # window index of the first output: look-behind - model delay
+        start = self.half_taps  # window index of the first output: look-behind - model delay
         dry = x[:, start : start + wet.size(1)]
         tone = params["tone"]
         return (1.0 - tone) * dry + tone * wet

@@ -60,7 +60,7 @@ def configure(module: torch.jit.ScriptModule, sample_rate: int, buffer_size: int
     check_buffer_size(buffer_size)
     try:
         module.set_daw_sample_rate_and_buffer_size(sample_rate, buffer_size)
-    except (RuntimeError, ValueError) as exc:
+    except (torch.jit.Error, RuntimeError, ValueError) as exc:
         raise SettingError(
             f"the model refused {sample_rate} Hz / {buffer_size} samples: {one_line(exc)}"
         ) from exc

@@ -1,4 +1,4 @@
-"""Arguments shared by the commands, and the one place where bad input becomes ``typer.BadParameter``.
+"""Arguments shared by the commands; the one place where bad input becomes ``typer.BadParameter``.
 
 ``typer.BadParameter`` makes typer print one error line (in its error panel) on stderr and exit with
 code 2, with no traceback.
@@ -18,7 +18,7 @@ from neutone_bench.models import BenchModel, resolve_model
 ModelArgument = Annotated[
     str | None,
     typer.Argument(
-        metavar="[MODEL]",
+        metavar="MODEL",
         help=(
             "A .nm file (or a folder holding model.nm), the name of an installed example model "
             "(entry points 'neutone.models') or of an embedded model; default: embedded 'clipper'."

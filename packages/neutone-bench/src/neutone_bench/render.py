@@ -29,17 +29,24 @@ def stdout_console() -> Console:
 
 
 def stderr_console() -> Console:
-    """Console for progress, warnings and errors."""
-    return Console(stderr=True)
+    """Console for progress, warnings and errors; a message stays on one line (soft wrap)."""
+    return Console(stderr=True, soft_wrap=True)
 
 
 def print_table(
-    console: Console, title: str, headers: Sequence[str], cells: Sequence[Sequence[str]]
+    console: Console,
+    title: str,
+    headers: Sequence[str],
+    cells: Sequence[Sequence[str]],
+    text_columns: int = 0,
 ) -> None:
-    """Print ``cells`` (rows of already formatted strings) under ``headers``; numbers align right."""
+    """Print ``cells`` (rows of formatted strings) under ``headers``.
+
+    The first ``text_columns`` columns align left, the others (numbers) right.
+    """
     table = Table(title=title, title_justify="left")
-    for header in headers:
-        table.add_column(header, justify="right", no_wrap=True)
+    for index, header in enumerate(headers):
+        table.add_column(header, justify="left" if index < text_columns else "right", no_wrap=True)
     for row in cells:
         table.add_row(*row)
     console.print(table)

@@ -129,9 +129,7 @@ def summarize_timings(
     _check_nonempty(values, "values")
     med = median(values)
     threshold = outlier_threshold(values, k)
-    outliers = sorted(
-        ((i, values[i]) for i in find_outliers(values, k)), key=lambda item: -item[1]
-    )
+    outliers = sorted(((i, values[i]) for i in find_outliers(values, k)), key=lambda item: -item[1])
     misses = count_deadline_misses(values, deadline)
     return TimingSummary(
         num_calls=len(values),

@@ -343,8 +343,22 @@ class ScriptedMetadata(nn.Module):
     """A metadata dictionary kept in typed attributes, rebuilt by ``to_dict()`` inside TorchScript.
 
     TorchScript cannot hold a ``Dict[str, Any]`` attribute, so each value is stored by its type
-    and the dictionary is rebuilt on request (key order: alphabetical within each type).
+    and the dictionary is rebuilt on request (key order: by value type, then insertion).
     """
+
+    strs: Dict[str, str]
+    ints: Dict[str, int]
+    floats: Dict[str, float]
+    bools: Dict[str, bool]
+    str_lists: Dict[str, List[str]]
+    int_lists: Dict[str, List[int]]
+    str_dicts: Dict[str, Dict[str, str]]
+    str_dict_lists: Dict[str, List[Dict[str, str]]]
+    p_strs: Dict[str, Dict[str, str]]
+    p_floats: Dict[str, Dict[str, float]]
+    p_ints: Dict[str, Dict[str, int]]
+    p_bools: Dict[str, Dict[str, bool]]
+    p_str_lists: Dict[str, Dict[str, List[str]]]
 
     def __init__(self, metadata: Dict[str, Any]) -> None:
         super().__init__()

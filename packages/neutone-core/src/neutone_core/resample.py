@@ -48,7 +48,9 @@ QUALITY_PRESETS: Dict[str, Tuple[float, float, float, bool]] = {
 }
 
 MAX_RATE = 384000
-_CHUNK = 512  # outputs computed per batched product; bounds the scratch memory.
+_CHUNK_OUTPUTS = 1024  # outputs per batched product at most; bounds the scratch memory.
+_BLOCK_SIZES = (16, 8, 4, 2, 1)  # outputs per block matrix, largest first
+_TABLE_BUDGET = 1 << 22  # elements of block matrices worth precomputing
 _DEFAULT_MAX_INPUT = 4096
 
 
@@ -100,6 +102,61 @@ def polyphase_bank(up: int, half_width: int, cutoff: float, beta: float) -> Tens
     tap = torch.arange(2 * half_width + 1, dtype=torch.float64).unsqueeze(0)
     bank = kaiser_kernel(phase + half_width - tap, cutoff, float(half_width), beta)
     return bank / bank.sum(dim=1, keepdim=True)
+
+
+def _block_layout(up: int, down: int, delay: int, taps: int) -> Tuple[int, int, int]:
+    """Outputs per block, number of distinct block matrices and input samples per block.
+
+    Blocks of ``B`` consecutive outputs start at multiples of ``B``; block ``j``'s matrix depends on
+    ``j B mod up`` only, so ``up / gcd(up, B)`` matrices repeat. The largest ``B`` whose tables fit
+    `_TABLE_BUDGET` is chosen (``B = 1`` is a plain polyphase bank in output order).
+    """
+    for block in _BLOCK_SIZES:
+        period = up // math.gcd(up, block)
+        span = max(
+            (t * block + block - 1) * down - delay - ((t * block * down - delay) // up) * up
+            for t in range(period)
+        )
+        width = span // up + taps
+        size = (period + _CHUNK_OUTPUTS // block) * block * width
+        if size <= _TABLE_BUDGET or block == 1:
+            return block, period, width
+    raise AssertionError("unreachable: block 1 always fits")
+
+
+def _block_tables(
+    up: int, down: int, delay: int, block: int, count: int, width: int, bank: Tensor
+) -> Tuple[List[int], Tensor]:
+    """Start of each block's input segment and its matrix, for blocks ``0 .. count - 1``.
+
+    Output ``k = t B + i`` is the dot product of inputs ``q(k) - hw + j`` with ``bank[r(k), j]``,
+    where ``k down - S = q(k) up + r(k)``. Block ``t`` reads the ``width`` inputs from
+    ``q(t B) - hw``; its matrix (stored transposed, ``width x B``) puts row ``r(k)`` at offset
+    ``q(k) - q(t B)`` in column ``i``. Starts are relative to block 0 (one extra entry at the end).
+
+    Returns:
+        ``(starts, matrices)`` with ``len(starts) == count + 1`` and matrices of shape
+        ``(count, width, block)``, float64.
+    """
+    taps = bank.shape[1]
+    # Python integers for the exact floor division (no float rounding, no overflow).
+    q_all: List[int] = []
+    r_all: List[int] = []
+    for index in range(count * block):
+        q, r = divmod(index * down - delay, up)
+        q_all.append(q)
+        r_all.append(r)
+    first = q_all[0]
+    starts = [q_all[t * block] - first for t in range(count)]
+    starts.append((count * block * down - delay) // up - first)
+    offset = torch.tensor(
+        [q_all[index] - q_all[(index // block) * block] for index in range(count * block)]
+    ).view(count, block, 1)
+    rows = bank[torch.tensor(r_all)].view(count, block, taps)
+    matrices = torch.zeros(count, block, width, dtype=torch.float64)
+    column = offset + torch.arange(taps).view(1, 1, taps)
+    matrices.scatter_(2, column, rows)
+    return starts, matrices.transpose(1, 2).contiguous()
 
 
 class StreamingResampler(nn.Module):
@@ -154,41 +211,41 @@ class StreamingResampler(nn.Module):
         self.num_taps = 2 * half_width + 1
         self.delay_units = (half_width + 1) * self.up - self.down + extra_delay
         dtype = torch.float64 if QUALITY_PRESETS[quality][3] else torch.float32
-        self.register_buffer(
-            "bank", polyphase_bank(self.up, half_width, cutoff, beta).to(dtype), persistent=False
+        bank = polyphase_bank(self.up, half_width, cutoff, beta)
+
+        block, period, width = _block_layout(self.up, self.down, self.delay_units, self.num_taps)
+        self.block = block
+        self.period = period  # distinct block matrices: block starts repeat every `period` blocks
+        self.width = width  # input samples one block reads
+        self.chunk_blocks = _CHUNK_OUTPUTS // block
+        starts, matrices = _block_tables(
+            self.up, self.down, self.delay_units, block, period + self.chunk_blocks, width, bank
         )
-
-        # Index tables over one period plus a chunk: q(i) = floor((i down - S) / up) is where the
-        # window of output i is centred, r(i) its phase; starts are relative to q(0).
-        first = (-self.delay_units) // self.up
-        starts: List[int] = []
-        phases: List[int] = []
-        for i in range(self.up + _CHUNK + 1):
-            q, r = divmod(i * self.down - self.delay_units, self.up)
-            starts.append(q - first)
-            phases.append(r)
-        self.starts: List[int] = starts
+        self.block_starts: List[int] = starts
         self.register_buffer("start_table", torch.tensor(starts, dtype=torch.long), False)
-        self.register_buffer("phase_table", torch.tensor(phases, dtype=torch.long), False)
-        # Gathers read at most starts[up - 1] samples before a chunk's first window (never into it).
-        self.pad = starts[self.up - 1]
-        # Samples kept between calls: the window of the next output onwards (see `reset`).
+        self.register_buffer("matrices", matrices.to(dtype), False)
+        # Gathers read at most block_starts[period - 1] samples before a chunk's first segment.
+        self.pad = starts[period - 1]
+        # Samples kept between calls: from the first window of the next output's block onwards.
+        first = (-self.delay_units) // self.up
         self.initial_fill = half_width - first
-        self.keep = max(self.initial_fill, 2 * half_width + 1)
+        self.keep = max(self.initial_fill, 2 * half_width + 2) + width
 
-        chunk = _CHUNK
-        self.chunk = chunk
-        self.register_buffer("windows", torch.zeros(chunk, num_channels, self.num_taps, dtype=dtype), False)
-        self.register_buffer("rows", torch.zeros(chunk, self.num_taps, 1, dtype=dtype), False)
-        self.register_buffer("products", torch.zeros(chunk, num_channels, 1, dtype=dtype), False)
-        self.register_buffer("history", torch.zeros(0, num_channels, dtype=dtype), False)
-        self.register_buffer("scratch", torch.zeros(0, num_channels, dtype=dtype), False)
+        chunk = self.chunk_blocks
+        self.register_buffer(
+            "segments", torch.zeros(chunk, num_channels, width, dtype=dtype), False
+        )
+        self.register_buffer("products", torch.zeros(chunk, num_channels, block, dtype=dtype), False)
+        self.register_buffer("gathered", torch.zeros(num_channels * chunk * block, dtype=dtype), False)
+        self.register_buffer("history", torch.zeros(num_channels, 0, dtype=dtype), False)
+        self.register_buffer("scratch", torch.zeros(num_channels, 0, dtype=dtype), False)
         self.register_buffer("output", torch.zeros(0), False)
         self.max_input = 0
-        # Streaming state: samples in `history` after `pad`, phase of the next output (k mod up),
-        # and T up + e - down * (outputs so far), which decides how many outputs the next call gives.
+        # Streaming state: samples in `history` after `pad` (from the first window of the next
+        # output's block), index of the next output modulo block * period, and
+        # T up + e - down * (outputs so far), which decides how many outputs the next call gives.
         self.fill = 0
-        self.phase = 0
+        self.position = 0
         self.credit = 0
         self.set_max_input_size(_DEFAULT_MAX_INPUT)
 
@@ -197,11 +254,12 @@ class StreamingResampler(nn.Module):
         """Preallocate for calls of up to `max_input` samples (>= 0) and reset the state."""
         if max_input < 0:
             raise ValueError(f"max_input must be in [0, inf), got {max_input}")
-        dtype = self.bank.dtype
+        dtype = self.matrices.dtype
         self.max_input = max_input
-        length = self.pad + self.keep + max_input
-        self.history = torch.zeros(length, self.num_channels, dtype=dtype)
-        self.scratch = torch.zeros(self.keep, self.num_channels, dtype=dtype)
+        # Blocks past the last output read up to `width` samples past the data: room for them.
+        length = self.pad + self.keep + max_input + self.width
+        self.history = torch.zeros(self.num_channels, length, dtype=dtype)
+        self.scratch = torch.zeros(self.num_channels, self.keep, dtype=dtype)
         self.output = torch.zeros(self.num_channels * self.max_output_size(max_input))
         self.reset()
 
@@ -210,7 +268,7 @@ class StreamingResampler(nn.Module):
         """Forget the past: history of zeros, as if the stream started now."""
         self.history.zero_()
         self.fill = self.initial_fill
-        self.phase = 0
+        self.position = 0
         self.credit = self.extra_delay
 
     @torch.jit.export
@@ -255,37 +313,47 @@ class StreamingResampler(nn.Module):
         n = x.size(1)
         if n > self.max_input:
             self.set_max_input_size(n)  # allocates: call set_max_input_size up front instead
+        channels = self.num_channels
+        block = self.block
         count = self.output_count(n)
         pad = self.pad
         end = pad + self.fill + n
+        history = self.history
         if n > 0:
-            self.history[pad + self.fill : end].copy_(x.t())
-        out = self.output[: self.num_channels * count].view(self.num_channels, count)
-        base = 0  # start of the next output's window, relative to pad
+            history[:, pad + self.fill : end].copy_(x)
+        # Blocks reaching past the data read zeros, never stale samples (0 * inf would be NaN).
+        history[:, end : min(end + self.width, history.size(1))].zero_()
+        frames = history.unfold(1, self.width, 1).transpose(0, 1)
+        out = self.output[: channels * count].view(channels, count)
+        base = 0  # start of the segment of the next output's block, relative to pad
         done = 0
         while done < count:
-            todo = min(count - done, self.chunk)
-            phase = self.phase
-            first = self.starts[phase]
-            frames = self.history[pad + base - first : end].unfold(0, self.num_taps, 1)
-            windows = self.windows[:todo]
-            rows = self.rows[:todo]
-            products = self.products[:todo]
-            torch.index_select(frames, 0, self.start_table[phase : phase + todo], out=windows)
+            index = self.position // block
+            skip = self.position - index * block
+            todo = min(count - done, self.chunk_blocks * block - skip)
+            blocks = (skip + todo + block - 1) // block
+            first = self.block_starts[index]
+            segments = self.segments[:blocks]
+            products = self.products[:blocks]
             torch.index_select(
-                self.bank, 0, self.phase_table[phase : phase + todo], out=rows.squeeze(2)
+                frames[pad + base - first :], 0, self.start_table[index : index + blocks],
+                out=segments,
             )
-            torch.bmm(windows, rows, out=products)
-            out[:, done : done + todo].copy_(products.squeeze(2).t())
-            base += self.starts[phase + todo] - first
-            self.phase = (phase + todo) % self.up
+            torch.bmm(segments, self.matrices[index : index + blocks], out=products)
+            gathered = self.gathered[: channels * blocks * block].view(channels, blocks, block)
+            gathered.copy_(products.transpose(0, 1))
+            flat = gathered.view(channels, blocks * block)
+            out[:, done : done + todo].copy_(flat[:, skip : skip + todo])
+            passed = (skip + todo) // block
+            base += self.block_starts[index + passed] - first
+            self.position = (self.position + todo) % (self.period * block)
             done += todo
         self.credit = self.credit + n * self.up - count * self.down
         remaining = end - pad - base
         if base > 0 and remaining > 0:
-            kept = self.scratch[:remaining]
-            kept.copy_(self.history[pad + base : end])
-            self.history[pad : pad + remaining].copy_(kept)
+            kept = self.scratch[:, :remaining]
+            kept.copy_(history[:, pad + base : end])
+            history[:, pad : pad + remaining].copy_(kept)
         self.fill = remaining
         return out
 

@@ -29,16 +29,22 @@ def stream(
     """Feed `x` through `module.forward` in consecutive host buffers of the given sizes.
 
     Shapes: `x` is `(host_ch, n)`, `params` `(4, n)` or None, `sum(sizes) == n`; the result is the
-    concatenation of the outputs, `(out_ch, n)` for a correct module. Each output is copied, since a module
-    may return a view into a buffer it reuses.
+    concatenation of the outputs, `(out_ch, n)`. Each output is copied, since a module may return a view into
+    a buffer it reuses. Raises ValueError when a call returns another number of samples than it was given.
     """
     outputs = []
     start = 0
     with torch.no_grad():
-        for size in sizes:
+        for call, size in enumerate(sizes):
             chunk = x[:, start : start + size]
             knobs = None if params is None else params[:, start : start + size]
-            outputs.append(module.forward(chunk, knobs).clone())
+            y = module.forward(chunk, knobs)
+            if y.dim() != 2 or y.size(1) != size:
+                raise ValueError(
+                    f"forward returned shape {tuple(y.shape)} for a host buffer of {size} samples "
+                    f"(call {call} of a sequence starting {sizes[:4]})"
+                )
+            outputs.append(y.clone())
             start += size
     return torch.cat(outputs, dim=1)
 

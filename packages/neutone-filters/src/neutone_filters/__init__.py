@@ -1,1 +1,34 @@
-"""neutone_filters."""
+"""Streaming DSP for neutone models: every processor keeps its state between buffers of any size,
+reports its delay (`get_delay_samples`), resets (`reset`) and scripts with TorchScript.
+
+Modules:
+    biquad: audio-EQ cookbook biquads and Butterworth cascades (designs, as second-order sections).
+    sos_filter: `SOSFilter`, a stateful cascade of second-order sections solved block-wise.
+    state_variable: `StateVariableFilter`, a knob-driven TPT state-variable filter.
+    fir: `design_fir` (Kaiser windowed sinc) and `FIRFilter`, streaming direct or FFT convolution.
+    stft: `RealtimeSTFT`, causal STFT, per-frame spectral hook and weighted overlap-add.
+    cached_conv: `CachedConv1d`, `StreamingDelay`, `TCNBlock`, `CachedTCN` for streaming conv nets.
+"""
+
+from neutone_filters.__about__ import __version__
+from neutone_filters.biquad import butterworth, cookbook_biquad
+from neutone_filters.cached_conv import CachedConv1d, CachedTCN, StreamingDelay, TCNBlock
+from neutone_filters.fir import FIRFilter, design_fir
+from neutone_filters.sos_filter import SOSFilter
+from neutone_filters.state_variable import StateVariableFilter
+from neutone_filters.stft import RealtimeSTFT
+
+__all__ = [
+    "CachedConv1d",
+    "CachedTCN",
+    "FIRFilter",
+    "RealtimeSTFT",
+    "SOSFilter",
+    "StateVariableFilter",
+    "StreamingDelay",
+    "TCNBlock",
+    "__version__",
+    "butterworth",
+    "cookbook_biquad",
+    "design_fir",
+]

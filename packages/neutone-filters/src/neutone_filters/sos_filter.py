@@ -155,12 +155,12 @@ class SOSFilter(nn.Module):
         self.register_buffer("powers_t", pw.transpose(1, 2).contiguous())
         self.register_buffer("carry_t", carry)
         self.register_buffer("start_t", start)
-        self.register_buffer("state", torch.zeros(0, order, dtype=torch.float64))
+        self.register_buffer("state", torch.zeros(0, order, dtype=torch.float64), persistent=False)
 
     @torch.jit.export
     def reset(self) -> None:
         """Zero the filter state of every channel."""
-        self.state = torch.zeros(0, self.order, dtype=torch.float64, device=self.state.device)
+        self.state = torch.zeros(0, self.order, dtype=self.state.dtype, device=self.state.device)
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
@@ -170,11 +170,12 @@ class SOSFilter(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         channels = x.size(0)
         n = x.size(1)
-        if self.state.size(0) != channels:
-            self.state = torch.zeros(channels, self.order, dtype=torch.float64, device=x.device)
+        work = self.toeplitz_t.dtype  # float64 unless the caller converted the module
+        if self.state.size(0) != channels or self.state.dtype != work:
+            self.state = torch.zeros(channels, self.order, dtype=work, device=x.device)
         if n == 0:
             return x.clone()
-        x64 = x.to(torch.float64)
+        x64 = x.to(work)
         chunk = self.block * self.num_blocks
         outputs: List[Tensor] = []
         for begin in range(0, n, chunk):

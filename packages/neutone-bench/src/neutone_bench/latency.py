@@ -1,0 +1,238 @@
+"""`neutone-bench latency`: the delay the adapter reports at each setting, and the delay it has.
+
+Reported: ``get_delay_breakdown`` (buffering, resampling, look-ahead, model, total; host samples),
+or for Neutone SDK 1.5 files the two contract methods whose sum the host compensates.
+
+Measured (``--measure``): a band-limited noise burst is streamed through the adapter at the host
+setting, with the knobs at their defaults, and found in the output by cross-correlation; the lag of
+the largest ``|correlation|`` is the delay in host samples. A burst rather than an impulse: a
+nonlinear model (a clipper, a saturator) keeps the burst's timing even where it distorts its shape,
+and the burst's band (100 Hz to 0.4 x the lower of the host rate and the model's native rates)
+passes the resamplers and anti-alias filters without smearing the correlation peak.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import torch
+import typer
+
+from neutone_bench.host import (
+    HOST_CHANNELS,
+    DelayReport,
+    SettingError,
+    configure,
+    reported_delay,
+    stream,
+)
+from neutone_bench.options import (
+    JsonOption,
+    ModelArgument,
+    SeedOption,
+    check_settings,
+    load_model,
+    refused_setting,
+)
+from neutone_bench.render import opt, print_table, stderr_console, stdout_console, write_json
+
+DEFAULT_SAMPLE_RATES = [44100, 48000]
+DEFAULT_BUFFER_SIZES = [128, 256, 512, 1024, 2048]
+#: Burst length in host samples (before band-limiting spreads it a little).
+BURST_SAMPLES = 2048
+#: Silence before the burst, in host samples: room to see a delay shorter than reported.
+LEAD_SAMPLES = 1024
+#: Lowest frequency of the burst in Hz (some models remove DC and rumble).
+BURST_LOW_HZ = 100.0
+#: Highest frequency of the burst as a fraction of the lowest sample rate on the path.
+BURST_HIGH_FRACTION = 0.4
+#: Burst peak amplitude.
+BURST_PEAK = 0.5
+
+
+def noise_burst(sample_rate: int, path_rate: int, seed: int) -> torch.Tensor:
+    """Hann-windowed Gaussian noise, band-limited to ``[100 Hz, 0.4 * path_rate]``, peak 0.5.
+
+    ``path_rate`` (Hz) is the lowest sample rate the signal goes through. Shape: ``(n,)`` with
+    ``n = 2 * BURST_SAMPLES`` (the window's length, zero-padded so the band-limiting does not wrap).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    n = 2 * BURST_SAMPLES
+    burst = torch.zeros(n, dtype=torch.float64)
+    burst[BURST_SAMPLES // 2 : BURST_SAMPLES // 2 + BURST_SAMPLES] = torch.randn(
+        BURST_SAMPLES, generator=gen, dtype=torch.float64
+    ) * torch.hann_window(BURST_SAMPLES, periodic=False, dtype=torch.float64)
+    spectrum = torch.fft.rfft(burst)
+    freqs = torch.fft.rfftfreq(n, d=1.0 / sample_rate, dtype=torch.float64)
+    high = BURST_HIGH_FRACTION * min(sample_rate, path_rate)
+    spectrum[(freqs < BURST_LOW_HZ) | (freqs > high)] = 0.0
+    burst = torch.fft.irfft(spectrum, n=n)
+    return (burst * (BURST_PEAK / burst.abs().max())).to(torch.float32)
+
+
+def find_lag(reference: torch.Tensor, output: torch.Tensor, max_lead: int) -> int | None:
+    """Lag in samples (``-max_lead ..``) at which ``output`` best matches ``reference``.
+
+    Both are ``(n,)`` of the same length; the lag maximises ``|sum_t reference[t] output[t + lag]|``
+    (one FFT of twice the length, so no lag wraps). ``None`` when the output is silent.
+    """
+    n = reference.numel()
+    if float(output.abs().max()) == 0.0:
+        return None
+    size = 2 * n
+    corr = torch.fft.irfft(
+        torch.fft.rfft(output.double(), size) * torch.fft.rfft(reference.double(), size).conj(),
+        size,
+    )
+    lags = torch.cat([torch.arange(0, n), torch.arange(-n, 0)])
+    keep = lags >= -max_lead
+    best = int(torch.argmax(corr[keep].abs()))
+    return int(lags[keep][best])
+
+
+def measure_delay(
+    module: torch.jit.ScriptModule,
+    sample_rate: int,
+    buffer_size: int,
+    reported_total: int,
+    seed: int,
+) -> int | None:
+    """Delay in host samples found by streaming a noise burst through ``module`` at one setting.
+
+    The signal lasts long enough to find any delay up to twice the reported one plus 8192
+    samples; ``None`` when the model returns silence.
+    """
+    configure(module, sample_rate, buffer_size)
+    native_rates = [int(r) for r in module.get_native_sample_rates()]
+    path_rate = min([sample_rate, *native_rates])
+    burst = noise_burst(sample_rate, path_rate, seed)
+    span = LEAD_SAMPLES + burst.numel() + 2 * max(reported_total, 0) + 8192
+    n = math.ceil(span / buffer_size) * buffer_size
+    signal = torch.zeros(n)
+    signal[LEAD_SAMPLES : LEAD_SAMPLES + burst.numel()] = burst
+    out = stream(module, signal.expand(HOST_CHANNELS, n).contiguous(), buffer_size, None)
+    return find_lag(signal, out.sum(dim=0), LEAD_SAMPLES)
+
+
+@dataclass(frozen=True)
+class LatencyRow:
+    """Reported delay at one setting and, with ``--measure``, the measured one (host samples)."""
+
+    report: DelayReport
+    measured: int | None = None
+    measured_done: bool = False
+
+    @property
+    def mismatch(self) -> bool:
+        """Whether a measurement was made and disagrees with the reported total."""
+        return self.measured_done and self.measured != self.report.total
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary for JSON (``measured`` only with ``--measure``)."""
+        data = self.report.to_dict()
+        if self.measured_done:
+            data["measured"] = self.measured
+            data["agrees"] = not self.mismatch
+        return data
+
+
+def sort_rows(rows: Sequence[LatencyRow]) -> list[LatencyRow]:
+    """Lowest total delay first; ties by sample rate, then buffer size."""
+    return sorted(rows, key=lambda r: (r.report.total, r.report.sample_rate, r.report.buffer_size))
+
+
+def table_cells(rows: Sequence[LatencyRow], measured: bool) -> list[list[str]]:
+    """Table rows; delays in host samples with the total also in milliseconds."""
+    cells = []
+    for row in rows:
+        r = row.report
+        cell = [
+            str(r.sample_rate),
+            str(r.buffer_size),
+            str(r.total),
+            f"{r.total / r.sample_rate * 1e3:.2f}",
+            str(r.buffering),
+            opt(r.resampling),
+            opt(r.look_ahead),
+            str(r.model),
+        ]
+        if measured:
+            cell.append(opt(row.measured) + (" (differs)" if row.mismatch else ""))
+        cells.append(cell)
+    return cells
+
+
+HEADERS = [
+    "rate (Hz)",
+    "buffer",
+    "total",
+    "total ms",
+    "buffering",
+    "resampling",
+    "look-ahead",
+    "model",
+]
+
+
+def latency(
+    model: ModelArgument = None,
+    sample_rate: Annotated[
+        list[int] | None,
+        typer.Option("--sample-rate", "-r", help="Host sample rate in Hz; repeat for several."),
+    ] = None,
+    buffer_size: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--buffer-size", "-b", help="Host buffer size in samples; repeat for several."
+        ),
+    ] = None,
+    measure: Annotated[
+        bool,
+        typer.Option("--measure", help="Also measure the delay with a noise burst."),
+    ] = False,
+    seed: SeedOption = 0,
+    json_file: JsonOption = None,
+) -> None:
+    """Delay in host samples at each setting, lowest first, split as the model reports it.
+
+    With --measure, a measured delay that differs from the reported total is a warning and the
+    command exits with code 1 (the host would misalign the model's output by the difference).
+    """
+    sample_rates = sample_rate or DEFAULT_SAMPLE_RATES
+    buffer_sizes = buffer_size or DEFAULT_BUFFER_SIZES
+    check_settings(sample_rates, buffer_sizes)
+    bench = load_model(model)
+    err = stderr_console()
+    err.print(f"latency: {bench.name}" + (", measuring" if measure else ""))
+    rows = []
+    try:
+        for sr in sample_rates:
+            for bs in buffer_sizes:
+                report = reported_delay(bench.module, sr, bs)
+                if measure:
+                    found = measure_delay(bench.module, sr, bs, report.total, seed)
+                    rows.append(LatencyRow(report, found, True))
+                else:
+                    rows.append(LatencyRow(report))
+    except SettingError as exc:
+        raise refused_setting(exc) from exc
+    rows = sort_rows(rows)
+    headers = [*HEADERS, "measured"] if measure else HEADERS
+    data = {"command": "latency", "model": bench.name, "rows": [r.to_dict() for r in rows]}
+    if json_file is None or str(json_file) != "-":
+        title = f"delay of {bench.name} in host samples (lowest first)"
+        print_table(stdout_console(), title, headers, table_cells(rows, measure))
+    if json_file is not None:
+        write_json(data, json_file)
+    differing = [r for r in rows if r.mismatch]
+    for row in differing:
+        r = row.report
+        err.print(
+            f"[yellow]warning:[/] at {r.sample_rate} Hz / {r.buffer_size} samples the model "
+            f"reports {r.total} samples of delay but {opt(row.measured)} were measured"
+        )
+    if differing:
+        raise typer.Exit(code=1)

@@ -1,0 +1,102 @@
+"""Fixtures: a CLI runner and `.nm` files made on the spot (SDK-1.5-like, corrupt, foreign)."""
+
+import json
+from pathlib import Path
+from typing import List
+
+import pytest
+import torch
+from torch import Tensor, nn
+from typer.testing import CliRunner
+
+
+class Sdk15LikeAdapter(nn.Module):
+    """A stereo delay line exposing only the Neutone SDK 1.5 contract (no `get_delay_breakdown`).
+
+    It delays by `delay` samples and reports `reported - 3` samples of buffering and 3 of model
+    delay. A host sample rate of 12345 Hz is refused, as a model would refuse an unsupported rate.
+    """
+
+    def __init__(self, delay: int, reported: int) -> None:
+        super().__init__()
+        self.delay = delay
+        self.reported = reported
+        self.register_buffer("line", torch.zeros(2, delay))
+
+    def forward(self, x: Tensor, params: Tensor | None = None) -> Tensor:
+        y = torch.cat([self.line, x], dim=1)
+        self.line = y[:, y.size(1) - self.delay :].clone()
+        return y[:, : x.size(1)]
+
+    @torch.jit.export
+    def set_daw_sample_rate_and_buffer_size(
+        self,
+        daw_sr: int,
+        daw_bs: int,
+        model_sr: int | None = None,
+        model_bs: int | None = None,
+    ) -> int:
+        if daw_sr == 12345:
+            raise ValueError("sample rate 12345 is not supported by this model")
+        self.line.zero_()
+        return daw_bs
+
+    @torch.jit.export
+    def reset(self) -> None:
+        self.line.zero_()
+
+    @torch.jit.export
+    def get_native_sample_rates(self) -> List[int]:
+        return []
+
+    @torch.jit.export
+    def get_native_buffer_sizes(self) -> List[int]:
+        return []
+
+    @torch.jit.export
+    def calc_buffering_delay_samples(self) -> int:
+        return self.reported - 3
+
+    @torch.jit.export
+    def calc_model_delay_samples(self) -> int:
+        return 3
+
+
+def save_sdk15_like(path: Path, delay: int, reported: int) -> Path:
+    """Script `Sdk15LikeAdapter` and save it as a `.nm` with a minimal metadata.json."""
+    module = torch.jit.script(Sdk15LikeAdapter(delay, reported))
+    metadata = json.dumps({"model_name": "sdk15-delay", "sdk_version": "1.5.2"})
+    torch.jit.save(module, str(path), _extra_files={"metadata.json": metadata})
+    return path
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def sdk15_file(tmp_path: Path) -> Path:
+    """A file that delays by 37 samples and says so (34 buffering + 3 model)."""
+    return save_sdk15_like(tmp_path / "sdk15.nm", delay=37, reported=37)
+
+
+@pytest.fixture
+def misreporting_file(tmp_path: Path) -> Path:
+    """A file that delays by 37 samples but reports 30."""
+    return save_sdk15_like(tmp_path / "misreporting.nm", delay=37, reported=30)
+
+
+@pytest.fixture
+def corrupt_file(tmp_path: Path) -> Path:
+    path = tmp_path / "corrupt.nm"
+    path.write_bytes(b"PK\x03\x04 this is not a zip archive at all" * 10)
+    return path
+
+
+@pytest.fixture
+def foreign_file(tmp_path: Path) -> Path:
+    """A valid TorchScript archive that is not a neutone model."""
+    path = tmp_path / "linear.nm"
+    torch.jit.save(torch.jit.script(nn.Linear(4, 4)), str(path))
+    return path

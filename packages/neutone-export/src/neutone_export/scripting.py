@@ -1,0 +1,290 @@
+"""Build the realtime adapter around a model and script it, with errors that say what to change.
+
+TorchScript's own messages point at a line but rarely say why it is wrong or what the usual fix is. When
+scripting fails, `script_neutone_model` finds the method of the user's class that holds the failing line, names
+the cause among the common ones (a missing type annotation, a Python construct TorchScript does not support, a
+helper left in Python, a method of the inner model that TorchScript cannot see, an attribute of a type it
+cannot hold) and raises `ScriptingError` with the fix.
+"""
+
+import difflib
+import inspect
+import io
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, List, Optional, Tuple
+
+import torch
+from neutone_core import RealtimeAdapter, WaveformToWaveformBase
+from torch import nn
+
+from neutone_export.contract import REQUIRED_METHODS
+
+_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
+_MISSING_ATTRIBUTE = re.compile(r"Module '(?P<owner>\w+)' has no attribute '(?P<attr>\w+)'")
+_PYTHON_CALL = re.compile(r"Could not export Python function call '(?P<name>\w+)'")
+_UNANNOTATED = re.compile(r"Inferred '(?P<arg>\w+)' to be of type 'Tensor' because it was not annotated")
+_FOUND_TYPE = re.compile(r"for argument '(?P<arg>\w+)' but instead found type '(?P<found>[^']+)'")
+_BAD_DEFAULT = re.compile(r'Expected a default value of type (?P<type>[\w\[\], ]+) on parameter "(?P<arg>\w+)"')
+_CONVERT = re.compile(r"failed to convert Python type: '(?P<type>[^']+)'")
+_LIBRARY_DIRS = ("/torch/", "/neutone_core/", "/neutone_export/")
+
+
+class ScriptingError(ValueError):
+    """TorchScript could not compile the model; the message names the method, the line and the usual fix.
+
+    Attributes: `method` ("Class.method" or None), `filename`, `lineno`, `cause` (a short tag: "annotation",
+    "unsupported", "python-call", "not-exported", "attribute-type", "missing-attribute", "other"), `fix`, and
+    `torchscript_message` (TorchScript's full text).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        method: Optional[str],
+        filename: Optional[str],
+        lineno: Optional[int],
+        cause: str,
+        fix: str,
+        torchscript_message: str,
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.filename = filename
+        self.lineno = lineno
+        self.cause = cause
+        self.fix = fix
+        self.torchscript_message = torchscript_message
+
+
+@dataclass
+class _Site:
+    """Where the failure is: a file, a line, the code there and the user's function holding it."""
+
+    filename: str
+    lineno: int
+    code: str
+    function: Optional[str]
+
+
+def _user_classes(model: nn.Module) -> List[type]:
+    """Classes whose source is the user's: the model's own classes and those of its submodules."""
+    classes: List[type] = []
+    for module in model.modules():
+        for cls in type(module).__mro__:
+            name = getattr(cls, "__module__", "") or ""
+            if name.split(".")[0] in ("torch", "neutone_core", "builtins") or cls in classes:
+                continue
+            classes.append(cls)
+    return classes
+
+
+def _functions_of(cls: type) -> Iterator[Tuple[str, Callable[..., Any]]]:
+    for name, value in vars(cls).items():
+        if isinstance(value, (staticmethod, classmethod)):
+            value = value.__func__
+        if inspect.isfunction(value):
+            yield f"{cls.__name__}.{name}", inspect.unwrap(value)
+
+
+def _find_function(model: nn.Module, filename: str, lineno: int) -> Optional[str]:
+    """The "Class.method" (or module-level function) whose source spans `filename:lineno`."""
+    candidates: List[Tuple[str, Callable[..., Any]]] = []
+    modules_seen = set()
+    for cls in _user_classes(model):
+        candidates += list(_functions_of(cls))
+        owner = inspect.getmodule(cls)
+        if owner is not None and owner not in modules_seen:
+            modules_seen.add(owner)
+            candidates += [
+                (name, value)
+                for name, value in vars(owner).items()
+                if inspect.isfunction(value) and value.__module__ == owner.__name__
+            ]
+    for qualified, function in candidates:
+        try:
+            source_file = inspect.getsourcefile(function)
+            lines, start = inspect.getsourcelines(function)
+        except (OSError, TypeError):
+            continue
+        if source_file == filename and start <= lineno < start + len(lines):
+            return qualified
+    return None
+
+
+def _site(model: nn.Module, text: str) -> Optional[_Site]:
+    """The first frame of TorchScript's message that lies in the user's code, else the first frame."""
+    frames = [(m.group("file"), int(m.group("line")), m.end()) for m in _FRAME.finditer(text)]
+    if not frames:
+        return None
+    user = [f for f in frames if not any(part in f[0] for part in _LIBRARY_DIRS)]
+    filename, lineno, end = (user or frames)[0]
+    code = ""
+    for line in text[end:].splitlines()[1:]:
+        if line.strip() and "<--- HERE" not in line and not set(line.strip()) <= {"~", "^"}:
+            code = line.rstrip()
+            break
+    return _Site(filename, lineno, code, _find_function(model, filename, lineno))
+
+
+def _attribute_owner(model: nn.Module, owner: str, attr: str) -> Optional[nn.Module]:
+    """The submodule of class `owner` (TorchScript's name for it) that the failing access reads."""
+    for module in model.modules():
+        names = {type(module).__name__, getattr(module, "original_name", "")}
+        if owner in names:
+            return module
+    return None
+
+
+def _diagnose(model: nn.Module, error: BaseException, text: str) -> Tuple[str, str, str]:
+    """(cause tag, cause sentence, usual fix) for TorchScript's message."""
+    match = _PYTHON_CALL.search(text)
+    if match:
+        name = match.group("name")
+        return (
+            "python-call",
+            f"`{name}` stays a Python function (marked @torch.jit.ignore or @torch.jit.unused), and a "
+            "`.nm` file cannot hold Python code",
+            f"remove the decorator from `{name}` so that TorchScript compiles it (and make its body "
+            "scriptable), or do that work outside the audio path, e.g. in __init__",
+        )
+    match = _UNANNOTATED.search(text) or _FOUND_TYPE.search(text)
+    if match and ("not annotated" in text or "(inferred)" in text):
+        arg = match.group("arg")
+        found = _FOUND_TYPE.search(text)
+        got = f" but receives {found.group('found')}" if found else ""
+        return (
+            "annotation",
+            f"argument `{arg}` has no type annotation, so TorchScript assumed a Tensor{got}",
+            f"annotate every argument that is not a Tensor, e.g. `{arg}: float`, `{arg}: int` or "
+            f"`{arg}: List[int]` (from typing), and the return type",
+        )
+    match = _BAD_DEFAULT.search(text)
+    if match:
+        arg, kind = match.group("arg"), match.group("type").strip()
+        return (
+            "annotation",
+            f"argument `{arg}` is annotated `{kind}` but its default value is not a {kind}",
+            f"annotate it `{arg}: Optional[{kind}] = None` (from typing) and check for None before use",
+        )
+    if isinstance(error, torch.jit.frontend.NotSupportedError) or "is currently not supported" in text:
+        construct = text.strip().splitlines()[0].rstrip(":")
+        return (
+            "unsupported",
+            f"a Python construct TorchScript does not support ({construct})",
+            "rewrite it with what TorchScript compiles: plain loops instead of generators and "
+            "comprehensions with conditions, methods instead of lambdas and nested functions, no "
+            "try/except, no *args/**kwargs, torch functions instead of numpy or math on tensors",
+        )
+    if "Arguments for call are not valid" in text and "Empty lists default to List[Tensor]" in text:
+        return (
+            "unsupported",
+            "a Python builtin called on a value TorchScript typed differently (often `sum`, `max` or "
+            "`min` over a generator or list of tensors)",
+            "use the torch equivalent (torch.stack(...).sum(0)) or an explicit loop; annotate empty "
+            "lists, e.g. `values: List[float] = []`",
+        )
+    match = _MISSING_ATTRIBUTE.search(text)
+    if match:
+        owner, attr = match.group("owner"), match.group("attr")
+        convert = _CONVERT.search(text)
+        if convert:
+            return (
+                "attribute-type",
+                f"`{owner}.{attr}` holds a {convert.group('type')} that TorchScript cannot store",
+                f"keep only tensors, numbers, strings and lists/dicts of them in attributes read in the "
+                f"audio path; annotate `{attr}` in the class body (e.g. `{attr}: Dict[str, float]`), "
+                "or make it an nn.Module / nn.ModuleList",
+            )
+        module = _attribute_owner(model, owner, attr)
+        if module is not None and callable(getattr(module, attr, None)):
+            traced = isinstance(module, torch.jit.ScriptModule)
+            how = "a traced or already scripted module" if traced else "the inner model"
+            return (
+                "not-exported",
+                f"`{attr}` is a method of {how} `{owner}` that TorchScript cannot see: only `forward` "
+                "and methods marked @torch.jit.export survive tracing and scripting",
+                f"decorate `{attr}` with @torch.jit.export in `{owner}` before tracing or scripting it, "
+                "call the inner model's forward instead, or give the adapter the Python module",
+            )
+        known = [] if module is None else [n for n in dir(module) if not n.startswith("__")]
+        close = difflib.get_close_matches(attr, known, n=1)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        return (
+            "missing-attribute",
+            f"`{owner}` has no attribute `{attr}` when scripted{hint}",
+            "define it in __init__ (TorchScript sees attributes that exist when scripting starts) "
+            "or fix the name",
+        )
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(error).__name__)
+    return (
+        "other",
+        first,
+        "script the failing class alone with torch.jit.script to see TorchScript's full message",
+    )
+
+
+def explain_scripting_error(model: nn.Module, error: BaseException) -> ScriptingError:
+    """Turn a TorchScript failure while scripting `model`'s adapter into a `ScriptingError`."""
+    text = str(error)
+    cause, sentence, fix = _diagnose(model, error, text)
+    site = _site(model, text)
+    if site is None:
+        where = f"TorchScript cannot compile {type(model).__name__}"
+        method = filename = lineno = None
+    else:
+        method, filename, lineno = site.function, site.filename, site.lineno
+        short = filename.rsplit("/", 1)[-1]
+        place = method or "code"
+        where = f"TorchScript cannot compile {place} ({short}, line {lineno})"
+        if site.code:
+            where += f":\n    {site.code.strip()}"
+    message = f"{where}\nCause: {sentence}.\nFix: {fix}."
+    return ScriptingError(message, method, filename, lineno, cause, fix, text)
+
+
+def _check_methods(scripted: torch.jit.ScriptModule, step: str) -> None:
+    missing = [name for name in REQUIRED_METHODS if not scripted._c._has_method(name)]
+    if missing:
+        raise ScriptingError(
+            f"{step} removed the contract methods {missing}; save without {step}.",
+            None,
+            None,
+            None,
+            "other",
+            f"save without {step}",
+            "",
+        )
+
+
+def script_neutone_model(
+    model: WaveformToWaveformBase, freeze: bool = False, optimize: bool = False
+) -> torch.jit.ScriptModule:
+    """Build the `RealtimeAdapter` around `model` and script it.
+
+    Args:
+        model: the researcher's model.
+        freeze: apply `torch.jit.freeze`, keeping the contract methods (`get_preserved_attributes`).
+        optimize: apply `torch.jit.optimize_for_inference` (implies freezing).
+
+    Raises:
+        ScriptingError: TorchScript cannot compile the model; the message says where and how to fix it.
+        ValueError: the model's getters, knobs or output shape break a rule (from neutone-core).
+    """
+    if not isinstance(model, WaveformToWaveformBase):
+        raise ValueError(f"model: must be a WaveformToWaveformBase, got {type(model).__name__}")
+    adapter = RealtimeAdapter(model).eval()
+    try:
+        scripted = torch.jit.script(adapter)
+        torch.jit.save(scripted, io.BytesIO())  # Python calls left in the graph fail only here
+    except Exception as error:  # TorchScript raises RuntimeError and frontend errors alike
+        raise explain_scripting_error(model, error) from error
+    preserved = list(scripted.get_preserved_attributes())
+    if freeze or optimize:
+        scripted = torch.jit.freeze(scripted, preserved_attrs=preserved)
+        _check_methods(scripted, "freeze")
+    if optimize:
+        other = [name for name in preserved if scripted._c._has_method(name) and name != "forward"]
+        scripted = torch.jit.optimize_for_inference(scripted, other_methods=other)
+        _check_methods(scripted, "optimize")
+    return scripted

@@ -1,0 +1,114 @@
+"""Run the validation suite on a `.nm` file or a scripted module and gather a `ValidationReport`.
+
+A check that raises is reported as failed with the error's first line; a check that needs a method the module
+lacks is reported as skipped with the reason. Neither stops the suite.
+"""
+
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional, Sequence, Union
+
+import torch
+from torch import nn
+
+from neutone_export.checks import (
+    ALL_CHECKS,
+    DEFAULT_BUFFER_SIZES,
+    DEFAULT_SAMPLE_RATES,
+    CheckContext,
+)
+from neutone_export.load import load_neutone_model
+from neutone_export.report import CheckResult, ValidationReport
+
+
+def _sample_rates(extra: Sequence[int]) -> Sequence[int]:
+    """44100 and 48000 first, then the extra rates asked for, without repeats."""
+    rates = list(DEFAULT_SAMPLE_RATES)
+    for rate in extra:
+        if rate <= 0:
+            raise ValueError(f"sample_rates: each must be > 0 Hz, got {rate}")
+        if rate not in rates:
+            rates.append(int(rate))
+    return rates
+
+
+def _check_buffer_sizes(buffer_sizes: Sequence[int]) -> Sequence[int]:
+    if not buffer_sizes or any(size < 1 for size in buffer_sizes):
+        raise ValueError(f"buffer_sizes: a non-empty list of sizes >= 1, got {list(buffer_sizes)}")
+    return sorted(int(size) for size in buffer_sizes)
+
+
+def validate_neutone_model(
+    module_or_path: Union[str, Path, nn.Module],
+    *,
+    metadata: Optional[Dict[str, Any]] = None,
+    eager_model: Optional[nn.Module] = None,
+    sample_rates: Sequence[int] = (),
+    buffer_sizes: Sequence[int] = DEFAULT_BUFFER_SIZES,
+    seconds: float = 0.5,
+    seed: int = 0,
+    on_check: Optional[Callable[[CheckResult], None]] = None,
+) -> ValidationReport:
+    """Prove a `.nm` model before a host loads it.
+
+    Args:
+        module_or_path: a `.nm` path (loaded with `load_neutone_model`, whose metadata is then checked) or a
+            module that implements the contract (a loaded or freshly scripted adapter).
+        metadata: the metadata to check instead of `to_metadata()` when a module is given.
+        eager_model: the Python model (a `WaveformToWaveformBase`, or an unscripted adapter) to compare the
+            module with; without it the `eager` check is skipped.
+        sample_rates: host sample rates (Hz) to test besides 44100 and 48000.
+        buffer_sizes: host buffer sizes (samples) for the shape check, 32 to 2048 by default.
+        seconds: length of the test signals, in seconds (> 0).
+        seed: seed of every random signal and buffer-size sequence.
+        on_check: called with each `CheckResult` as soon as it is known (progress display).
+
+    Returns:
+        the report; `report.passed` is False when any check failed.
+    """
+    if seconds <= 0:
+        raise ValueError(f"seconds: must be > 0, got {seconds}")
+    if isinstance(module_or_path, (str, Path)):
+        module, file_metadata = load_neutone_model(module_or_path)
+        metadata = file_metadata if metadata is None else metadata
+        source = str(module_or_path)
+    else:
+        module = module_or_path
+        source = getattr(module, "original_name", type(module).__name__)
+    context = CheckContext(
+        module=module,
+        metadata=metadata,
+        eager_model=eager_model,
+        sample_rates=_sample_rates(sample_rates),
+        buffer_sizes=_check_buffer_sizes(buffer_sizes),
+        seconds=seconds,
+        seed=seed,
+    )
+    report = ValidationReport(
+        source=source,
+        settings={
+            "sample_rates": list(context.sample_rates),
+            "buffer_sizes": list(context.buffer_sizes),
+            "seconds": seconds,
+            "seed": seed,
+            "torch_threads": torch.get_num_threads(),
+        },
+    )
+    for name, check, needs in ALL_CHECKS:
+        missing = [method for method in needs if not context.has(method)]
+        if missing:
+            reason = f"skipped: needs {', '.join(missing)}, which the module lacks"
+            if name == "delay_breakdown":
+                reason += " (files from the Neutone SDK 1.5 do)"
+            result = CheckResult(name, True, None, reason, skipped=True)
+        else:
+            try:
+                with torch.no_grad():
+                    result = check(context)
+            except Exception as error:  # a check must report, never crash the suite
+                lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+                detail = lines[0] if lines else ""
+                result = CheckResult(name, False, None, f"raised {type(error).__name__}: {detail}")
+        report.checks.append(result)
+        if on_check is not None:
+            on_check(result)
+    return report

@@ -1,0 +1,225 @@
+"""Cached (streaming) 1-D convolutions and a small temporal convolutional network block.
+
+A convolution trained offline on whole signals sees left context (and, with ``'same'`` padding,
+right context) that a stream does not have yet. `CachedConv1d` keeps the last
+``dilation * (kernel_size - 1)`` input samples of every batch row and channel between calls, so that
+buffer-by-buffer output equals the offline output: exactly for causal padding, and delayed by the
+look-ahead ``total - total // 2`` for ``'same'`` padding (the right half of the padding becomes
+reported delay). It subclasses `torch.nn.Conv1d`, so an offline layer's `state_dict` loads as is.
+
+`TCNBlock` is dilated conv → activation → 1×1 conv, plus a residual path delayed to stay aligned;
+`CachedTCN` stacks blocks and sums their delays.
+"""
+
+from typing import List, Optional
+
+import torch
+from torch import Tensor, nn
+
+CONV_PADDINGS = ("causal", "same")
+
+
+class StreamingDelay(nn.Module):
+    """Delay a ``(batch, channels, n)`` stream by a whole number of samples (zeros first).
+
+    Args:
+        delay: delay in samples, in ``[0, inf)``.
+    """
+
+    def __init__(self, delay: int) -> None:
+        super().__init__()
+        if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+            raise ValueError(f"delay must be an int number of samples in [0, inf), got {delay!r}")
+        self.delay = delay
+        self.register_buffer("cache", torch.zeros(0, 0, delay), persistent=False)
+
+    @torch.jit.export
+    def reset(self) -> None:
+        """Forget the buffered samples."""
+        self.cache = torch.zeros(0, 0, self.delay, device=self.cache.device)
+
+    @torch.jit.export
+    def get_delay_samples(self) -> int:
+        """The constructor's `delay`."""
+        return self.delay
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.delay == 0:
+            return x
+        if self.cache.shape[:2] != x.shape[:2] or self.cache.dtype != x.dtype:
+            self.cache = x.new_zeros(x.size(0), x.size(1), self.delay)
+        n = x.size(2)
+        joined = torch.cat([self.cache, x], dim=2)
+        self.cache = joined[:, :, n:]
+        return joined[:, :, :n]
+
+
+class CachedConv1d(nn.Conv1d):
+    """`torch.nn.Conv1d` that streams: same arguments (stride 1), same weights, state between calls.
+
+    Args:
+        in_channels, out_channels, kernel_size, dilation, groups, bias, device, dtype: as
+            `torch.nn.Conv1d`.
+        stride: must be 1 (a strided layer changes the rate of the stream).
+        padding: ``causal`` (all context on the left; no delay) or ``same`` (the offline
+            ``padding='same'`` layer; its right half, ``total - total // 2`` samples with
+            ``total = dilation * (kernel_size - 1)``, is reported as delay).
+
+    Shape:
+        forward: ``(batch, in_channels, n) -> (batch, out_channels, n)``, ``n >= 0``; the cache is
+        allocated on the first call and zeroed if the batch size or dtype changes.
+
+    Example:
+        >>> offline = nn.Conv1d(2, 4, 3, padding="same")
+        >>> cached = CachedConv1d(2, 4, 3, padding="same")
+        >>> _ = cached.load_state_dict(offline.state_dict())
+        >>> x = torch.randn(1, 2, 100)
+        >>> y = torch.cat([cached(x[..., :37]), cached(x[..., 37:])], dim=-1)
+        >>> bool((y[..., 1:] - offline(x)[..., :-1]).abs().max() < 1e-5)
+        True
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: str = "causal",
+        dilation: int = 1,
+        groups: int = 1,
+        bias: bool = True,
+        device: Optional[torch.device] = None,
+        dtype: Optional[torch.dtype] = None,
+    ) -> None:
+        if stride != 1:
+            raise ValueError(f"stride must be 1 for a streaming convolution, got {stride!r}")
+        if padding not in CONV_PADDINGS:
+            raise ValueError(f"padding must be one of {', '.join(CONV_PADDINGS)}, got {padding!r}")
+        for name, value in (("kernel_size", kernel_size), ("dilation", dilation)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int in [1, inf), got {value!r}")
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=1,
+            padding=0,
+            dilation=dilation,
+            groups=groups,
+            bias=bias,
+            device=device,
+            dtype=dtype,
+        )
+        context = dilation * (kernel_size - 1)
+        self.context = context
+        self.look_ahead = 0 if padding == "causal" else context - context // 2
+        self.register_buffer("cache", torch.zeros(0, in_channels, context), persistent=False)
+
+    @torch.jit.export
+    def reset(self) -> None:
+        """Forget the left context (the next call sees zeros before it, like offline padding)."""
+        self.cache = torch.zeros(0, self.in_channels, self.context, device=self.cache.device)
+
+    @torch.jit.export
+    def get_delay_samples(self) -> int:
+        """Look-ahead of the offline padding: 0 for causal, ``total - total // 2`` for same."""
+        return self.look_ahead
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.cache.size(0) != x.size(0) or self.cache.dtype != x.dtype:
+            self.cache = x.new_zeros(x.size(0), self.in_channels, self.context)
+        n = x.size(2)
+        if n == 0:
+            return x.new_zeros(x.size(0), self.out_channels, 0)
+        joined = torch.cat([self.cache, x], dim=2)
+        self.cache = joined[:, :, n:]
+        return nn.functional.conv1d(
+            joined, self.weight, self.bias, 1, 0, self.dilation[0], self.groups
+        )
+
+
+class TCNBlock(nn.Module):
+    """Residual block ``x + mix(activation(conv(x)))`` with a dilated `CachedConv1d`.
+
+    Args:
+        channels: input = output channels, in ``[1, inf)``.
+        kernel_size: taps of the dilated convolution, in ``[1, inf)``.
+        dilation: in ``[1, inf)``.
+        padding: ``causal`` or ``same`` (see `CachedConv1d`); the residual is delayed to match.
+        activation: pointwise module; default ``nn.LeakyReLU(0.2)``.
+
+    Shape:
+        forward: ``(batch, channels, n) -> (batch, channels, n)``.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        kernel_size: int,
+        dilation: int = 1,
+        padding: str = "causal",
+        activation: Optional[nn.Module] = None,
+    ) -> None:
+        super().__init__()
+        self.conv = CachedConv1d(channels, channels, kernel_size, dilation=dilation, padding=padding)
+        self.activation = nn.LeakyReLU(0.2) if activation is None else activation
+        self.mix = CachedConv1d(channels, channels, 1)
+        self.residual = StreamingDelay(self.conv.get_delay_samples())
+
+    @torch.jit.export
+    def reset(self) -> None:
+        """Clear the convolution cache and the residual delay line."""
+        self.conv.reset()
+        self.residual.reset()
+
+    @torch.jit.export
+    def get_delay_samples(self) -> int:
+        """Delay of the dilated convolution (the residual path is delayed to match)."""
+        return self.conv.get_delay_samples()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.residual(x) + self.mix(self.activation(self.conv(x)))
+
+
+class CachedTCN(nn.Module):
+    """A stack of `TCNBlock`, one per dilation; its delay is the sum of the blocks' delays.
+
+    Args:
+        channels: in ``[1, inf)``.
+        kernel_size: in ``[1, inf)``.
+        dilations: one block per entry, each in ``[1, inf)``, e.g. ``[1, 2, 4, 8]``.
+        padding: ``causal`` or ``same``.
+
+    Shape:
+        forward: ``(batch, channels, n) -> (batch, channels, n)``.
+    """
+
+    def __init__(
+        self, channels: int, kernel_size: int, dilations: List[int], padding: str = "causal"
+    ) -> None:
+        super().__init__()
+        if len(dilations) == 0:
+            raise ValueError("dilations must list at least one dilation in [1, inf), got []")
+        self.blocks = nn.ModuleList(
+            [TCNBlock(channels, kernel_size, d, padding=padding) for d in dilations]
+        )
+
+    @torch.jit.export
+    def reset(self) -> None:
+        """Clear every block."""
+        for block in self.blocks:
+            block.reset()
+
+    @torch.jit.export
+    def get_delay_samples(self) -> int:
+        """Sum of the blocks' delays."""
+        total = 0
+        for block in self.blocks:
+            total += block.get_delay_samples()
+        return total
+
+    def forward(self, x: Tensor) -> Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return x

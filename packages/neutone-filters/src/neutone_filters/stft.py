@@ -1,0 +1,145 @@
+"""Realtime STFT → spectral processing → iSTFT by weighted overlap-add, for any host buffer sizes.
+
+Framing is causal (no centre padding): frame ``j`` holds input samples ``[(j + 1) H - N, (j + 1) H)``
+(``N = n_fft``, ``H = hop_length``, zeros before the start), so a frame is ready as soon as its last
+sample has arrived. Each frame is multiplied by the analysis window, transformed, handed to
+`process_spectrum`, transformed back, multiplied by the synthesis window and overlap-added. The
+product of the two windows must overlap-add to a constant ``c`` at hop ``H`` (checked at
+construction); the output is divided by ``c``.
+
+Latency: after frame ``j`` the overlap-add is complete up to sample ``(j + 2) H - N``; a host may end
+a call one sample short of a frame, so an output FIFO primed with ``H - 1`` zeros never runs dry,
+and the total delay is ``(N - H) + (H - 1) = N - 1`` samples whatever the buffer sizes. With the
+identity spectral function the output is the input delayed by exactly `get_delay_samples()`.
+"""
+
+import torch
+from torch import Tensor, nn
+
+STFT_WINDOWS = ("hann", "sqrt_hann")
+
+
+def _windows(name: str, n_fft: int) -> Tensor:
+    """Analysis and synthesis windows (periodic), stacked ``(2, n_fft)`` in float64."""
+    hann = torch.hann_window(n_fft, periodic=True, dtype=torch.float64)
+    if name == "hann":
+        return torch.stack([hann, hann])
+    root = hann.sqrt()
+    return torch.stack([root, root])
+
+
+def overlap_add_sums(window_product: Tensor, hop_length: int) -> Tensor:
+    """``c[r] = Σ_k w[r + k H]`` for ``r`` in ``[0, H)``: the overlap-added window at each phase."""
+    n_fft = window_product.numel()
+    padded = torch.nn.functional.pad(window_product, [0, (-n_fft) % hop_length])
+    return padded.reshape(-1, hop_length).sum(0)
+
+
+class RealtimeSTFT(nn.Module):
+    """Streaming short-time Fourier analysis, a per-frame spectral hook, and resynthesis.
+
+    Override `process_spectrum` in a subclass (it is scripted with the module) to change the
+    spectrum; the default is the identity, which reconstructs the input perfectly.
+
+    Args:
+        n_fft: frame length in samples, in ``[2, inf)``.
+        hop_length: hop in samples, in ``[1, n_fft]``; the window product must overlap-add to a
+            constant: ``hann`` (Hann analysis and synthesis) needs ``n_fft / hop_length`` an integer
+            ``>= 3``, ``sqrt_hann`` an integer ``>= 2``.
+        window: ``hann`` or ``sqrt_hann``.
+
+    Shape:
+        forward: ``(channels, n) -> (channels, n)``, ``n >= 0``; the state is allocated on the first
+        call and zeroed if the channel count or dtype changes.
+        process_spectrum: ``(channels, frames, n_fft // 2 + 1)`` complex ->
+        the same shape.
+
+    Example:
+        >>> stft = RealtimeSTFT(512, 128)
+        >>> x = torch.randn(2, 4000)
+        >>> y = torch.cat([stft(x[:, :1000]), stft(x[:, 1000:])], dim=1)
+        >>> bool((y[:, 511:] - x[:, :-511]).abs().max() < 1e-5)
+        True
+    """
+
+    def __init__(self, n_fft: int, hop_length: int, window: str = "hann") -> None:
+        super().__init__()
+        if isinstance(n_fft, bool) or not isinstance(n_fft, int) or n_fft < 2:
+            raise ValueError(f"n_fft must be an int in [2, inf), got {n_fft!r}")
+        if isinstance(hop_length, bool) or not isinstance(hop_length, int):
+            raise ValueError(f"hop_length must be an int in [1, {n_fft}], got {hop_length!r}")
+        if not 1 <= hop_length <= n_fft:
+            raise ValueError(f"hop_length must be in [1, n_fft={n_fft}], got {hop_length}")
+        if window not in STFT_WINDOWS:
+            raise ValueError(f"window must be one of {', '.join(STFT_WINDOWS)}, got {window!r}")
+        pair = _windows(window, n_fft)
+        sums = overlap_add_sums(pair[0] * pair[1], hop_length)
+        level = float(sums.mean())
+        if level <= 0.0 or float((sums - level).abs().max()) > 1e-9 * level:
+            need = "an integer >= 3" if window == "hann" else "an integer >= 2"
+            raise ValueError(
+                f"hop_length must make the {window} window overlap-add to a constant "
+                f"(n_fft / hop_length must be {need}), got hop_length={hop_length} "
+                f"with n_fft={n_fft}"
+            )
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.register_buffer("analysis_window", pair[0].float())
+        self.register_buffer("synthesis_window", (pair[1] / level).float())
+        self.register_buffer("inputs", torch.zeros(0, n_fft - hop_length), persistent=False)
+        self.register_buffer("overlap", torch.zeros(0, n_fft - hop_length), persistent=False)
+        self.register_buffer("ready", torch.zeros(0, hop_length - 1), persistent=False)
+
+    @torch.jit.export
+    def reset(self) -> None:
+        """Forget all buffered input, overlap and output (the next call starts from silence)."""
+        self.inputs = torch.zeros(0, self.n_fft - self.hop_length, device=self.inputs.device)
+
+    @torch.jit.export
+    def get_delay_samples(self) -> int:
+        """``n_fft - 1``: framing (``n_fft - hop``) plus the worst-case wait for a hop (``hop - 1``)."""
+        return self.n_fft - 1
+
+    def process_spectrum(self, spec: Tensor) -> Tensor:
+        """Per-frame spectral hook: ``(channels, frames, n_fft // 2 + 1)`` complex in and out."""
+        return spec
+
+    def forward(self, x: Tensor) -> Tensor:
+        channels = x.size(0)
+        n = x.size(1)
+        if self.inputs.size(0) != channels or self.inputs.dtype != x.dtype:
+            self._allocate(x)
+        if n == 0:
+            return x.clone()
+        hop = self.hop_length
+        buffered = torch.cat([self.inputs, x], dim=1)
+        frames = (buffered.size(1) - (self.n_fft - hop)) // hop
+        if frames > 0:
+            blocks = buffered.unfold(1, self.n_fft, hop)[:, :frames]  # (C, F, N)
+            self.inputs = buffered[:, frames * hop :]
+            spec = torch.fft.rfft(blocks * self.analysis_window.to(x.dtype), dim=-1)
+            spec = self.process_spectrum(spec)
+            out = torch.fft.irfft(spec, n=self.n_fft, dim=-1) * self.synthesis_window.to(x.dtype)
+            length = (frames - 1) * hop + self.n_fft
+            summed = nn.functional.fold(
+                out.transpose(1, 2),
+                output_size=[1, length],
+                kernel_size=[1, self.n_fft],
+                stride=[1, hop],
+            ).reshape(channels, length)
+            tail = self.overlap.size(1)
+            summed = torch.cat([summed[:, :tail] + self.overlap, summed[:, tail:]], dim=1)
+            self.overlap = summed[:, frames * hop :]
+            self.ready = torch.cat([self.ready, summed[:, : frames * hop]], dim=1)
+        else:
+            self.inputs = buffered
+        y = self.ready[:, :n]
+        self.ready = self.ready[:, n:]
+        return y
+
+    def _allocate(self, x: Tensor) -> None:
+        channels = x.size(0)
+        keep = self.n_fft - self.hop_length
+        self.inputs = torch.zeros(channels, keep, dtype=x.dtype, device=x.device)
+        self.overlap = torch.zeros(channels, keep, dtype=x.dtype, device=x.device)
+        self.ready = torch.zeros(channels, self.hop_length - 1, dtype=x.dtype, device=x.device)
