@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import pytest
 import torch
@@ -13,28 +13,30 @@ from typer.testing import CliRunner
 class Sdk15LikeAdapter(nn.Module):
     """A stereo delay line exposing only the Neutone SDK 1.5 contract (no `get_delay_breakdown`).
 
-    It delays by `delay` samples and reports `reported - 3` samples of buffering and 3 of model
-    delay. A host sample rate of 12345 Hz is refused, as a model would refuse an unsupported rate.
+    It delays by `delay` samples, scales by `gain`, and reports `reported - 3` samples of buffering
+    and 3 of model delay. A host sample rate of 12345 Hz is refused, as a model would refuse an
+    unsupported rate.
     """
 
-    def __init__(self, delay: int, reported: int) -> None:
+    def __init__(self, delay: int, reported: int, gain: float) -> None:
         super().__init__()
         self.delay = delay
         self.reported = reported
+        self.gain = gain
         self.register_buffer("line", torch.zeros(2, delay))
 
-    def forward(self, x: Tensor, params: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, params: Optional[Tensor] = None) -> Tensor:  # noqa: UP045
         y = torch.cat([self.line, x], dim=1)
         self.line = y[:, y.size(1) - self.delay :].clone()
-        return y[:, : x.size(1)]
+        return y[:, : x.size(1)] * self.gain
 
     @torch.jit.export
     def set_daw_sample_rate_and_buffer_size(
         self,
         daw_sr: int,
         daw_bs: int,
-        model_sr: int | None = None,
-        model_bs: int | None = None,
+        model_sr: Optional[int] = None,  # noqa: UP045 (TorchScript signature)
+        model_bs: Optional[int] = None,  # noqa: UP045
     ) -> int:
         if daw_sr == 12345:
             raise ValueError("sample rate 12345 is not supported by this model")
@@ -62,9 +64,9 @@ class Sdk15LikeAdapter(nn.Module):
         return 3
 
 
-def save_sdk15_like(path: Path, delay: int, reported: int) -> Path:
+def save_sdk15_like(path: Path, delay: int, reported: int, gain: float = 1.0) -> Path:
     """Script `Sdk15LikeAdapter` and save it as a `.nm` with a minimal metadata.json."""
-    module = torch.jit.script(Sdk15LikeAdapter(delay, reported))
+    module = torch.jit.script(Sdk15LikeAdapter(delay, reported, gain))
     metadata = json.dumps({"model_name": "sdk15-delay", "sdk_version": "1.5.2"})
     torch.jit.save(module, str(path), _extra_files={"metadata.json": metadata})
     return path
@@ -85,6 +87,25 @@ def sdk15_file(tmp_path: Path) -> Path:
 def misreporting_file(tmp_path: Path) -> Path:
     """A file that delays by 37 samples but reports 30."""
     return save_sdk15_like(tmp_path / "misreporting.nm", delay=37, reported=30)
+
+
+@pytest.fixture
+def smoother_file(tmp_path: Path) -> Path:
+    """The embedded smoother scripted by neutone-export and saved as `model.nm` in a folder."""
+    from neutone_bench.embedded import build_smoother
+    from neutone_export import script_neutone_model
+
+    module = script_neutone_model(build_smoother())
+    path = tmp_path / "smoother" / "model.nm"
+    path.parent.mkdir()
+    torch.jit.save(module, str(path), _extra_files={"metadata.json": module.get_metadata_json()})
+    return path
+
+
+@pytest.fixture
+def silent_file(tmp_path: Path) -> Path:
+    """A file whose output is always zero."""
+    return save_sdk15_like(tmp_path / "silent.nm", delay=37, reported=37, gain=0.0)
 
 
 @pytest.fixture

@@ -147,6 +147,21 @@ def test_latency_measure_agrees_with_reported_for_installed(
     _check_measured(runner, name, tmp_path / "latency.json")
 
 
+def test_a_saved_file_by_path_and_by_folder(
+    runner: CliRunner, tmp_path: Path, smoother_file: Path
+) -> None:
+    out = tmp_path / "latency.json"
+    args = ["latency", str(smoother_file), "-r", "44100", "-b", "256", "--measure"]
+    result = invoke(runner, [*args, "--json", str(out)])
+    assert result.exit_code == 0, result.stderr
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["measured"] == row["total"] > 0
+    assert "native sample rates [48000], native buffer sizes [2048]" in result.stderr
+    result = invoke(runner, ["speed", str(smoother_file.parent), "-b", "256", *FAST_SPEED])
+    assert result.exit_code == 0, result.stderr
+    assert f"speed of {smoother_file}" in result.stdout
+
+
 def test_latency_of_an_sdk15_file_uses_the_two_contract_methods(
     runner: CliRunner, tmp_path: Path, sdk15_file: Path
 ) -> None:
@@ -179,6 +194,15 @@ def test_latency_warns_and_fails_when_measured_differs(
     assert result.exit_code == 1
     assert "reports 30 samples of delay but 37 were measured" in result.stderr
     assert "37 (differs)" in result.stdout
+
+
+def test_latency_reports_a_silent_output(runner: CliRunner, silent_file: Path) -> None:
+    args = ["latency", str(silent_file), "-b", "128", "-r", "48000", "--measure", "--json", "-"]
+    result = invoke(runner, args)
+    assert result.exit_code == 1
+    assert "reports 37 samples of delay but the output stayed silent" in result.stderr
+    (row,) = json.loads(result.stdout)["rows"]
+    assert row["measured"] is None and row["agrees"] is False
 
 
 def test_profile_lists_operators_and_writes_a_trace(runner: CliRunner, tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Shared test models and streaming helpers for the adapter tests (session fixtures)."""
 
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Sequence
 
 import pytest
 import torch
@@ -16,12 +16,12 @@ class IdentityWrapper(WaveformToWaveformBase):
         self,
         in_mono: bool = False,
         out_mono: bool = False,
-        sample_rates: Optional[List[int]] = None,
-        buffer_sizes: Optional[List[int]] = None,
+        sample_rates: List[int] | None = None,
+        buffer_sizes: List[int] | None = None,
         look_behind: int = 0,
         look_ahead: int = 0,
         delay: int = 0,
-        knobs: Optional[list] = None,
+        knobs: list | None = None,
     ) -> None:
         super().__init__(nn.Identity())
         self.in_mono = in_mono
@@ -79,10 +79,7 @@ class IdentityWrapper(WaveformToWaveformBase):
         n = x.size(1) - self.lb - self.la
         cur = x[:, self.lb : self.lb + n]
         if cur.size(0) != self.out_ch:
-            if self.out_ch == 1:
-                cur = torch.mean(cur, dim=0, keepdim=True)
-            else:
-                cur = cur.expand(2, n)
+            cur = torch.mean(cur, dim=0, keepdim=True) if self.out_ch == 1 else cur.expand(2, n)
         if self.delay > 0:
             full = torch.cat([self.line, cur], dim=1)
             self.line = full[:, n:].clone()
@@ -125,9 +122,9 @@ def stream(
     adapter: Callable[..., Tensor],
     x: Tensor,
     sizes: Sequence[int],
-    params: Optional[Tensor] = None,
+    params: Tensor | None = None,
 ) -> Tensor:
-    """Feed `x` ``(ch, n)`` in buffers of `sizes` (cycled, 0 allowed); concatenate copies of the outputs."""
+    """Feed `x` ``(ch, n)`` in buffers of `sizes` (cycled, 0 allowed); concatenate output copies."""
     outs = []
     pos = 0
     i = 0

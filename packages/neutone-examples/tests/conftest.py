@@ -1,6 +1,6 @@
 """Shared fixtures: drive an example through the realtime adapter as a host would."""
 
-from typing import Callable, List, Tuple, Union
+from typing import Callable, Iterator, List, Tuple, Union
 
 import pytest
 import torch
@@ -45,3 +45,12 @@ def _stream(
 def stream() -> StreamFn:
     """``stream(model, x, knobs, sample_rate=48000, buffer_size=128) -> (output, delay)``."""
     return _stream
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Run each test on one torch thread (the machines running the suite share their cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

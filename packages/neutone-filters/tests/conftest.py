@@ -10,7 +10,7 @@ StreamFn = Callable[[nn.Module, Tensor, List[int]], Tensor]
 
 
 def _stream(module: nn.Module, x: Tensor, sizes: List[int]) -> Tensor:
-    """Feed `x` (time last) in buffers of `sizes`, cycled until it is used up; one empty call first."""
+    """Feed `x` (time last) in buffers of `sizes`, cycled until used up; an empty call first."""
     outputs = [module(x[..., :0])]
     begin = 0
     step = 0

@@ -43,7 +43,9 @@ def _crossing_hz(db: np.ndarray, level: float, length: int = 1 << 17) -> float:
         ("highshelf", lambda x, f, q, g: AF.treble_biquad(x, FS, g, f, q)),
     ],
 )
-@pytest.mark.parametrize("cutoff, q, gain", [(80.0, 0.5, -9.0), (1000.0, 0.7071, 6.0), (9000.0, 4.0, 12.0)])
+@pytest.mark.parametrize(
+    "cutoff, q, gain", [(80.0, 0.5, -9.0), (1000.0, 0.7071, 6.0), (9000.0, 4.0, 12.0)]
+)
 def test_cookbook_matches_torchaudio(kind, reference, cutoff, q, gain) -> None:
     x = torch.randn(2, 4000, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     ours = SOSFilter(cookbook_biquad(kind, cutoff, FS, q=q, gain_db=gain))(x)
@@ -88,7 +90,9 @@ def test_butterworth_cutoff_and_stopband(kind, order, cutoff) -> None:
     ratio = math.tan(math.pi * stop / FS) / math.tan(math.pi * cutoff / FS)
     expected = -10 * math.log10(1 + ratio ** (2 * order if kind == "lowpass" else -2 * order))
     got = db[round(stop * length / FS)]
-    assert abs(got - expected) < 0.05, f"{kind} order {order}: {got:.3f} dB, expected {expected:.3f}"
+    assert (
+        abs(got - expected) < 0.05
+    ), f"{kind} order {order}: {got:.3f} dB, expected {expected:.3f}"
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,9 @@ def _offline_conv(conv: CachedConv1d, padding: str) -> nn.Conv1d:
     return offline
 
 
-@settings(max_examples=25, deadline=None)
+# torch warns that nn.Conv1d(padding="same") copies the input for even kernels (slow, not wrong).
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths:UserWarning")
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(
     sizes=st.lists(st.integers(1, 4096), min_size=1, max_size=12),
     n=st.integers(1, 6000),
@@ -47,7 +49,11 @@ def test_streaming_equals_offline_conv1d(
         offline = _offline_conv(conv, padding)(x)
         streamed = stream(conv, x, sizes)
     delay = conv.get_delay_samples()
-    assert delay == (0 if padding == "causal" else dilation * (kernel - 1) - dilation * (kernel - 1) // 2)
+    assert delay == (
+        0 if padding == "causal" else dilation * (kernel - 1) - dilation * (kernel - 1) // 2
+    )
+    # Outputs before the offline signal starts are zeros, as the offline padding makes them.
+    assert torch.equal(streamed[..., :delay], torch.zeros_like(streamed[..., :delay]))
     diff = (streamed[..., delay:] - offline[..., : max(n - delay, 0)]).abs().flatten()
     err = torch.cat([diff, torch.zeros(1)]).max().item()
     assert err < 1e-5, f"k={kernel} d={dilation} {padding}, sizes {sizes}: max error {err}"
@@ -57,7 +63,9 @@ def _offline_tcn(tcn: CachedTCN, x: torch.Tensor) -> torch.Tensor:
     """The same network applied to the whole signal with ordinary 'same'-padded convolutions."""
     for block in tcn.blocks:
         conv = block.conv
-        y = nn.functional.conv1d(x, conv.weight, conv.bias, dilation=conv.dilation[0], padding="same")
+        y = nn.functional.conv1d(
+            x, conv.weight, conv.bias, dilation=conv.dilation[0], padding="same"
+        )
         y = nn.functional.conv1d(block.activation(y), block.mix.weight, block.mix.bias)
         x = x + y
     return x

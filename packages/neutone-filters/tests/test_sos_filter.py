@@ -19,7 +19,7 @@ def _noise(channels: int, n: int, seed: int, dtype: torch.dtype = torch.float32)
     return torch.randn(channels, n, generator=torch.Generator().manual_seed(seed)).to(dtype)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(
     sizes=SIZES,
     n=st.integers(1, 8000),

@@ -1,4 +1,4 @@
-"""`StateVariableFilter`: equals the cookbook biquad, streams, glides without clicks, stays stable."""
+"""`StateVariableFilter`: equals the cookbook biquad, streams, glides without clicks, is stable."""
 
 import math
 
@@ -18,8 +18,15 @@ def _noise(channels: int, n: int, seed: int) -> torch.Tensor:
     return torch.randn(channels, n, generator=torch.Generator().manual_seed(seed))
 
 
-@pytest.mark.parametrize("mode, kind", [("lowpass", "lowpass"), ("highpass", "highpass"),
-                                        ("bandpass", "bandpass"), ("notch", "bandstop")])
+@pytest.mark.parametrize(
+    "mode, kind",
+    [
+        ("lowpass", "lowpass"),
+        ("highpass", "highpass"),
+        ("bandpass", "bandpass"),
+        ("notch", "bandstop"),
+    ],
+)
 @pytest.mark.parametrize("cutoff, q", [(40.0, 0.5), (1000.0, 0.7071), (15000.0, 10.0)])
 def test_fixed_knobs_equal_cookbook_biquad(mode, kind, cutoff, q) -> None:
     # The TPT SVF and the cookbook are the same bilinear transform of the same analogue filter.
@@ -31,7 +38,7 @@ def test_fixed_knobs_equal_cookbook_biquad(mode, kind, cutoff, q) -> None:
     assert err < 1e-9, f"{mode} {cutoff} Hz Q {q}: max error {err}"
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(
     sizes=st.lists(st.integers(1, 4096), min_size=1, max_size=12),
     n=st.integers(1, 8000),
@@ -52,7 +59,7 @@ def _sine(n: int, hz: float) -> torch.Tensor:
 
 
 def _largest_step(knob_values: torch.Tensor) -> float:
-    """Largest sample-to-sample jump of a 440 Hz sine through a low-pass driven by per-sample knobs."""
+    """Largest sample-to-sample jump of a 440 Hz sine through a low-pass driven by `knob_values`."""
     svf = StateVariableFilter("lowpass", FS, 300.0, 0.7071)
     x = _sine(4096, 440.0)
     y = torch.cat([svf(x[:, :2048]), svf(x[:, 2048:], cutoff_hz=knob_values)], dim=1)
@@ -86,8 +93,12 @@ def test_scripted_equals_eager_with_knob_changes_and_reset(script) -> None:
     eager = StateVariableFilter("highpass", FS, 200.0, 0.7)
     scripted = script(StateVariableFilter("highpass", FS, 200.0, 0.7))
     x = _noise(2, 3000, 1)
-    knobs = [(None, None), (torch.tensor(3000.0), None), (None, torch.tensor(5.0)),
-             (torch.linspace(100.0, 900.0, 1000), torch.tensor(0.5))]
+    knobs = [
+        (None, None),
+        (torch.tensor(3000.0), None),
+        (None, torch.tensor(5.0)),
+        (torch.linspace(100.0, 900.0, 1000), torch.tensor(0.5)),
+    ]
 
     def run(module) -> torch.Tensor:
         outs = []

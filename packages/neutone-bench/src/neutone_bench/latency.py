@@ -123,17 +123,17 @@ class LatencyRow:
 
     report: DelayReport
     measured: int | None = None
-    measured_done: bool = False
+    was_measured: bool = False
 
     @property
     def mismatch(self) -> bool:
         """Whether a measurement was made and disagrees with the reported total."""
-        return self.measured_done and self.measured != self.report.total
+        return self.was_measured and self.measured != self.report.total
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary for JSON (``measured`` only with ``--measure``)."""
         data = self.report.to_dict()
-        if self.measured_done:
+        if self.was_measured:
             data["measured"] = self.measured
             data["agrees"] = not self.mismatch
         return data
@@ -206,7 +206,12 @@ def latency(
     check_settings(sample_rates, buffer_sizes)
     bench = load_model(model)
     err = stderr_console()
-    err.print(f"latency: {bench.name}" + (", measuring" if measure else ""))
+    rates = [int(r) for r in bench.module.get_native_sample_rates()] or "any"
+    sizes = [int(b) for b in bench.module.get_native_buffer_sizes()] or "any"
+    err.print(
+        f"latency: {bench.name}, native sample rates {rates}, native buffer sizes {sizes}"
+        + (", measuring" if measure else "")
+    )
     rows = []
     try:
         for sr in sample_rates:
@@ -230,9 +235,12 @@ def latency(
     differing = [r for r in rows if r.mismatch]
     for row in differing:
         r = row.report
+        found = (
+            "the output stayed silent" if row.measured is None else f"{row.measured} were measured"
+        )
         err.print(
             f"[yellow]warning:[/] at {r.sample_rate} Hz / {r.buffer_size} samples the model "
-            f"reports {r.total} samples of delay but {opt(row.measured)} were measured"
+            f"reports {r.total} samples of delay but {found}"
         )
     if differing:
         raise typer.Exit(code=1)

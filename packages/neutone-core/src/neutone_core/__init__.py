@@ -1,7 +1,7 @@
-"""neutone_core: the model API and the realtime adapter that runs a PyTorch audio model in the Neutone plugin.
+"""neutone_core: model API and realtime adapter to run a PyTorch audio model in the Neutone plugin.
 
 Modules:
-    parameters: `NeutoneParameter` (continuous knob), `CategoricalNeutoneParameter`, knob-list checks.
+    parameters: `NeutoneParameter` (continuous knob), `CategoricalNeutoneParameter`, list checks.
     metadata: the metadata dictionary of the `.nm` contract, `validate_metadata`, `MetadataError`.
     model: `WaveformToWaveformBase`, the class a researcher subclasses.
     kaiser: Kaiser window and windowed-sinc design formulas.

@@ -1,4 +1,5 @@
-"""`RealtimeAdapter`: the scripted module saved in a `.nm`; runs a `WaveformToWaveformBase` for a host.
+# ruff: noqa: UP045  (TorchScript signatures keep typing.Optional, see the module docstring)
+"""`RealtimeAdapter`: the scripted module saved in a `.nm`; runs a model for a host.
 
 Pipeline per host call (``docs/architecture.md``)::
 
@@ -10,10 +11,12 @@ Knob values travel beside the audio: at the same rate through a queue aligned wi
 with resampling through a host-rate queue read by sample-and-hold at each native sample's host time.
 Delays follow `neutone_core.delay_plan`; they are exact, in whole host samples.
 
-The resamplers cannot be designed inside TorchScript, so the adapter builds, when it is constructed,
-one pair (host->native, native->host) for every host rate of `resampling_host_rates` and every native
-rate; ``set_daw_sample_rate_and_buffer_size`` picks one. Other host rates are refused with an error
-when they would need resampling.
+The resamplers cannot be designed inside TorchScript, so the adapter builds, when it is
+constructed, one pair (host->native, native->host) for every host rate of `resampling_host_rates`
+and every native rate; ``set_daw_sample_rate_and_buffer_size`` picks one. Other host rates are
+refused with an error when they would need resampling.
+
+This module keeps ``typing.Optional`` in signatures, as TorchScript code does in this repository.
 
 After ``set_daw_sample_rate_and_buffer_size`` every buffer exists: ``forward`` writes into them
 (in-place ops, views, ``out=``) and allocates no tensor storage itself.
@@ -179,6 +182,9 @@ class RealtimeAdapter(nn.Module):
         self.register_buffer("param_scale", scale)
         self.register_buffer("param_offset", offset)
         self.register_buffer("default_params", defaults)
+        self.register_buffer("one_half", torch.tensor(0.5))
+        self.register_buffer("inv_n", torch.tensor(1.0))
+        self.register_buffer("hold_shift", torch.tensor(0, dtype=torch.long))
         self.default_aggregation = (
             type(wrapper).aggregate_param is WaveformToWaveformBase.aggregate_param
         )
@@ -277,23 +283,22 @@ class RealtimeAdapter(nn.Module):
         call can return (at least `daw_bs`).
         """
         if daw_sr < 1:
-            raise ValueError("daw_sr must be a sample rate in Hz >= 1, got {}".format(daw_sr))
+            raise ValueError(f"daw_sr must be a sample rate in Hz >= 1, got {daw_sr}")
         if daw_bs < 1:
-            raise ValueError("daw_bs must be a buffer size >= 1, got {}".format(daw_bs))
+            raise ValueError(f"daw_bs must be a buffer size >= 1, got {daw_bs}")
         sr, bs = choose_native_settings(daw_sr, self.native_srs, self.native_bss, self.look_ahead)
         if model_sr is not None:
             if len(self.native_srs) > 0 and model_sr not in self.native_srs:
                 raise ValueError(
-                    "model_sr must be one of the native sample rates {}, got {}".format(
-                        self.native_srs, model_sr
-                    )
+                    f"model_sr must be one of the native sample rates {self.native_srs}, "
+                    f"got {model_sr}"
                 )
             sr = model_sr
         if model_bs is not None:
             if model_bs < 1 or (len(self.native_bss) > 0 and model_bs not in self.native_bss):
                 raise ValueError(
-                    "model_bs must be one of the native buffer sizes {} (any >= 1 if empty), "
-                    "got {}".format(self.native_bss, model_bs)
+                    f"model_bs must be one of the native buffer sizes {self.native_bss} "
+                    f"(any >= 1 if empty), got {model_bs}"
                 )
             bs = model_bs
         pair = -1
@@ -307,10 +312,9 @@ class RealtimeAdapter(nn.Module):
                     s_out = self.pair_s_out[i]
             if pair < 0:
                 raise ValueError(
-                    "daw_sr {} Hz needs resampling to the native {} Hz, but the adapter was built "
-                    "with resamplers for host rates {} only (see resampling_host_rates)".format(
-                        daw_sr, sr, self.pair_host
-                    )
+                    f"daw_sr {daw_sr} Hz needs resampling to the native {sr} Hz, but the adapter "
+                    f"was built with resamplers for host rates {self.pair_host} only "
+                    f"(see resampling_host_rates)"
                 )
         up, down = reduced_ratio(sr, daw_sr)
         la = self.look_ahead
@@ -401,31 +405,34 @@ class RealtimeAdapter(nn.Module):
     def _check_input(self, x: Tensor, params: Optional[Tensor]) -> int:
         if x.dim() != 2 or x.size(0) < 1 or x.size(0) > 2:
             raise ValueError(
-                "x must have shape (channels, n) with 1 or 2 channels, got {}".format(
-                    list(x.shape)
-                )
+                f"x must have shape (channels, n) with 1 or 2 channels, got {list(x.shape)}"
             )
         n = x.size(1)
         if n > self.daw_bs:
             raise ValueError(
-                "buffer of {} samples is longer than the {} given to "
-                "set_daw_sample_rate_and_buffer_size".format(n, self.daw_bs)
+                f"buffer of {n} samples is longer than the {self.daw_bs} given to "
+                "set_daw_sample_rate_and_buffer_size"
             )
-        if params is not None:
-            if params.dim() != 2 or params.size(0) != 4 or params.size(1) != n:
-                raise ValueError(
-                    "params must have shape ({}, n) = [{}, {}], got {}".format(
-                        4, 4, n, list(params.shape)
-                    )
-                )
+        if params is not None and (params.dim() != 2 or params.size(0) != 4 or params.size(1) != n):
+            raise ValueError(
+                f"params must have shape ({4}, n) = [{4}, {n}], got {list(params.shape)}"
+            )
         return n
+
+    def _average(self, x: Tensor, dst: Tensor) -> None:
+        """Mean of the two rows of `x` into `dst` ``(1, n)``.
+
+        The factor is a tensor: a Python scalar operand allocates a temporary in TorchScript.
+        """
+        torch.add(x[0:1], x[1:2], out=dst)
+        dst.mul_(self.one_half)
 
     def _to_model_channels(self, x: Tensor, dst: Tensor) -> None:
         """Write host audio `x` ``(1|2, n)`` into `dst` ``(in_ch, n)``: average or duplicate."""
         if x.size(0) == self.in_ch:
             dst.copy_(x)
         elif self.in_ch == 1:
-            torch.mean(x, dim=0, keepdim=True, out=dst)
+            self._average(x, dst)
         else:
             dst.copy_(x.expand(2, x.size(1)))
 
@@ -434,7 +441,7 @@ class RealtimeAdapter(nn.Module):
         if y.size(0) == dst.size(0):
             dst.copy_(y)
         elif dst.size(0) == 1:
-            torch.mean(y, dim=0, keepdim=True, out=dst)
+            self._average(y, dst)
         else:
             dst.copy_(y.expand(2, y.size(1)))
 
@@ -461,9 +468,8 @@ class RealtimeAdapter(nn.Module):
     def _check_block(self, y: Tensor, n: int) -> None:
         if y.dim() != 2 or y.size(0) != self.out_ch or y.size(1) != n:
             raise ValueError(
-                "do_forward_pass must return shape (out_ch, native_bs) = [{}, {}], got {}".format(
-                    self.out_ch, n, list(y.shape)
-                )
+                f"do_forward_pass must return shape (out_ch, native_bs) = [{self.out_ch}, {n}], "
+                f"got {list(y.shape)}"
             )
 
     def _block_params(self, n: int) -> Dict[str, Tensor]:
@@ -483,19 +489,25 @@ class RealtimeAdapter(nn.Module):
             r = j0 % self.up
             shift = (j0 // self.up) * self.down - self.param_base
             index = self.hold_index[:n]
-            torch.add(self.hold_table[r : r + n], shift, out=index)
+            index.copy_(self.hold_table[r : r + n])
+            self.hold_shift.fill_(shift)
+            index.add_(self.hold_shift)  # an int operand would allocate a temporary
             held = self.param_fifo.peek(0, self.param_fifo.size())
-            torch.index_select(held, 1, index, out=block)
+            for i in range(k):
+                # Row by row: index_select copies a non-contiguous source first.
+                torch.index_select(held[i], 0, index, out=block[i])
             next_host = self.hold_list[r + n] + shift
             drop = min(max(next_host, 0), self.param_fifo.size())
             self.param_fifo.discard(drop)
             self.param_base += drop
         block.mul_(self.param_scale[:k]).add_(self.param_offset[:k])
+        self.inv_n.fill_(1.0 / n)
         for i, name in enumerate(self.param_names):
             row = block[i]
             if self.default_aggregation:
                 mean = self.param_mean[i]
-                torch.mean(row, dim=0, keepdim=True, out=mean)
+                torch.sum(row, dim=0, keepdim=True, out=mean)
+                mean.mul_(self.inv_n)
                 if self.param_categorical[i]:
                     mean.round_()
                 params[name] = mean
@@ -574,7 +586,7 @@ class RealtimeAdapter(nn.Module):
 
     @torch.jit.export
     def forward_offline(self, x: Tensor, params: Optional[Tensor] = None) -> Tensor:
-        """Process a whole signal ``(host_ch, n)`` and return it aligned with the input, same length.
+        """Process a whole signal ``(host_ch, n)``; return it aligned with the input, same length.
 
         Streams `x` (then zeros, to flush the delay) through ``forward`` in buffers of ``daw_bs``
         and drops the first ``total`` delay samples. Resets the state before and after; allocates
@@ -583,19 +595,14 @@ class RealtimeAdapter(nn.Module):
         """
         if x.dim() != 2 or x.size(0) < 1 or x.size(0) > 2:
             raise ValueError(
-                "x must have shape (channels, n) with 1 or 2 channels, got {}".format(
-                    list(x.shape)
-                )
+                f"x must have shape (channels, n) with 1 or 2 channels, got {list(x.shape)}"
             )
         n = x.size(1)
         hc = x.size(0)
-        if params is not None:
-            if params.dim() != 2 or params.size(0) != 4 or params.size(1) != n:
-                raise ValueError(
-                    "params must have shape ({}, n) = [{}, {}], got {}".format(
-                        4, 4, n, list(params.shape)
-                    )
-                )
+        if params is not None and (params.dim() != 2 or params.size(0) != 4 or params.size(1) != n):
+            raise ValueError(
+                f"params must have shape ({4}, n) = [{4}, {n}], got {list(params.shape)}"
+            )
         total = self.delays["total"]
         length = n + total
         xp = torch.zeros(hc, length)
@@ -672,7 +679,7 @@ class RealtimeAdapter(nn.Module):
 
     @torch.jit.export
     def get_delay_breakdown(self) -> Dict[str, int]:
-        """Host samples: ``buffering``, ``resampling``, ``look_ahead``, ``model`` and their ``total``."""
+        """Delays in host samples: buffering, resampling, look_ahead, model and their total."""
         return self.delays
 
     @torch.jit.export

@@ -1,17 +1,18 @@
 """Choice of the native settings and the exact delay arithmetic of the adapter (pure functions).
 
-Notation: host rate ``Fh``, native rate ``Fn``, ``up / down = Fn / Fh`` reduced; native block ``B``
-(``B = 0``: any size, which behaves as ``B = 1``); look-ahead ``LA`` and model delay ``D`` in native
-samples. The host->native resampler (extra delay 0) has produced ``floor(N * up / down)`` native samples
-after ``N`` host samples; native sample ``k`` sits at host time ``(k * down - S_in) / up``. The model
-runs a block once ``B + LA`` new native samples are queued. The native->host resampler, with phase
-``S_out = S_out_min + e``, has produced ``floor((J * down + e) / up)`` host samples after ``J`` native
-ones. Host output ``m`` (before the output queue) therefore carries input time
-``m - (S_in + S_out + D * down) / up``; `extra_phase` picks ``e`` so that this is a whole number.
+Notation: host rate ``Fh``, native rate ``Fn``, ``up / down = Fn / Fh`` reduced; native block
+``B`` (``B = 0``: any size, which behaves as ``B = 1``); look-ahead ``LA`` and model delay ``D`` in
+native samples. The host->native resampler (extra delay 0) has produced ``floor(N * up / down)``
+native samples after ``N`` host samples; native sample ``k`` sits at host time
+``(k * down - S_in) / up``. The model runs a block once ``B + LA`` new native samples are queued.
+The native->host resampler, with phase ``S_out = S_out_min + e``, has produced
+``floor((J * down + e) / up)`` host samples after ``J`` native ones. Host output ``m`` (before the
+output queue) therefore carries input time ``m - (S_in + S_out + D * down) / up``; `extra_phase`
+picks ``e`` so that this is a whole number.
 
 The output queue is primed with ``P`` zeros, the largest deficit ``N - produced(N)`` over every
-cumulative host count ``N`` (a host with variable buffers reaches them all). With ``nb`` blocks done,
-the deficit is largest just before block ``nb + 1`` is ready, at
+cumulative host count ``N`` (a host with variable buffers reaches them all). With ``nb`` blocks
+done, the deficit is largest just before block ``nb + 1`` is ready, at
 ``N = ceil(((nb + 1) * B + LA) * down / up) - 1``; the deficit is periodic in ``nb`` with period
 ``up``, so ``P`` is a maximum over ``nb`` in ``[0, up)``. At the same rate this is ``B - 1 + LA``.
 Total delay: ``P + (S_in + S_out + D * down) / up`` host samples.
@@ -78,12 +79,13 @@ def plan_delays(
         block: native block size; 0 means any.
         look_ahead, model_delay: native samples.
         s_in: ``delay_phase_units()`` of the host->native resampler (0 at the same rate).
-        s_out_min: minimal ``delay_phase_units()`` of the native->host resampler (0 at the same rate).
+        s_out_min: minimal ``delay_phase_units()`` of the native->host resampler (0 at the same
+            rate).
 
     Returns:
         ``extra_phase`` (``e`` for the native->host resampler), ``priming`` (zeros in the output
-        queue), and the breakdown ``buffering``, ``resampling``, ``look_ahead``, ``model``, ``total``
-        with ``buffering + resampling + look_ahead + model == total``.
+        queue), and the breakdown ``buffering``, ``resampling``, ``look_ahead``, ``model``,
+        ``total`` with ``buffering + resampling + look_ahead + model == total``.
     """
     e = extra_phase(up, down, model_delay, s_in, s_out_min)
     p = priming_samples(up, down, block, look_ahead, e)

@@ -1,9 +1,9 @@
-"""`SampleFifo`: a preallocated queue of multichannel samples whose contents read as one contiguous view.
+"""`SampleFifo`: a preallocated queue of multichannel samples that reads as contiguous views.
 
 The queue is a linear buffer holding samples ``[start, end)``. Writing past the end first moves the
-held samples to the front (in non-overlapping pieces, so no temporary is needed); with a capacity of
-at least ``2 * max_held + max_push`` this is one copy, and rare. Every read (`peek`) is a view, so the
-adapter can hand a block to the model without copying. Nothing is allocated after `allocate`.
+held samples to the front (in non-overlapping pieces, so no temporary is needed); with a capacity
+of at least ``2 * max_held + max_push`` this is one copy, and rare. Every read (`peek`) is a view,
+so the adapter can hand a block to the model without copying. Nothing is allocated after `allocate`.
 
 Example:
     >>> import torch
@@ -64,16 +64,16 @@ class SampleFifo(nn.Module):
             held = self.end - self.start
             if held + n > capacity:
                 raise ValueError(
-                    "SampleFifo overflow: capacity {} samples, {} held, {} pushed".format(
-                        capacity, held, n
-                    )
+                    f"SampleFifo overflow: capacity {capacity} samples, {held} held, {n} pushed"
                 )
             # Move the held samples to the front in pieces that never overlap their source.
             step = self.start
             done = 0
             while done < held:
                 c = min(step, held - done)
-                self.buf[:, done : done + c].copy_(self.buf[:, self.start + done : self.start + done + c])
+                self.buf[:, done : done + c].copy_(
+                    self.buf[:, self.start + done : self.start + done + c]
+                )
                 done += c
             self.start = 0
             self.end = held
@@ -96,9 +96,7 @@ class SampleFifo(nn.Module):
         """View of the held samples ``offset .. offset + n``, shape ``(num_channels, n)``."""
         if offset < 0 or offset + n > self.end - self.start:
             raise ValueError(
-                "SampleFifo.peek({}, {}) out of range: {} samples held".format(
-                    offset, n, self.end - self.start
-                )
+                f"SampleFifo.peek({offset}, {n}) out of range: {self.end - self.start} samples held"
             )
         return self.buf[:, self.start + offset : self.start + offset + n]
 
@@ -107,9 +105,7 @@ class SampleFifo(nn.Module):
         """Drop the `n` oldest samples."""
         if n > self.end - self.start:
             raise ValueError(
-                "SampleFifo.discard({}) out of range: {} samples held".format(
-                    n, self.end - self.start
-                )
+                f"SampleFifo.discard({n}) out of range: {self.end - self.start} samples held"
             )
         self.start += n
         if self.start == self.end:

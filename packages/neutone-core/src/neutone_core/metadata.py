@@ -1,10 +1,11 @@
-"""The metadata dictionary of the `.nm` contract: building it, validating it, and carrying it in TorchScript.
+"""The metadata dictionary of the `.nm` contract: build, validate, carry it in TorchScript.
 
 `build_metadata` reads a model's getters into the dictionary the plugin reads (keys and limits in
-``plugin-interface.md``); `validate_metadata` checks it in pure Python, offline (links are checked for
-form, never fetched), and reports every violation at once with its key and the limit. No global schema
-is involved, so nothing is mutated between calls. `ScriptedMetadata` stores the dictionary in typed
-attributes so that the scripted adapter's ``to_metadata()`` can rebuild it after ``torch.jit.load``.
+``plugin-interface.md``); `validate_metadata` checks it in pure Python, offline (links are checked
+for form, never fetched), and reports every violation at once with its key and the limit. No global
+schema is involved, so nothing is mutated between calls. `ScriptedMetadata` stores the dictionary
+in typed attributes so that the scripted adapter's ``to_metadata()`` can rebuild it after
+``torch.jit.load``.
 
 Example:
     >>> meta = {"model_name": "x" * 31}
@@ -18,7 +19,7 @@ Example:
 import json
 import math
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 from urllib.parse import urlparse
 
 import torch
@@ -83,7 +84,13 @@ class MetadataError(ValueError):
 
 def unused_parameter_slot() -> Dict[str, Any]:
     """The metadata entry of a knob slot the model does not use."""
-    return {"name": "", "description": "", "default_value": 0.0, "used": False, "type": "continuous"}
+    return {
+        "name": "",
+        "description": "",
+        "default_value": 0.0,
+        "used": False,
+        "type": "continuous",
+    }
 
 
 def build_metadata(model: Any) -> Dict[str, Any]:
@@ -135,7 +142,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_text(out: List[str], key: str, value: Any, limit: Optional[int]) -> None:
+def _check_text(out: List[str], key: str, value: Any, limit: int | None) -> None:
     if not isinstance(value, str):
         out.append(f"{key}: must be a string, got {type(value).__name__} {value!r}")
     elif limit is not None and len(value) > limit:
@@ -152,7 +159,7 @@ def _check_link(out: List[str], key: str, url: Any) -> None:
 
 
 def _check_string_list(
-    out: List[str], key: str, value: Any, max_items: int, max_chars: Optional[int]
+    out: List[str], key: str, value: Any, max_items: int, max_chars: int | None
 ) -> None:
     if not isinstance(value, list):
         out.append(f"{key}: must be a list of strings, got {type(value).__name__}")
@@ -233,7 +240,7 @@ def _check_parameters(out: List[str], value: Any, realtime: bool) -> None:
             names[p["name"]] = slot
 
 
-def _check_int_list(out: List[str], key: str, value: Any, low: int, high: Optional[int]) -> None:
+def _check_int_list(out: List[str], key: str, value: Any, low: int, high: int | None) -> None:
     if not isinstance(value, list):
         out.append(f"{key}: must be a list of ints, got {type(value).__name__}")
         return
@@ -277,7 +284,9 @@ def validate_metadata(metadata: Dict[str, Any], realtime: bool = True) -> None:
     if "technical_links" in m:
         links = m["technical_links"]
         if not isinstance(links, dict):
-            out.append(f"technical_links: must be an object name -> URL, got {type(links).__name__}")
+            out.append(
+                f"technical_links: must be an object name -> URL, got {type(links).__name__}"
+            )
         else:
             if len(links) > 3:
                 out.append(f"technical_links: at most 3 links, got {len(links)}")
@@ -437,7 +446,7 @@ class ScriptedMetadata(nn.Module):
         for k, v in self.str_dict_lists.items():
             d[k] = v
         params: Dict[str, Dict[str, Any]] = {}
-        for slot in self.p_strs.keys():
+        for slot in self.p_strs:
             p: Dict[str, Any] = {}
             for k, v in self.p_strs[slot].items():
                 p[k] = v

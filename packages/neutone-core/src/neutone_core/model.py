@@ -18,8 +18,8 @@ class WaveformToWaveformBase(nn.Module):
     """Base class of a waveform-to-waveform model.
 
     Override the metadata getters (``get_model_name`` ... ``get_citation``), the channel layout
-    (``is_input_mono``, ``is_output_mono``), the native settings and ``do_forward_pass``. The getters
-    with a default below need no override.
+    (``is_input_mono``, ``is_output_mono``), the native settings and ``do_forward_pass``. The
+    getters with a default below need no override.
 
     Args:
         model: the network; kept as ``self.model``.
@@ -73,7 +73,7 @@ class WaveformToWaveformBase(nn.Module):
         return False
 
     def get_neutone_parameters(self) -> List[ContinuousNeutoneParameter]:
-        """Knobs, at most 4 (continuous or categorical); their names key ``do_forward_pass``'s dict."""
+        """Knobs, at most 4, continuous or categorical; names key ``do_forward_pass``'s dict."""
         return []
 
     # -- plugin defaults (all in [0, 1]) ----------------------------------------------------------
@@ -118,7 +118,7 @@ class WaveformToWaveformBase(nn.Module):
         """Future samples appended to every block (>= 0); the adapter delays the output as much."""
         return 0
 
-    # -- runtime hooks -------------------------------------------------------------------------------
+    # -- runtime hooks ----------------------------------------------------------------------------
     def aggregate_param(self, param: Tensor) -> Tensor:
         """Reduce one knob's block of values, shape ``(native_bs,)``, to what the model receives.
 

@@ -1,13 +1,13 @@
 """The knobs a model exposes to the plugin: continuous and categorical parameters.
 
-The plugin sends every knob as a value in [0, 1] at sample rate. The adapter maps that value before the
-model sees it: a continuous knob to ``min_value + v * (max_value - min_value)``, a categorical knob to
-the index of its value, ``round(v * (n_values - 1))``, as a float. Realtime models have at most four
-knobs (``p1`` .. ``p4`` of the metadata).
+The plugin sends every knob as a value in [0, 1] at sample rate. The adapter maps that value
+before the model sees it: a continuous knob to ``min_value + v * (max_value - min_value)``, a
+categorical knob to the index of its value, ``round(v * (n_values - 1))``, as a float. Realtime
+models have at most four knobs (``p1`` .. ``p4`` of the metadata).
 
 Example:
     >>> knobs = [
-    ...     NeutoneParameter("gain", "output gain", default_value=0.5, min_value=0.0, max_value=4.0),
+    ...     NeutoneParameter("gain", "output gain", 0.5, min_value=0.0, max_value=4.0),
     ...     CategoricalNeutoneParameter("mode", "clip shape", 3, 0, ["hard", "soft", "fold"]),
     ... ]
     >>> validate_parameters(knobs)
@@ -16,7 +16,7 @@ Example:
 """
 
 import math
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 MAX_REALTIME_PARAMETERS = 4
 MIN_CATEGORICAL_VALUES = 2
@@ -44,9 +44,9 @@ class ContinuousNeutoneParameter:
         description: shown in the plugin.
         default_value: knob position at load, in [0, 1].
         used: whether the plugin shows the knob.
-        min_value, max_value: the range the model receives; the knob position ``v`` in [0, 1] becomes
-            ``min_value + v * (max_value - min_value)`` on the realtime path. Finite; ``max_value`` may be
-            below ``min_value`` (a reversed knob) but not equal to it.
+        min_value, max_value: the range the model receives; the knob position ``v`` in [0, 1]
+            becomes ``min_value + v * (max_value - min_value)`` on the realtime path. Finite;
+            ``max_value`` may be below ``min_value`` (a reversed knob) but not equal to it.
     """
 
     type_name = "continuous"
@@ -118,14 +118,14 @@ NeutoneParameter = ContinuousNeutoneParameter
 
 
 class CategoricalNeutoneParameter:
-    """A knob that selects one of `n_values` labelled values; the model receives the index as a float.
+    """A knob selecting one of `n_values` labelled values; the model receives the index as a float.
 
     Args:
         name: key of the value in the ``params`` dictionary; non-empty.
         description: shown in the plugin.
         n_values: number of values, 2 to 20.
         default_value: index of the value selected at load, in ``[0, n_values)``.
-        labels: one label per value, each at most 20 characters; ``None`` gives ``"0"``, ``"1"``, ...
+        labels: one label per value, each at most 20 characters; ``None`` gives "0", "1", ...
         used: whether the plugin shows the knob.
     """
 
@@ -137,7 +137,7 @@ class CategoricalNeutoneParameter:
         description: str,
         n_values: int,
         default_value: int = 0,
-        labels: Optional[List[str]] = None,
+        labels: List[str] | None = None,
         used: bool = True,
     ) -> None:
         _check_text("CategoricalNeutoneParameter", "name", name)

@@ -1,23 +1,27 @@
 """Streaming polyphase windowed-sinc (Kaiser) sample-rate converter.
 
 The converter evaluates the band-limited reconstruction of the input at the output instants:
-``y[k] = sum_n x[n] g(tau_k - n)`` with ``g`` a Kaiser-windowed sinc (`neutone_core.kaiser`) of
-half-width ``hw`` input samples and ``tau_k = (k * down - S) / up`` (``up / down = out_rate / in_rate``
-reduced, ``S`` the delay in units of ``1 / up`` input samples). Writing ``k * down - S = q * up + r``
-with ``0 <= r < up``, output ``k`` is the dot product of the ``2 hw + 1`` inputs ``q - hw .. q + hw``
-with row ``r`` of a polyphase bank ``bank[r, j] = g(r / up + hw - j)``, designed once at construction.
+``y[k] = sum_n x[n] g(tau_k - n)`` with ``g`` a Kaiser-windowed sinc (`neutone_core.kaiser`)
+of half-width ``hw`` input samples and ``tau_k = (k * down - S) / up`` (``up / down`` is
+``out_rate / in_rate`` reduced, ``S`` the delay in units of ``1 / up`` input samples). Writing
+``k * down - S = q * up + r`` with ``0 <= r < up``, output ``k`` is the dot product of the
+``2 hw + 1`` inputs ``q - hw .. q + hw`` with row ``r`` of a polyphase bank
+``bank[r, j] = g(r / up + hw - j)``, designed once at construction.
 
 Exact counting: after ``T`` input samples the converter has produced ``floor((T up + e) / down)``
 outputs (``e = extra_delay``), whatever the partition into calls. With
 ``S = (hw + 1) up - down + e`` every counted output has its whole window available, so the output
 never drifts and the delay is exactly ``S / up`` input samples, ``S / down`` output samples.
 
-Real-time use: `set_max_input_size` preallocates every buffer; after it a call with at most that many
-samples allocates no tensor storage. Per call the outputs are computed in chunks of at most
-``_CHUNK`` samples: the input windows are gathered with `index_select` from an unfolded view of the
-history, the phase rows likewise, and a batched matrix product writes into preallocated buffers.
-Index tables cover one period of ``up`` outputs plus a chunk, offsets relative to the first output
-of the chunk, so no index arithmetic is done on tensors per call.
+Real-time use: `set_max_input_size` preallocates every buffer; after it a call with at most that
+many samples allocates no tensor storage. The outputs are computed in blocks of ``B`` consecutive
+outputs: block ``t`` reads ``width`` consecutive inputs, and its ``B`` dot products are one small
+matrix (``width x B``, zero outside each output's window) precomputed at construction. Block
+matrices repeat every ``up / gcd(up, B)`` blocks, so they and the segment starts are tabulated for
+one period plus a chunk of blocks. Per call, one `index_select` gathers the input segments from an
+unfolded view of the history (no per-sample window copies) and one batched matrix product
+(`bmm`) computes every block, both into preallocated buffers; slicing the tables at the current
+block replaces all index arithmetic on tensors.
 
 Example:
     >>> import torch
@@ -52,6 +56,7 @@ _CHUNK_OUTPUTS = 1024  # outputs per batched product at most; bounds the scratch
 _BLOCK_SIZES = (16, 8, 4, 2, 1)  # outputs per block matrix, largest first
 _TABLE_BUDGET = 1 << 22  # elements of block matrices worth precomputing
 _DEFAULT_MAX_INPUT = 4096
+_MAX_COEFFICIENTS = 1 << 24  # polyphase bank size limit (134 MB in float64 while designing)
 
 
 def _check_rate(name: str, rate: int) -> None:
@@ -88,6 +93,13 @@ def design_filter(in_rate: int, out_rate: int, quality: str) -> Tuple[float, int
     taps = kaiser_num_taps(attenuation, width)
     # At least the decimation factor, so a window always reaches the next output's input.
     half_width = max((taps - 1) // 2, math.ceil(in_rate / out_rate))
+    up = out_rate // math.gcd(in_rate, out_rate)
+    if up * (2 * half_width + 1) > _MAX_COEFFICIENTS:
+        raise ValueError(
+            f"out_rate / in_rate = {out_rate}/{in_rate} reduces to up = {up} phases of "
+            f"{2 * half_width + 1} taps: more than {_MAX_COEFFICIENTS} filter coefficients; "
+            "use rates with a smaller common ratio"
+        )
     return cutoff, half_width, kaiser_beta(attenuation)
 
 
@@ -235,15 +247,20 @@ class StreamingResampler(nn.Module):
         self.register_buffer(
             "segments", torch.zeros(chunk, num_channels, width, dtype=dtype), False
         )
-        self.register_buffer("products", torch.zeros(chunk, num_channels, block, dtype=dtype), False)
-        self.register_buffer("gathered", torch.zeros(num_channels * chunk * block, dtype=dtype), False)
+        self.register_buffer(
+            "products", torch.zeros(chunk, num_channels, block, dtype=dtype), False
+        )
+        self.register_buffer(
+            "gathered", torch.zeros(num_channels * chunk * block, dtype=dtype), False
+        )
         self.register_buffer("history", torch.zeros(num_channels, 0, dtype=dtype), False)
         self.register_buffer("scratch", torch.zeros(num_channels, 0, dtype=dtype), False)
         self.register_buffer("output", torch.zeros(0), False)
         self.max_input = 0
-        # Streaming state: samples in `history` after `pad` (from the first window of the next
-        # output's block), index of the next output modulo block * period, and
-        # T up + e - down * (outputs so far), which decides how many outputs the next call gives.
+        # Streaming state: `fill` samples in `history` from `origin` (the first input the block of
+        # the next output reads; the history is zero after them), index of the next output modulo
+        # block * period, and T up + e - down * (outputs so far), which gives the next call's count.
+        self.origin = 0
         self.fill = 0
         self.position = 0
         self.credit = 0
@@ -256,8 +273,10 @@ class StreamingResampler(nn.Module):
             raise ValueError(f"max_input must be in [0, inf), got {max_input}")
         dtype = self.matrices.dtype
         self.max_input = max_input
-        # Blocks past the last output read up to `width` samples past the data: room for them.
-        length = self.pad + self.keep + max_input + self.width
+        # Room for two calls past the kept samples, so that the kept samples are moved back to
+        # the front (`_compact`) only every other call at most; blocks past the last output read
+        # up to `width` zeros past the data.
+        length = self.pad + 2 * (self.keep + max_input) + self.width
         self.history = torch.zeros(self.num_channels, length, dtype=dtype)
         self.scratch = torch.zeros(self.num_channels, self.keep, dtype=dtype)
         self.output = torch.zeros(self.num_channels * self.max_output_size(max_input))
@@ -267,9 +286,20 @@ class StreamingResampler(nn.Module):
     def reset(self) -> None:
         """Forget the past: history of zeros, as if the stream started now."""
         self.history.zero_()
+        self.origin = self.pad
         self.fill = self.initial_fill
         self.position = 0
         self.credit = self.extra_delay
+
+    def _compact(self) -> None:
+        """Move the kept samples to the front of the history; zero everything after them."""
+        if self.origin == self.pad:
+            return
+        kept = self.scratch[:, : self.fill]
+        kept.copy_(self.history[:, self.origin : self.origin + self.fill])
+        self.history[:, self.pad : self.pad + self.fill].copy_(kept)
+        self.history[:, self.pad + self.fill :].zero_()
+        self.origin = self.pad
 
     @torch.jit.export
     def max_output_size(self, max_input: int) -> int:
@@ -313,19 +343,18 @@ class StreamingResampler(nn.Module):
         n = x.size(1)
         if n > self.max_input:
             self.set_max_input_size(n)  # allocates: call set_max_input_size up front instead
+        if self.origin + self.fill + n + self.width > self.history.size(1):
+            self._compact()
         channels = self.num_channels
         block = self.block
         count = self.output_count(n)
-        pad = self.pad
-        end = pad + self.fill + n
+        origin = self.origin
+        end = origin + self.fill + n
         history = self.history
         if n > 0:
-            history[:, pad + self.fill : end].copy_(x)
-        # Blocks reaching past the data read zeros, never stale samples (0 * inf would be NaN).
-        history[:, end : min(end + self.width, history.size(1))].zero_()
+            history[:, origin + self.fill : end].copy_(x)
         frames = history.unfold(1, self.width, 1).transpose(0, 1)
         out = self.output[: channels * count].view(channels, count)
-        base = 0  # start of the segment of the next output's block, relative to pad
         done = 0
         while done < count:
             index = self.position // block
@@ -336,7 +365,9 @@ class StreamingResampler(nn.Module):
             segments = self.segments[:blocks]
             products = self.products[:blocks]
             torch.index_select(
-                frames[pad + base - first :], 0, self.start_table[index : index + blocks],
+                frames[origin - first :],
+                0,
+                self.start_table[index : index + blocks],
                 out=segments,
             )
             torch.bmm(segments, self.matrices[index : index + blocks], out=products)
@@ -344,17 +375,12 @@ class StreamingResampler(nn.Module):
             gathered.copy_(products.transpose(0, 1))
             flat = gathered.view(channels, blocks * block)
             out[:, done : done + todo].copy_(flat[:, skip : skip + todo])
-            passed = (skip + todo) // block
-            base += self.block_starts[index + passed] - first
+            origin += self.block_starts[index + (skip + todo) // block] - first
             self.position = (self.position + todo) % (self.period * block)
             done += todo
         self.credit = self.credit + n * self.up - count * self.down
-        remaining = end - pad - base
-        if base > 0 and remaining > 0:
-            kept = self.scratch[:, :remaining]
-            kept.copy_(history[:, pad + base : end])
-            history[:, pad : pad + remaining].copy_(kept)
-        self.fill = remaining
+        self.origin = origin
+        self.fill = end - origin
         return out
 
 
@@ -372,22 +398,19 @@ def resample(x: Tensor, in_rate: int, out_rate: int, quality: str = "high") -> T
     _check_quality(quality)
     if x.dim() == 0:
         raise ValueError(f"x must have at least one dimension (time), got shape {list(x.shape)}")
-    lead = x.shape[:-1]
+    lead = list(x.shape[:-1])
     n = x.shape[-1]
-    flat = x.reshape(-1, n).to(torch.float32)
-    channels = max(1, flat.shape[0])
-    probe = StreamingResampler(in_rate, out_rate, channels, quality)
+    flat = x.reshape(-1, n)
+    channels = flat.shape[0]
+    probe = StreamingResampler(in_rate, out_rate, max(1, channels), quality)
     # Extra delay making S a multiple of down: the delay is then a whole number of outputs.
     extra = (-probe.delay_phase_units()) % probe.down
-    converter = StreamingResampler(in_rate, out_rate, channels, quality, extra)
+    converter = StreamingResampler(in_rate, out_rate, max(1, channels), quality, extra)
     skip = converter.delay_phase_units() // converter.down
     wanted = -((-n * converter.up) // converter.down)
-    total = converter.input_needed(skip + wanted)
-    padded = torch.zeros(channels, max(total, n))
-    if flat.shape[0] > 0:
-        padded[:, :n] = flat
-    converter.set_max_input_size(padded.shape[1])
+    if channels == 0:
+        return x.new_zeros([*lead, wanted], dtype=torch.float32)
+    padded = torch.zeros(channels, max(converter.input_needed(skip + wanted), n))
+    padded[:, :n] = flat
     y = converter(padded)[:, skip : skip + wanted].clone()
-    if flat.shape[0] == 0:
-        y = y[:0]
-    return y.reshape(lead + (wanted,))
+    return y.reshape([*lead, wanted])

@@ -9,8 +9,8 @@ Shared by the tests and the benchmark so that both report the same figures. A "c
   reported delay) is the signal; everything else (noise, distortion, aliasing, images) the error.
 - `measure_aliasing`: the strongest spectral line left after removing the expected tone (if it lies
   below every Nyquist frequency of the chain), in dB relative to the input tone.
-- `impulse_delay`: the delay of a chain in output samples, found by cross-correlating the output of a
-  Gaussian pulse with the pulse itself and interpolating the peak; independent of the reported delay.
+- `impulse_delay`: the delay of a chain in output samples, found by cross-correlating the output
+  of a Gaussian pulse with the pulse and interpolating the peak; independent of the reported delay.
 
 Example:
     >>> from neutone_core.resample import StreamingResampler
@@ -167,7 +167,9 @@ def impulse_delay(chain: List[StreamingResampler], buffer_size: int = 512) -> fl
     sigma = 4.0 * in_rate / (2.0 * _chain_nyquist(chain))  # input samples
     centre = math.ceil(10 * sigma) + 16
     delay_in = chain_delay_seconds(chain) * in_rate
-    length = 2 * centre + math.ceil(delay_in) + sum(c.num_taps * in_rate // c.in_rate for c in chain)
+    length = (
+        2 * centre + math.ceil(delay_in) + sum(c.num_taps * in_rate // c.in_rate for c in chain)
+    )
     n = torch.arange(length, dtype=torch.float64)
     pulse = torch.exp(-0.5 * ((n - centre) / sigma) ** 2).to(torch.float32)
     x = pulse.unsqueeze(0).expand(chain[0].num_channels, length).contiguous()

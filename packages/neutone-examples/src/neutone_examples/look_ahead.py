@@ -36,20 +36,30 @@ RAMP = 32
 class LookAheadLimiter(nn.Module):
     """Stereo-linked brick-wall limiter with a linear attack ramp.
 
-    Args of ``forward``: ``x`` with ``RAMP`` past and ``2 * RAMP`` future samples around the
-    block; ``threshold`` the linear ceiling, > 0.
+    Args:
+        ramp: length ``L`` of the gain ramp in samples, in [1, inf).
 
-    Shape: ``(channels, RAMP + n + 2 * RAMP) -> (channels, n)``; ``|output| <= threshold``.
+    Args of ``forward``: ``x`` with ``L`` past and ``2 L`` future samples around the block;
+    ``threshold`` the linear ceiling, > 0.
+
+    Shape: ``(channels, L + n + 2 L) -> (channels, n)``; ``|output| <= threshold``.
     """
 
+    def __init__(self, ramp: int = RAMP) -> None:
+        super().__init__()
+        if ramp < 1:
+            raise ValueError(f"ramp must be in [1, inf), got {ramp}")
+        self.ramp = ramp  # TorchScript reads module attributes, not module-level globals
+
     def forward(self, x: Tensor, threshold: Tensor) -> Tensor:
-        n = x.size(1) - 3 * RAMP
-        # Peak of both channels over the window [k - RAMP, k + RAMP], for k = n0 .. n0 + n + RAMP - 1.
-        level = x.abs().amax(dim=0, keepdim=True).unsqueeze(0)  # (1, 1, 3 * RAMP + n)
-        peak = F.max_pool1d(level, kernel_size=2 * RAMP + 1, stride=1)  # (1, 1, n + RAMP)
+        ramp = self.ramp
+        n = x.size(1) - 3 * ramp
+        # Peak of both channels over [k - L, k + L] for the n + L points k that the ramp needs.
+        level = x.abs().amax(dim=0, keepdim=True).unsqueeze(0)  # (1, 1, 3 L + n)
+        peak = F.max_pool1d(level, kernel_size=2 * ramp + 1, stride=1)  # (1, 1, n + L)
         g_hold = torch.clamp(threshold / peak.clamp(min=1e-12), max=1.0)
-        gain = F.avg_pool1d(g_hold, kernel_size=RAMP + 1, stride=1)  # (1, 1, n)
-        return x[:, RAMP : RAMP + n] * gain[0]
+        gain = F.avg_pool1d(g_hold, kernel_size=ramp + 1, stride=1)  # (1, 1, n)
+        return x[:, ramp : ramp + n] * gain[0]
 
 
 class LimiterModelWrapper(WaveformToWaveformBase):
@@ -117,10 +127,10 @@ class LimiterModelWrapper(WaveformToWaveformBase):
         return []
 
     def get_look_behind_samples(self) -> int:
-        return RAMP
+        return self.model.ramp
 
     def get_look_ahead_samples(self) -> int:
-        return 2 * RAMP
+        return 2 * self.model.ramp
 
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
         threshold = torch.pow(10.0, params["threshold"] / 20.0)  # dBFS to a linear ceiling

@@ -30,16 +30,27 @@ LOOK_BEHIND = 4096
 class EchoModel(nn.Module):
     """Feed-forward echo reading its delayed copy from the look-behind window.
 
-    Args of ``forward``: ``x`` of shape ``(channels, LOOK_BEHIND + n)``; ``delay`` in samples,
-    ``0 <= delay <= LOOK_BEHIND``; ``level`` the echo's linear gain.
+    Args:
+        look_behind: past samples in front of every block, in [0, inf); the longest echo.
 
-    Shape: ``(channels, LOOK_BEHIND + n) -> (channels, n)``.
+    Args of ``forward``: ``x`` of shape ``(channels, look_behind + n)``; ``delay`` in samples,
+    ``0 <= delay <= look_behind``; ``level`` the echo's linear gain.
+
+    Shape: ``(channels, look_behind + n) -> (channels, n)``.
     """
 
+    def __init__(self, look_behind: int = LOOK_BEHIND) -> None:
+        super().__init__()
+        if look_behind < 0:
+            raise ValueError(f"look_behind must be in [0, inf), got {look_behind}")
+        # TorchScript reads module attributes, not module-level globals.
+        self.look_behind = look_behind
+
     def forward(self, x: Tensor, delay: int, level: Tensor) -> Tensor:
-        n = x.size(1) - LOOK_BEHIND
-        current = x[:, LOOK_BEHIND:]
-        past = x[:, LOOK_BEHIND - delay : LOOK_BEHIND - delay + n]
+        start = self.look_behind
+        n = x.size(1) - start
+        current = x[:, start:]
+        past = x[:, start - delay : start - delay + n]
         return current + level * past
 
 
@@ -112,7 +123,7 @@ class EchoModelWrapper(WaveformToWaveformBase):
         return []
 
     def get_look_behind_samples(self) -> int:
-        return LOOK_BEHIND
+        return self.model.look_behind
 
     def set_model_sample_rate_and_buffer_size(self, sample_rate: int, n_samples: int) -> bool:
         self.sample_rate = sample_rate
@@ -121,7 +132,7 @@ class EchoModelWrapper(WaveformToWaveformBase):
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
         time_ms = params["time"]  # already in ms, see get_neutone_parameters
         delay = int(torch.round(time_ms * self.sample_rate / 1000.0).item())
-        return self.model(x, min(delay, LOOK_BEHIND), params["level"])
+        return self.model(x, min(delay, self.model.look_behind), params["level"])
 
 
 def build_model() -> WaveformToWaveformBase:

@@ -33,20 +33,27 @@ HISTORY = 4096
 class HaasWidener(nn.Module):
     """Mono in, stereo out: the right channel is a delayed copy of the left.
 
-    Args of ``forward``: ``x`` mono audio; ``delay`` in samples, ``0 <= delay <= HISTORY``;
+    Args:
+        history: length of the delay line in samples, in [1, inf); the longest delay.
+
+    Args of ``forward``: ``x`` mono audio; ``delay`` in samples, ``0 <= delay <= history``;
     ``spread`` in [0, 1], the share of the delayed copy in the right channel.
 
     Shape: ``(1, n) -> (2, n)``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, history: int = HISTORY) -> None:
         super().__init__()
-        self.register_buffer("history", torch.zeros(1, HISTORY))
+        if history < 1:
+            raise ValueError(f"history must be in [1, inf), got {history}")
+        self.max_delay = history  # TorchScript reads module attributes, not module-level globals
+        self.register_buffer("history", torch.zeros(1, history))
 
     def forward(self, x: Tensor, delay: int, spread: Tensor) -> Tensor:
         n = x.size(1)
-        line = torch.cat([self.history, x], dim=1)  # (1, HISTORY + n)
-        delayed = line[:, HISTORY - delay : HISTORY - delay + n]
+        start = self.max_delay - delay
+        line = torch.cat([self.history, x], dim=1)  # (1, history + n)
+        delayed = line[:, start : start + n]
         self.history.copy_(line[:, n:])
         right = (1.0 - spread) * x + spread * delayed
         return torch.cat([x, right], dim=0)
@@ -108,7 +115,7 @@ class WidenerModelWrapper(WaveformToWaveformBase):
                 min_value=1.0,  # the adapter maps the knob's [0, 1] to milliseconds
                 max_value=MAX_TIME_MS,
             ),
-            NeutoneParameter(name="spread", description="mono to wide", default_value=1.0),
+            NeutoneParameter(name="spread", description="mono to wide", default_value=0.7),
         ]
 
     def is_input_mono(self) -> bool:
@@ -134,7 +141,7 @@ class WidenerModelWrapper(WaveformToWaveformBase):
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
         time_ms = params["time"]  # already in ms, see get_neutone_parameters
         delay = int(torch.round(time_ms * self.sample_rate / 1000.0).item())
-        return self.model(x, min(delay, HISTORY), params["spread"])
+        return self.model(x, min(delay, self.model.max_delay), params["spread"])
 
 
 def build_model() -> WaveformToWaveformBase:

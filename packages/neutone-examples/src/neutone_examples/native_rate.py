@@ -109,7 +109,7 @@ class RingModWrapper(WaveformToWaveformBase):
                 min_value=math.log2(20.0),
                 max_value=math.log2(2000.0),
             ),
-            NeutoneParameter(name="mix", description="dry to modulated", default_value=1.0),
+            NeutoneParameter(name="mix", description="dry to modulated", default_value=0.5),
         ]
 
     def is_input_mono(self) -> bool:

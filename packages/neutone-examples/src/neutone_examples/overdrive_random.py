@@ -10,6 +10,12 @@ The convolutions are unpadded ("valid"), so each output sample depends on the la
 look-behind, which makes the streamed output identical to running the network on the whole file.
 For deeper networks, cached convolutions (see ``tcn_effect``) avoid recomputing the look-behind.
 
+A random filter also has a delay nobody chose: its impulse response peaks some samples after the
+impulse, so the distorted sound lags the dry one. The network measures that lag once, at
+construction, on a small impulse (where tanh is linear), and the wrapper reports it through
+``calc_model_delay_samples`` so that the host lines the wet and dry signals up. With heavy drive
+the saturation reshapes the response and the lag can move by a few samples.
+
 This file also shows the full metadata a model needs when it is submitted to the public model
 list: links, citation, tags and the three descriptions.
 
@@ -69,9 +75,18 @@ class RandomOverdriveNet(nn.Module):
         self.net = nn.Sequential(*layers)
         # No biases: silence in gives silence out, and no DC offset is added.
         self.receptive_field = 1 + (kernel_size - 1) * sum(dilations)
+        self.delay = self._impulse_peak()
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
+
+    def _impulse_peak(self) -> int:
+        """Lag, in samples, of the largest tap of the small-signal impulse response."""
+        impulse = torch.zeros(1, 1, 2 * self.receptive_field - 1)
+        impulse[0, 0, self.receptive_field - 1] = 1e-4  # small: every tanh works in its linear part
+        with torch.no_grad():
+            response = self.net(impulse)[0, 0]  # response[k]: output k samples after the impulse
+        return int(response.abs().argmax())
 
 
 def _randomise(conv: nn.Conv1d, generator: torch.Generator) -> None:
@@ -157,6 +172,9 @@ class OverdriveModelWrapper(WaveformToWaveformBase):
 
     def get_look_behind_samples(self) -> int:
         return self.model.receptive_field - 1
+
+    def calc_model_delay_samples(self) -> int:
+        return self.model.delay  # the lag of the random filter, measured at construction
 
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
         # x: (channels, look_behind + n); the channels become the batch of the network.

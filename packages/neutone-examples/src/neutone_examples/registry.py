@@ -11,18 +11,24 @@ from neutone_core import WaveformToWaveformBase
 from neutone_examples import (
     categorical,
     clipper,
+    clipper_prefilter,
     look_ahead,
     look_behind,
     mono_to_stereo,
     native_rate,
     overdrive_random,
+    spectral_filter,
+    tcn_effect,
 )
 
 ModelFactory = Callable[[], WaveformToWaveformBase]
 
 EXAMPLES: Dict[str, ModelFactory] = {
     "clipper": clipper.build_model,
+    "clipper_prefilter": clipper_prefilter.build_model,
     "overdrive_random": overdrive_random.build_model,
+    "tcn_effect": tcn_effect.build_model,
+    "spectral_filter": spectral_filter.build_model,
     "look_behind": look_behind.build_model,
     "look_ahead": look_ahead.build_model,
     "mono_to_stereo": mono_to_stereo.build_model,

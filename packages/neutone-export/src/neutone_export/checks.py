@@ -1,9 +1,10 @@
-"""The validation suite: one function per check, each returning a `CheckResult` with the figure it measured.
+"""The validation suite: one function per check, each returning a `CheckResult` with the figure it
+measured.
 
-Every check works on fresh copies of the module (`CheckContext.fresh`), so no check sees another's state. A
-check that needs a method the file lacks (a Neutone SDK 1.5 file has no `get_delay_breakdown`) is skipped
-with the reason. Signals are short (`CheckContext.seconds`, 0.5 s by default) so a simple model validates in
-seconds on one core.
+Every check works on fresh copies of the module (`CheckContext.fresh`), so no check sees another's
+state. A check that needs a method the file lacks (a Neutone SDK 1.5 file has no
+`get_delay_breakdown`) is skipped with the reason. Signals are short (`CheckContext.seconds`, 0.5 s
+by default) so a simple model validates in seconds on one core.
 """
 
 import copy
@@ -11,12 +12,12 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import torch
-from neutone_core import MetadataError, validate_metadata
 from torch import Tensor, nn
 
+from neutone_core import MetadataError, validate_metadata
 from neutone_export.contract import DEFAULT_VALUE_GETTERS, OPTIONAL_METHODS, REQUIRED_METHODS
 from neutone_export.host import (
     configure,
@@ -46,7 +47,8 @@ EXACT_TOLERANCE = 1e-6
 # Streamed versus offline and eager versus scripted may differ by float32 rounding in longer sums
 # (resampler kernels, fused ops); 1e-4 of full scale is -80 dBFS, far below audibility.
 NUMERIC_TOLERANCE = 1e-4
-# Below this normalised cross-correlation the output is unrelated to the input and no delay can be read.
+# Below this normalised cross-correlation the output is unrelated to the input and no delay can be
+# read.
 MIN_CORRELATION = 0.3
 MAX_LISTED = 4
 
@@ -56,8 +58,8 @@ class CheckContext:
     """What every check needs: the module under test, its metadata and the suite's settings."""
 
     module: nn.Module
-    metadata: Optional[Dict[str, Any]] = None
-    eager_model: Optional[nn.Module] = None
+    metadata: Dict[str, Any] | None = None
+    eager_model: nn.Module | None = None
     sample_rates: Sequence[int] = DEFAULT_SAMPLE_RATES
     buffer_sizes: Sequence[int] = DEFAULT_BUFFER_SIZES
     seconds: float = 0.5
@@ -81,7 +83,7 @@ class CheckContext:
 
     def n_samples(self, sample_rate: int) -> int:
         """Length of the test signals at `sample_rate`."""
-        return max(1, int(round(self.seconds * sample_rate)))
+        return max(1, round(self.seconds * sample_rate))
 
 
 def _first_line(error: BaseException) -> str:
@@ -105,10 +107,11 @@ def _first_difference(a: Tensor, b: Tensor, tolerance: float) -> int:
     return int(over[0]) if over.numel() else -1
 
 
-# -- contract ---------------------------------------------------------------------------------------
+# -- contract
+# ---------------------------------------------------------------------------------------
 
 
-def _signature_problem(module: torch.jit.ScriptModule, name: str, expected: Any) -> Optional[str]:
+def _signature_problem(module: torch.jit.ScriptModule, name: str, expected: Any) -> str | None:
     """Compare a compiled method's schema with the contract's; None when they agree."""
     schema = module._c._get_method(name).schema
     arguments = [(a.name, str(a.type), a.has_default_value()) for a in schema.arguments[1:]]
@@ -133,7 +136,9 @@ def _value_problems(module: nn.Module) -> List[str]:
             problems.append(f"{name}() must return a float in [0, 1], got {value!r}")
     defaults = module.get_default_param_values()
     if not (isinstance(defaults, Tensor) and defaults.numel() == 4):
-        problems.append(f"get_default_param_values() must have shape (4,), got {tuple(defaults.shape)}")
+        problems.append(
+            f"get_default_param_values() must have shape (4,), got {tuple(defaults.shape)}"
+        )
     elif defaults.min() < 0.0 or defaults.max() > 1.0:
         problems.append(f"get_default_param_values() must lie in [0, 1], got {defaults.flatten()}")
     for name in ("get_native_sample_rates", "get_native_buffer_sizes"):
@@ -142,7 +147,9 @@ def _value_problems(module: nn.Module) -> List[str]:
             problems.append(f"{name}() must list positive ints, got {values}")
     for attribute in module.get_preserved_attributes():
         if not hasattr(module, attribute):
-            problems.append(f"get_preserved_attributes() names {attribute!r}, which the module lacks")
+            problems.append(
+                f"get_preserved_attributes() names {attribute!r}, which the module lacks"
+            )
     metadata = module.to_metadata()
     try:
         from_json = json.loads(module.get_metadata_json())
@@ -163,7 +170,7 @@ def _value_problems(module: nn.Module) -> List[str]:
 
 
 def check_contract(ctx: CheckContext) -> CheckResult:
-    """Every method of the contract exists with the right signature, and the getters return sane values."""
+    """Every contract method exists with the right signature; the getters return sane values."""
     problems: List[str] = []
     missing = [name for name in REQUIRED_METHODS if not ctx.has(name)]
     problems += [f"method {name} is missing" for name in missing]
@@ -185,7 +192,8 @@ def check_contract(ctx: CheckContext) -> CheckResult:
     return CheckResult("contract", True, 0, message + note, "problems")
 
 
-# -- metadata ---------------------------------------------------------------------------------------
+# -- metadata
+# ---------------------------------------------------------------------------------------
 
 
 def check_metadata(ctx: CheckContext) -> CheckResult:
@@ -199,11 +207,12 @@ def check_metadata(ctx: CheckContext) -> CheckResult:
         )
     n_samples = len(metadata.get("sample_sound_files", []))
     return CheckResult(
-        "metadata", True, 0, f"schema satisfied; {n_samples} sound sample pairs", "violations"
+        "metadata", True, 0, f"schema satisfied; sample_sound_files: {n_samples}", "violations"
     )
 
 
-# -- shapes -----------------------------------------------------------------------------------------
+# -- shapes
+# -----------------------------------------------------------------------------------------
 
 
 def check_shapes(ctx: CheckContext) -> CheckResult:
@@ -215,7 +224,8 @@ def check_shapes(ctx: CheckContext) -> CheckResult:
         for buffer_size in ctx.buffer_sizes:
             for channels in (1, 2):
                 total += 1
-                case = f"{sample_rate} Hz, {buffer_size} samples, {'mono' if channels == 1 else 'stereo'}"
+                layout = "mono" if channels == 1 else "stereo"
+                case = f"{sample_rate} Hz, {buffer_size} samples, {layout}"
                 try:
                     configure(module, sample_rate, buffer_size)
                     x = noise(buffer_size, ctx.seed, channels, amplitude=0.5)
@@ -237,7 +247,8 @@ def check_shapes(ctx: CheckContext) -> CheckResult:
     return CheckResult("shapes", True, 0, message, "wrong settings")
 
 
-# -- no NaN or Inf ----------------------------------------------------------------------------------
+# -- no NaN or Inf
+# ----------------------------------------------------------------------------------
 
 
 def _knob_settings(module: nn.Module) -> List[Tuple[str, Tensor]]:
@@ -246,7 +257,7 @@ def _knob_settings(module: nn.Module) -> List[Tuple[str, Tensor]]:
 
 
 def check_finite(ctx: CheckContext) -> CheckResult:
-    """No NaN or Inf for silence, full-scale noise and a sine sweep at every knob's min, max and default."""
+    """No NaN/Inf for silence, full-scale noise and a sweep, at every knob's min, max, default."""
     module = ctx.fresh()
     sample_rate, buffer_size = BASE_SAMPLE_RATE, BASE_BUFFER_SIZE
     configure(module, sample_rate, buffer_size)
@@ -284,7 +295,8 @@ def check_finite(ctx: CheckContext) -> CheckResult:
     return CheckResult("finite", True, 0, message, "NaN/Inf samples")
 
 
-# -- determinism and reset --------------------------------------------------------------------------
+# -- determinism and reset
+# --------------------------------------------------------------------------
 
 
 def _knob_ramps(n: int, seed: int) -> Tensor:
@@ -338,8 +350,9 @@ def check_reset(ctx: CheckContext) -> CheckResult:
     if diff > EXACT_TOLERANCE:
         first = _first_difference(after_reset, expected, EXACT_TOLERANCE)
         message = (
-            f"reset() leaves state behind: after reset() the output differs from a fresh module's by "
-            f"up to {diff:.3g} (first at sample {first}); clear every buffer in reset_model()"
+            "reset() leaves state behind: after reset() the output differs from a fresh "
+            f"module's by up to {diff:.3g} (first at sample {first}); clear every buffer in "
+            "reset_model()"
         )
         return CheckResult("reset", False, diff, message, "max |difference|")
     return CheckResult(
@@ -347,7 +360,8 @@ def check_reset(ctx: CheckContext) -> CheckResult:
     )
 
 
-# -- streaming versus offline ------------------------------------------------------------------------
+# -- streaming versus offline
+# ------------------------------------------------------------------------
 
 
 def _streaming_case(ctx: CheckContext, sample_rate: int, max_size: int) -> Tuple[float, str]:
@@ -366,7 +380,10 @@ def _streaming_case(ctx: CheckContext, sample_rate: int, max_size: int) -> Tuple
     with torch.no_grad():
         offline = offline_module.forward_offline(x, None).clone()
     if offline.shape != streamed.shape:
-        return math.inf, f"forward_offline returned {tuple(offline.shape)}, expected {tuple(streamed.shape)}"
+        return (
+            math.inf,
+            f"forward_offline returned {tuple(offline.shape)}, expected {tuple(streamed.shape)}",
+        )
     diff = _max_diff(streamed, offline)
     tolerance = NUMERIC_TOLERANCE * max(1.0, float(offline.abs().max()))
     if diff <= tolerance:
@@ -399,16 +416,21 @@ def check_streaming(ctx: CheckContext) -> CheckResult:
     return CheckResult("streaming", True, worst, message, "max |difference|")
 
 
-# -- delay ------------------------------------------------------------------------------------------
+# -- delay
+# ------------------------------------------------------------------------------------------
 
 
-def _delay_case(ctx: CheckContext, sample_rate: int, buffer_size: int) -> Tuple[int, int, int, float]:
+def _delay_case(
+    ctx: CheckContext, sample_rate: int, buffer_size: int
+) -> Tuple[int, int, int, float]:
     """Reported delay, impulse-peak delay, cross-correlation delay and its coefficient."""
     module = ctx.fresh()
     configure(module, sample_rate, buffer_size)
     reported = reported_delay(module)
     position = 3
-    total = math.ceil((reported + position + ctx.n_samples(sample_rate)) / buffer_size) * buffer_size
+    total = (
+        math.ceil((reported + position + ctx.n_samples(sample_rate)) / buffer_size) * buffer_size
+    )
     sizes = fixed_sizes(total, buffer_size)
     y = stream(module, impulse(total, position), sizes)
     from_impulse = impulse_lag(y, position)
@@ -424,7 +446,7 @@ def check_delay(ctx: CheckContext) -> CheckResult:
     cases = [(rate, (512, 128)[i % 2]) for i, rate in enumerate(ctx.sample_rates)]
     lines: List[str] = []
     failures: List[str] = []
-    figure: Optional[float] = None
+    figure: float | None = None
     conclusive = 0
     for sample_rate, buffer_size in cases:
         label = f"{sample_rate} Hz/{buffer_size}"
@@ -447,7 +469,10 @@ def check_delay(ctx: CheckContext) -> CheckResult:
         message += "calc_model_delay_samples(): " + _listed(failures)
         return CheckResult("delay", False, figure, message, "samples")
     if conclusive == 0:
-        message = "skipped: the output does not correlate with the input, no delay to measure; " + _listed(lines)
+        message = (
+            "skipped: the output does not correlate with the input, no delay to measure; "
+            + _listed(lines)
+        )
         return CheckResult("delay", True, None, message, "samples", skipped=True)
     return CheckResult("delay", True, figure, _listed(lines), "samples")
 
@@ -467,10 +492,15 @@ def check_delay_breakdown(ctx: CheckContext) -> CheckResult:
                 failures.append(f"keys {sorted(parts)}, expected {sorted(want)}")
                 break
             host_side = parts["buffering"] + parts["resampling"] + parts["look_ahead"]
-            if host_side != buffering or parts["model"] != model or parts["total"] != buffering + model:
+            if (
+                host_side != buffering
+                or parts["model"] != model
+                or parts["total"] != buffering + model
+            ):
                 failures.append(
                     f"{sample_rate} Hz/{buffer_size}: breakdown {parts} but "
-                    f"calc_buffering_delay_samples() = {buffering}, calc_model_delay_samples() = {model}"
+                    f"calc_buffering_delay_samples() = {buffering}, "
+                    f"calc_model_delay_samples() = {model}"
                 )
     if failures:
         return CheckResult("delay_breakdown", False, len(failures), _listed(failures), "mismatches")
@@ -479,11 +509,12 @@ def check_delay_breakdown(ctx: CheckContext) -> CheckResult:
     )
 
 
-# -- eager versus scripted --------------------------------------------------------------------------
+# -- eager versus scripted
+# --------------------------------------------------------------------------
 
 
 def _eager_adapter(model: nn.Module) -> nn.Module:
-    """A Python (unscripted) adapter around a copy of the user's model, or a copy of a given adapter."""
+    """An unscripted adapter around a copy of the user's model (or a copy of a given adapter)."""
     from neutone_core import RealtimeAdapter, WaveformToWaveformBase
 
     model = copy.deepcopy(model)
@@ -491,7 +522,7 @@ def _eager_adapter(model: nn.Module) -> nn.Module:
 
 
 def check_eager(ctx: CheckContext) -> CheckResult:
-    """The Python model and the loaded `.nm` give the same output (only when the Python model is at hand)."""
+    """The Python model and the loaded `.nm` agree (when the Python model is at hand)."""
     if ctx.eager_model is None:
         message = "skipped: no Python model to compare with (runs at save time)"
         return CheckResult("eager", True, None, message, skipped=True)
@@ -510,7 +541,9 @@ def check_eager(ctx: CheckContext) -> CheckResult:
         worst = max(worst, diff)
         if diff > NUMERIC_TOLERANCE * max(1.0, float(outputs[0].abs().max())):
             first = _first_difference(outputs[0], outputs[1], NUMERIC_TOLERANCE)
-            failures.append(f"{sample_rate} Hz/{buffer_size}: max difference {diff:.3g} (first at {first})")
+            failures.append(
+                f"{sample_rate} Hz/{buffer_size}: max difference {diff:.3g} (first at {first})"
+            )
     if failures:
         message = "the saved file and the Python model disagree: " + _listed(failures)
         return CheckResult("eager", False, worst, message, "max |difference|")
@@ -519,11 +552,12 @@ def check_eager(ctx: CheckContext) -> CheckResult:
     )
 
 
-# -- realtime factor --------------------------------------------------------------------------------
+# -- realtime factor
+# --------------------------------------------------------------------------------
 
 
 def check_realtime(ctx: CheckContext) -> CheckResult:
-    """Audio seconds processed per wall-clock second at 48 kHz; warns below 1, never fails on timing."""
+    """Audio seconds processed per wall-clock second at 48 kHz; warns below 1, never fails."""
     module = ctx.fresh()
     factors: Dict[int, float] = {}
     for buffer_size in REALTIME_BUFFER_SIZES:
@@ -541,7 +575,9 @@ def check_realtime(ctx: CheckContext) -> CheckResult:
     slowest = min(factors.values())
     text = ", ".join(f"{size} samples: {factor:.1f}x" for size, factor in factors.items())
     warning = slowest < 1.0
-    message = f"realtime factor at {REALTIME_SAMPLE_RATE} Hz, {text} ({torch.get_num_threads()} threads)"
+    message = (
+        f"realtime factor at {REALTIME_SAMPLE_RATE} Hz, {text} ({torch.get_num_threads()} threads)"
+    )
     if warning:
         message += "; slower than realtime on this machine"
     return CheckResult("realtime", True, slowest, message, "x realtime", warning=warning)

@@ -1,8 +1,8 @@
 """The methods the Neutone plugin calls on a `.nm` module, with their exact TorchScript signatures.
 
-Each entry is `(arguments, return type)`; an argument is `(name, type, has_default)`. Types are written as
-`torch._C.Argument.type` prints them. `OPTIONAL_METHODS` are neutone's additions: a file from the Neutone SDK
-1.5 lacks them, and checks that need one are skipped there, not failed.
+Each entry is `(arguments, return type)`; an argument is `(name, type, has_default)`. Types are
+written as `torch._C.Argument.type` prints them. `OPTIONAL_METHODS` are neutone's additions: a file
+from the Neutone SDK 1.5 lacks them, and checks that need one are skipped there, not failed.
 """
 
 from typing import Dict, List, Tuple

@@ -1,11 +1,11 @@
 """Drive a `.nm` module the way the plugin does: settings first, then one host buffer per call.
 
-The validation suite and the demo renders both go through these functions, so what is checked is what a host
-would hear. Signals are made here too, from fixed seeds, at full scale (|x| <= 1).
+The validation suite and the demo renders both go through these functions, so what is checked is
+what a host would hear. Signals are made here too, from fixed seeds, at full scale (|x| <= 1).
 """
 
 import math
-from typing import List, Optional
+from typing import List
 
 import torch
 from torch import Tensor, nn
@@ -14,23 +14,22 @@ N_KNOBS = 4
 
 
 def configure(module: nn.Module, sample_rate: int, buffer_size: int) -> int:
-    """Tell the module the host's settings, as the plugin does before audio flows; returns its answer."""
+    """Tell the module the host's settings, as the plugin does before audio flows."""
     return int(module.set_daw_sample_rate_and_buffer_size(sample_rate, buffer_size))
 
 
 def reported_delay(module: nn.Module) -> int:
-    """Total delay the host compensates, in host samples: buffering (and resampling) plus the model's."""
+    """Delay the host compensates, in host samples: buffering (and resampling) plus model."""
     return int(module.calc_buffering_delay_samples()) + int(module.calc_model_delay_samples())
 
 
-def stream(
-    module: nn.Module, x: Tensor, sizes: List[int], params: Optional[Tensor] = None
-) -> Tensor:
+def stream(module: nn.Module, x: Tensor, sizes: List[int], params: Tensor | None = None) -> Tensor:
     """Feed `x` through `module.forward` in consecutive host buffers of the given sizes.
 
     Shapes: `x` is `(host_ch, n)`, `params` `(4, n)` or None, `sum(sizes) == n`; the result is the
-    concatenation of the outputs, `(out_ch, n)`. Each output is copied, since a module may return a view into
-    a buffer it reuses. Raises ValueError when a call returns another number of samples than it was given.
+    concatenation of the outputs, `(out_ch, n)`. Each output is copied, since a module may return a
+    view into a buffer it reuses. Raises ValueError when a call returns another number of samples
+    than it was given.
     """
     outputs = []
     start = 0
@@ -50,12 +49,12 @@ def stream(
 
 
 def fixed_sizes(n: int, buffer_size: int) -> List[int]:
-    """Buffer sizes covering `n` samples with one fixed size; the last buffer is padded by the caller."""
+    """One fixed buffer size covering `n` samples; the caller pads the last buffer."""
     return [buffer_size] * math.ceil(n / buffer_size)
 
 
 def random_sizes(n: int, max_size: int, generator: torch.Generator) -> List[int]:
-    """Random host buffer sizes in `0..max_size` that sum to exactly `n`, as a variable-size host sends."""
+    """Random host buffer sizes in `0..max_size` summing to `n`, as a variable-size host sends."""
     sizes: List[int] = []
     total = 0
     while total < n:
@@ -79,7 +78,7 @@ def knob_rows(values: Tensor, n: int) -> Tensor:
 def render_compensated(
     module: nn.Module, x: Tensor, sample_rate: int, buffer_size: int = 512
 ) -> Tensor:
-    """Stream `x` `(ch, n)` at the host's settings and remove the reported delay: `(out_ch, n)`, aligned."""
+    """Stream `x` `(ch, n)` and remove the reported delay: `(out_ch, n)`, aligned with `x`."""
     configure(module, sample_rate, buffer_size)
     delay = reported_delay(module)
     n = x.size(1)
@@ -95,14 +94,14 @@ def silence(n: int, channels: int = 2) -> Tensor:
 
 
 def noise(n: int, seed: int, channels: int = 2, amplitude: float = 1.0) -> Tensor:
-    """Uniform white noise in [-amplitude, amplitude], identical on every channel, `(channels, n)`."""
+    """Uniform noise in [-amplitude, amplitude], same on every channel, `(channels, n)`."""
     generator = torch.Generator().manual_seed(seed)
     mono = (torch.rand(1, n, generator=generator) * 2.0 - 1.0) * amplitude
     return mono.expand(channels, n).contiguous()
 
 
 def sine_sweep(n: int, sample_rate: int, channels: int = 2) -> Tensor:
-    """Full-scale exponential sweep from 20 Hz to 0.45 * sample_rate over `n` samples, `(channels, n)`."""
+    """Full-scale exponential sweep, 20 Hz to 0.45 * sample_rate, `(channels, n)`."""
     f0, f1 = 20.0, 0.45 * sample_rate
     t = torch.arange(n, dtype=torch.float64) / sample_rate
     duration = max(n / sample_rate, 1e-9)

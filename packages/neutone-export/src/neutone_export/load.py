@@ -1,8 +1,9 @@
 """Read a `.nm` file back: the scripted adapter and the metadata stored beside it.
 
-The file is a TorchScript archive with one extra file, `metadata.json` (see the `.nm` contract). Files written by
-the Neutone SDK 1.5 have the same layout, so they load here too. Anything else raises `NotANeutoneModelError`
-with one line that says what is wrong, so that a command line can print it without a traceback.
+The file is a TorchScript archive with one extra file, `metadata.json` (see the `.nm` contract).
+Files written by the Neutone SDK 1.5 have the same layout, so they load here too. Anything else
+raises `NotANeutoneModelError` with one line that says what is wrong, so that a command line can
+print it without a traceback.
 """
 
 import io
@@ -34,9 +35,9 @@ def load_neutone_model(
 ) -> Tuple[torch.jit.ScriptModule, Dict[str, Any]]:
     """Load a `.nm` file (ours or the Neutone SDK 1.5's) on the CPU.
 
-    Returns the scripted adapter and the metadata dictionary read from the archive's `metadata.json`.
-    Raises `NotANeutoneModelError` for a missing or corrupt file, a TorchScript archive without
-    `metadata.json`, or one whose module lacks the host's entry points.
+    Returns the scripted adapter and the metadata dictionary read from the archive's
+    `metadata.json`. Raises `NotANeutoneModelError` for a missing or corrupt file, a TorchScript
+    archive without `metadata.json`, or one whose module lacks the host's entry points.
     """
     path = Path(path)
     if not path.exists():
@@ -48,7 +49,9 @@ def load_neutone_model(
     extra_files = {METADATA_FILE: ""}
     try:
         module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra_files)
-    except Exception as error:  # torch raises RuntimeError, ValueError or zip errors for foreign archives
+    except (
+        Exception
+    ) as error:  # torch raises RuntimeError, ValueError or zip errors for foreign archives
         raise NotANeutoneModelError(
             f"{path}: not a TorchScript archive ({_first_line(error)})"
         ) from error
@@ -70,14 +73,16 @@ def parse_metadata_json(raw: Union[str, bytes], source: str) -> Dict[str, Any]:
     try:
         metadata = json.loads(raw)
     except json.JSONDecodeError as error:
-        raise NotANeutoneModelError(f"{source}: {METADATA_FILE} is not valid JSON ({error})") from error
+        raise NotANeutoneModelError(
+            f"{source}: {METADATA_FILE} is not valid JSON ({error})"
+        ) from error
     if not isinstance(metadata, dict):
         raise NotANeutoneModelError(f"{source}: {METADATA_FILE} is not a JSON object")
     return metadata
 
 
 def copy_script_module(module: torch.jit.ScriptModule) -> torch.jit.ScriptModule:
-    """An independent copy of a scripted module (own buffers, own state), via an in-memory archive."""
+    """An independent copy of a scripted module (own state), via an in-memory archive."""
     buffer = io.BytesIO()
     torch.jit.save(module, buffer)
     buffer.seek(0)

@@ -16,10 +16,12 @@ def impulse_lag(y: Tensor, position: int) -> int:
 
 
 def xcorr_lag(x: Tensor, y: Tensor, max_lag: int) -> Tuple[int, float]:
-    """Lag `k` in `0..max_lag` maximising the normalised cross-correlation of `y[n + k]` with `x[n]`.
+    """Lag `k` in `0..max_lag` maximising the normalised cross-correlation of `y[n + k]` with
+    `x[n]`.
 
-    `x` and `y` are `(ch, n)` of the same length; the correlation is computed by FFT on mono sums. Returns the lag
-    in samples and the correlation coefficient at that lag (1 for a pure delay, near 0 when unrelated).
+    `x` and `y` are `(ch, n)` of the same length; the correlation is computed by FFT on mono sums.
+    Returns the lag in samples and the correlation coefficient at that lag (1 for a pure delay, near
+    0 when unrelated).
     """
     a = x.to(torch.float64).sum(dim=0)
     b = y.to(torch.float64).sum(dim=0)
@@ -37,7 +39,7 @@ def xcorr_lag(x: Tensor, y: Tensor, max_lag: int) -> Tuple[int, float]:
 
 
 def best_shift(reference: Tensor, candidate: Tensor, max_shift: int) -> int:
-    """Shift `s` in `-max_shift..max_shift` for which `candidate[n + s]` best matches `reference[n]`."""
+    """Shift `s` in `-max_shift..max_shift` where `candidate[n + s]` best matches `reference[n]`."""
     forward_lag, forward_c = xcorr_lag(reference, candidate, max_shift)
     backward_lag, backward_c = xcorr_lag(candidate, reference, max_shift)
     return forward_lag if forward_c >= backward_c else -backward_lag

@@ -1,9 +1,9 @@
-"""What the validation suite returns: one `CheckResult` per check, gathered in a `ValidationReport`."""
+"""What the validation suite returns: a `CheckResult` per check in a `ValidationReport`."""
 
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Union
 
 PASS, FAIL, SKIP, WARN = "pass", "fail", "skip", "warn"
 
@@ -12,14 +12,14 @@ PASS, FAIL, SKIP, WARN = "pass", "fail", "skip", "warn"
 class CheckResult:
     """The outcome of one check.
 
-    `figure` is the number the check measured (in `unit`), `message` says what it means. A skipped check
-    (`skipped=True`, e.g. a Neutone SDK 1.5 file without a method the check needs) counts as passed;
-    `warning=True` marks a passed check worth a look (a realtime factor below 1).
+    `figure` is the number the check measured (in `unit`), `message` says what it means. A skipped
+    check (`skipped=True`, e.g. a Neutone SDK 1.5 file without a method the check needs) counts as
+    passed; `warning=True` marks a passed check worth a look (a realtime factor below 1).
     """
 
     name: str
     passed: bool
-    figure: Optional[float]
+    figure: float | None
     message: str
     unit: str = ""
     skipped: bool = False

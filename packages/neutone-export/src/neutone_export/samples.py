@@ -1,8 +1,10 @@
-"""Demo audio: a synthetic input, its delay-compensated render, and the encodings the metadata needs.
+"""Demo audio: a synthetic input, its delay-compensated render, and the encodings the metadata
+needs.
 
-The plugin and the Neutone website play `sample_sound_files` from the metadata: base64 of MP3 (encoded with
-lameenc). The same audio is also written as 16-bit WAV (stdlib `wave`) for listening. The default input is
-synthesised here (no bundled recordings): a few plucked harmonic notes over soft noise bursts, 48 kHz stereo.
+The plugin and the Neutone website play `sample_sound_files` from the metadata: base64 of MP3
+(encoded with lameenc). The same audio is also written as 16-bit WAV (stdlib `wave`) for listening.
+The default input is synthesised here (no bundled recordings): a few plucked harmonic notes over
+soft noise bursts, 48 kHz stereo.
 """
 
 import array
@@ -12,7 +14,7 @@ import math
 import sys
 import wave
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from typing import List, Sequence
 
 import lameenc
 import torch
@@ -32,12 +34,10 @@ class SamplePair:
     audio_out: Tensor
     sample_rate: int
 
-    def to_metadata_format(self) -> Dict[str, str]:
-        """The `sample_sound_files` entry: base64 of each side's MP3."""
-        return {
-            "in": base64.b64encode(encode_mp3(self.audio_in, self.sample_rate)).decode("ascii"),
-            "out": base64.b64encode(encode_mp3(self.audio_out, self.sample_rate)).decode("ascii"),
-        }
+
+def to_base64(data: bytes) -> str:
+    """ASCII base64 text of `data`, as `sample_sound_files` stores MP3 bytes."""
+    return base64.b64encode(data).decode("ascii")
 
 
 def demo_input(sample_rate: int = DEFAULT_SAMPLE_RATE, seconds: float = 3.0) -> Tensor:
@@ -68,7 +68,9 @@ def demo_input(sample_rate: int = DEFAULT_SAMPLE_RATE, seconds: float = 3.0) -> 
 def _pcm16(audio: Tensor) -> bytes:
     """Interleaved little-endian int16 PCM of `(ch, n)` audio in [-1, 1] (clipped beyond)."""
     clipped = torch.nan_to_num(audio, nan=0.0).clamp(-1.0, 1.0)
-    samples = array.array("h", torch.round(clipped * 32767.0).to(torch.int16).t().flatten().tolist())
+    samples = array.array(
+        "h", torch.round(clipped * 32767.0).to(torch.int16).t().flatten().tolist()
+    )
     if sys.byteorder == "big":
         samples.byteswap()
     return samples.tobytes()
@@ -98,7 +100,7 @@ def encode_mp3(audio: Tensor, sample_rate: int, bitrate_kbps: int = MP3_BITRATE_
 def render_samples(
     module: nn.Module, inputs: Sequence[Tensor], sample_rate: int = DEFAULT_SAMPLE_RATE
 ) -> List[SamplePair]:
-    """Render each `(2, n)` input through `module` at `sample_rate`, delay removed, as a host would play it."""
+    """Render each `(2, n)` input at `sample_rate`, delay removed, as a host would play it."""
     pairs = []
     for audio in inputs:
         if audio.dim() != 2 or audio.size(0) not in (1, 2):

@@ -1,18 +1,20 @@
-"""Save a model as a `.nm` file, then prove the file: load it back and run the validation suite on it.
+"""Save a model as a `.nm` file, then prove the file: load it back and run the validation suite on
+it.
 
-`root_dir` receives `model.nm` (the scripted adapter with `metadata.json` inside), `metadata.json`, the demo
-audio under `samples/` (WAV and MP3, input and delay-compensated output) and `report.json` (what was checked
-and measured). Nothing global is changed (no thread settings), so saving twice in one process works.
+`root_dir` receives `model.nm` (the scripted adapter with `metadata.json` inside), `metadata.json`,
+the demo audio under `samples/` (WAV and MP3, input and delay-compensated output) and `report.json`
+(what was checked and measured). Nothing global is changed (no thread settings), so saving twice in
+one process works.
 """
 
 import json
 import sys
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Dict, List, Sequence, Union
 
 import torch
-from neutone_core import WaveformToWaveformBase, validate_metadata
 
+from neutone_core import WaveformToWaveformBase, validate_metadata
 from neutone_export.load import METADATA_FILE, copy_script_module, load_neutone_model
 from neutone_export.report import CheckResult, ValidationReport
 from neutone_export.samples import (
@@ -21,6 +23,7 @@ from neutone_export.samples import (
     encode_mp3,
     encode_wav,
     render_samples,
+    to_base64,
 )
 from neutone_export.scripting import script_neutone_model
 from neutone_export.validation import validate_neutone_model
@@ -57,7 +60,7 @@ def save_neutone_model(
     *,
     freeze: bool = False,
     optimize: bool = False,
-    input_samples: Optional[Sequence[torch.Tensor]] = None,
+    input_samples: Sequence[torch.Tensor] | None = None,
     samples_sample_rate: int = DEFAULT_SAMPLE_RATE,
     sample_rates: Sequence[int] = (),
     quiet: bool = False,
@@ -69,7 +72,8 @@ def save_neutone_model(
         root_dir: output folder, created if needed.
         freeze: `torch.jit.freeze` the adapter (contract methods preserved); off by default.
         optimize: `torch.jit.optimize_for_inference`; off by default.
-        input_samples: up to 3 demo inputs `(1 or 2, n)` at `samples_sample_rate`; default: 3 s of synthetic
+        input_samples: up to 3 demo inputs `(1 or 2, n)` at `samples_sample_rate`; default: 3 s of
+        synthetic
             plucked notes.
         samples_sample_rate: sample rate of the demo audio, in Hz.
         sample_rates: host sample rates to validate besides 44100 and 48000 Hz.
@@ -79,16 +83,15 @@ def save_neutone_model(
         the validation report of the loaded file (also written as `report.json`).
 
     Raises:
-        ScriptingError: TorchScript cannot compile the model (the message says where and how to fix it).
-        ValueError: bad arguments, or the model's getters break a rule (MetadataError included).
+        ScriptingError: TorchScript cannot compile the model (the message says where and how to fix
+        it). ValueError: bad arguments, or the model's getters break a rule (MetadataError
+        included).
     """
     progress = _Progress(quiet)
     root = Path(root_dir)
     inputs = [demo_input(samples_sample_rate)] if input_samples is None else list(input_samples)
     if len(inputs) > MAX_SAMPLE_PAIRS:
-        raise ValueError(
-            f"input_samples: at most {MAX_SAMPLE_PAIRS} inputs, got {len(inputs)}"
-        )
+        raise ValueError(f"input_samples: at most {MAX_SAMPLE_PAIRS} inputs, got {len(inputs)}")
     root.mkdir(parents=True, exist_ok=True)
 
     progress(f"scripting {type(model).__name__}")
@@ -98,14 +101,19 @@ def save_neutone_model(
     pairs = render_samples(copy_script_module(scripted), inputs, samples_sample_rate)
     samples_dir = root / SAMPLES_DIR
     samples_dir.mkdir(exist_ok=True)
+    sound_files: List[Dict[str, str]] = []
     for i, pair in enumerate(pairs):
+        entry: Dict[str, str] = {}
         for side, audio in (("in", pair.audio_in), ("out", pair.audio_out)):
             stem = samples_dir / f"sample_{side}_{i}"
+            mp3 = encode_mp3(audio, pair.sample_rate)
             stem.with_suffix(".wav").write_bytes(encode_wav(audio, pair.sample_rate))
-            stem.with_suffix(".mp3").write_bytes(encode_mp3(audio, pair.sample_rate))
+            stem.with_suffix(".mp3").write_bytes(mp3)
+            entry[side] = to_base64(mp3)
+        sound_files.append(entry)
 
     metadata = _to_json_ready(scripted.to_metadata())
-    metadata["sample_sound_files"] = [pair.to_metadata_format() for pair in pairs]
+    metadata["sample_sound_files"] = sound_files
     validate_metadata(metadata)
     metadata_json = json.dumps(metadata, indent=2)
     model_path = root / MODEL_FILE

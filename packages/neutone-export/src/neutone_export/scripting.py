@@ -1,49 +1,58 @@
 """Build the realtime adapter around a model and script it, with errors that say what to change.
 
-TorchScript's own messages point at a line but rarely say why it is wrong or what the usual fix is. When
-scripting fails, `script_neutone_model` finds the method of the user's class that holds the failing line, names
-the cause among the common ones (a missing type annotation, a Python construct TorchScript does not support, a
-helper left in Python, a method of the inner model that TorchScript cannot see, an attribute of a type it
-cannot hold) and raises `ScriptingError` with the fix.
+TorchScript's own messages point at a line but rarely say why it is wrong or what the usual fix is.
+When scripting fails, `script_neutone_model` finds the method of the user's class that holds the
+failing line, names the cause among the common ones (a missing type annotation, a Python construct
+TorchScript does not support, a helper left in Python, a method of the inner model that TorchScript
+cannot see, an attribute of a type it cannot hold) and raises `ScriptingError` with the fix.
 """
 
 import difflib
 import inspect
 import io
 import re
+import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Iterator, List, Tuple
 
 import torch
-from neutone_core import RealtimeAdapter, WaveformToWaveformBase
 from torch import nn
 
+from neutone_core import RealtimeAdapter, WaveformToWaveformBase
 from neutone_export.contract import REQUIRED_METHODS
 
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _MISSING_ATTRIBUTE = re.compile(r"Module '(?P<owner>\w+)' has no attribute '(?P<attr>\w+)'")
 _PYTHON_CALL = re.compile(r"Could not export Python function call '(?P<name>\w+)'")
-_UNANNOTATED = re.compile(r"Inferred '(?P<arg>\w+)' to be of type 'Tensor' because it was not annotated")
+_UNANNOTATED = re.compile(
+    r"Inferred '(?P<arg>\w+)' to be of type 'Tensor' because it was not annotated"
+)
 _FOUND_TYPE = re.compile(r"for argument '(?P<arg>\w+)' but instead found type '(?P<found>[^']+)'")
-_BAD_DEFAULT = re.compile(r'Expected a default value of type (?P<type>[\w\[\], ]+) on parameter "(?P<arg>\w+)"')
+_BAD_DEFAULT = re.compile(
+    r'Expected a default value of type (?P<type>[\w\[\], ]+) on parameter "(?P<arg>\w+)"'
+)
+_NO_ATTRIBUTE_OR_METHOD = re.compile(
+    r"'(?P<owner>[^']+)' object has no attribute or method '(?P<attr>\w+)'"
+)
 _CONVERT = re.compile(r"failed to convert Python type: '(?P<type>[^']+)'")
 _LIBRARY_DIRS = ("/torch/", "/neutone_core/", "/neutone_export/")
 
 
 class ScriptingError(ValueError):
-    """TorchScript could not compile the model; the message names the method, the line and the usual fix.
+    """TorchScript could not compile the model; the message names the method, the line and the usual
+    fix.
 
-    Attributes: `method` ("Class.method" or None), `filename`, `lineno`, `cause` (a short tag: "annotation",
-    "unsupported", "python-call", "not-exported", "attribute-type", "missing-attribute", "other"), `fix`, and
-    `torchscript_message` (TorchScript's full text).
+    Attributes: `method` ("Class.method" or None), `filename`, `lineno`, `cause` (a short tag:
+    "annotation", "unsupported", "python-call", "not-exported", "not-visible", "attribute-type",
+    "missing-attribute", "other"), `fix`, and `torchscript_message` (TorchScript's full text).
     """
 
     def __init__(
         self,
         message: str,
-        method: Optional[str],
-        filename: Optional[str],
-        lineno: Optional[int],
+        method: str | None,
+        filename: str | None,
+        lineno: int | None,
         cause: str,
         fix: str,
         torchscript_message: str,
@@ -64,7 +73,7 @@ class _Site:
     filename: str
     lineno: int
     code: str
-    function: Optional[str]
+    function: str | None
 
 
 def _user_classes(model: nn.Module) -> List[type]:
@@ -87,7 +96,7 @@ def _functions_of(cls: type) -> Iterator[Tuple[str, Callable[..., Any]]]:
             yield f"{cls.__name__}.{name}", inspect.unwrap(value)
 
 
-def _find_function(model: nn.Module, filename: str, lineno: int) -> Optional[str]:
+def _find_function(model: nn.Module, filename: str, lineno: int) -> str | None:
     """The "Class.method" (or module-level function) whose source spans `filename:lineno`."""
     candidates: List[Tuple[str, Callable[..., Any]]] = []
     modules_seen = set()
@@ -112,22 +121,25 @@ def _find_function(model: nn.Module, filename: str, lineno: int) -> Optional[str
     return None
 
 
-def _site(model: nn.Module, text: str) -> Optional[_Site]:
-    """The first frame of TorchScript's message that lies in the user's code, else the first frame."""
+def _site(model: nn.Module, text: str) -> _Site | None:
+    """The first frame of TorchScript's message in the user's code, else the first frame."""
     frames = [(m.group("file"), int(m.group("line")), m.end()) for m in _FRAME.finditer(text)]
     if not frames:
         return None
     user = [f for f in frames if not any(part in f[0] for part in _LIBRARY_DIRS)]
     filename, lineno, end = (user or frames)[0]
     code = ""
+    previous = ""
     for line in text[end:].splitlines()[1:]:
-        if line.strip() and "<--- HERE" not in line and not set(line.strip()) <= {"~", "^"}:
-            code = line.rstrip()
+        marker = line.replace("<--- HERE", "").strip()
+        if marker and set(marker) <= {"~", "^"}:
+            code = previous  # the line TorchScript underlines, i.e. the one at `lineno`
             break
-    return _Site(filename, lineno, code, _find_function(model, filename, lineno))
+        previous = line
+    return _Site(filename, lineno, code.rstrip(), _find_function(model, filename, lineno))
 
 
-def _attribute_owner(model: nn.Module, owner: str, attr: str) -> Optional[nn.Module]:
+def _attribute_owner(model: nn.Module, owner: str, attr: str) -> nn.Module | None:
     """The submodule of class `owner` (TorchScript's name for it) that the failing access reads."""
     for module in model.modules():
         names = {type(module).__name__, getattr(module, "original_name", "")}
@@ -143,10 +155,10 @@ def _diagnose(model: nn.Module, error: BaseException, text: str) -> Tuple[str, s
         name = match.group("name")
         return (
             "python-call",
-            f"`{name}` stays a Python function (marked @torch.jit.ignore or @torch.jit.unused), and a "
-            "`.nm` file cannot hold Python code",
-            f"remove the decorator from `{name}` so that TorchScript compiles it (and make its body "
-            "scriptable), or do that work outside the audio path, e.g. in __init__",
+            f"`{name}` stays a Python function (marked @torch.jit.ignore or "
+            "@torch.jit.unused), and a `.nm` file cannot hold Python code",
+            f"remove the decorator from `{name}` so that TorchScript compiles it (and make its "
+            "body scriptable), or do that work outside the audio path, e.g. in __init__",
         )
     match = _UNANNOTATED.search(text) or _FOUND_TYPE.search(text)
     if match and ("not annotated" in text or "(inferred)" in text):
@@ -165,9 +177,13 @@ def _diagnose(model: nn.Module, error: BaseException, text: str) -> Tuple[str, s
         return (
             "annotation",
             f"argument `{arg}` is annotated `{kind}` but its default value is not a {kind}",
-            f"annotate it `{arg}: Optional[{kind}] = None` (from typing) and check for None before use",
+            f"annotate it `{arg}: Optional[{kind}] = None` (from typing) and check for None "
+            "before use",
         )
-    if isinstance(error, torch.jit.frontend.NotSupportedError) or "is currently not supported" in text:
+    if (
+        isinstance(error, torch.jit.frontend.NotSupportedError)
+        or "is currently not supported" in text
+    ):
         construct = text.strip().splitlines()[0].rstrip(":")
         return (
             "unsupported",
@@ -179,10 +195,22 @@ def _diagnose(model: nn.Module, error: BaseException, text: str) -> Tuple[str, s
     if "Arguments for call are not valid" in text and "Empty lists default to List[Tensor]" in text:
         return (
             "unsupported",
-            "a Python builtin called on a value TorchScript typed differently (often `sum`, `max` or "
-            "`min` over a generator or list of tensors)",
-            "use the torch equivalent (torch.stack(...).sum(0)) or an explicit loop; annotate empty "
-            "lists, e.g. `values: List[float] = []`",
+            "a Python builtin called on a value TorchScript typed differently (often `sum`, "
+            "`max` or `min` over a generator or list of tensors)",
+            "use the torch equivalent (torch.stack(...).sum(0)) or an explicit loop; annotate "
+            "empty lists, e.g. `values: List[float] = []`",
+        )
+    match = _NO_ATTRIBUTE_OR_METHOD.search(text)
+    if match:
+        owner, attr = match.group("owner").split(" ")[0].split(".")[-1], match.group("attr")
+        why = ""
+        if "class attribute" in text:
+            why = " (a class attribute: TorchScript reads instance attributes only)"
+        return (
+            "not-visible",
+            f"TorchScript cannot see `{attr}` on `{owner}`{why}",
+            f"set `self.{attr} = ...` in `{owner}.__init__`, or copy the value onto your module in "
+            "__init__ and read it from there",
         )
     match = _MISSING_ATTRIBUTE.search(text)
     if match:
@@ -192,9 +220,9 @@ def _diagnose(model: nn.Module, error: BaseException, text: str) -> Tuple[str, s
             return (
                 "attribute-type",
                 f"`{owner}.{attr}` holds a {convert.group('type')} that TorchScript cannot store",
-                f"keep only tensors, numbers, strings and lists/dicts of them in attributes read in the "
-                f"audio path; annotate `{attr}` in the class body (e.g. `{attr}: Dict[str, float]`), "
-                "or make it an nn.Module / nn.ModuleList",
+                "keep only tensors, numbers, strings and lists/dicts of them in attributes read "
+                f"in the audio path; annotate `{attr}` in the class body (e.g. "
+                f"`{attr}: Dict[str, float]`), or make it an nn.Module / nn.ModuleList",
             )
         module = _attribute_owner(model, owner, attr)
         if module is not None and callable(getattr(module, attr, None)):
@@ -202,10 +230,11 @@ def _diagnose(model: nn.Module, error: BaseException, text: str) -> Tuple[str, s
             how = "a traced or already scripted module" if traced else "the inner model"
             return (
                 "not-exported",
-                f"`{attr}` is a method of {how} `{owner}` that TorchScript cannot see: only `forward` "
-                "and methods marked @torch.jit.export survive tracing and scripting",
-                f"decorate `{attr}` with @torch.jit.export in `{owner}` before tracing or scripting it, "
-                "call the inner model's forward instead, or give the adapter the Python module",
+                f"`{attr}` is a method of {how} `{owner}` that TorchScript cannot see: only "
+                "`forward` and methods marked @torch.jit.export survive tracing and scripting",
+                f"decorate `{attr}` with @torch.jit.export in `{owner}` before tracing or "
+                "scripting it, call the inner model's forward instead, or give the adapter the "
+                "Python module",
             )
         known = [] if module is None else [n for n in dir(module) if not n.startswith("__")]
         close = difflib.get_close_matches(attr, known, n=1)
@@ -243,6 +272,40 @@ def explain_scripting_error(model: nn.Module, error: BaseException) -> Scripting
     return ScriptingError(message, method, filename, lineno, cause, fix, text)
 
 
+def _explain_script_submodule(model: nn.Module, error: AttributeError) -> ScriptingError:
+    """A method missing on a traced or scripted submodule, met in the adapter's test block."""
+    site: _Site | None = None
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if not any(part in frame.filename for part in _LIBRARY_DIRS):
+            function = _find_function(model, frame.filename, frame.lineno or 0)
+            site = _Site(frame.filename, frame.lineno or 0, frame.line or "", function)
+            break
+    attr = str(error).rsplit("'", 2)[-2] if str(error).count("'") >= 4 else "the method"
+    fix = (
+        f"decorate `{attr}` with @torch.jit.export in the inner model's class before tracing or "
+        "scripting it, call the inner model's forward instead, or give the adapter the Python "
+        "module"
+    )
+    sentence = (
+        f"`{attr}` is not part of a traced or already scripted inner model: only `forward` and "
+        "methods marked @torch.jit.export survive tracing and scripting"
+    )
+    if site is None:
+        where = f"{type(model).__name__} calls a method its inner model lost"
+        return ScriptingError(
+            f"{where}\nCause: {sentence}.\nFix: {fix}.", None, None, None, "not-exported", fix, ""
+        )
+    short = site.filename.rsplit("/", 1)[-1]
+    where = (
+        f"{site.function or 'code'} ({short}, line {site.lineno}) calls a method TorchScript lost"
+    )
+    where += f":\n    {site.code.strip()}"
+    message = f"{where}\nCause: {sentence}.\nFix: {fix}."
+    return ScriptingError(
+        message, site.function, site.filename, site.lineno, "not-exported", fix, str(error)
+    )
+
+
 def _check_methods(scripted: torch.jit.ScriptModule, step: str) -> None:
     missing = [name for name in REQUIRED_METHODS if not scripted._c._has_method(name)]
     if missing:
@@ -268,12 +331,17 @@ def script_neutone_model(
         optimize: apply `torch.jit.optimize_for_inference` (implies freezing).
 
     Raises:
-        ScriptingError: TorchScript cannot compile the model; the message says where and how to fix it.
-        ValueError: the model's getters, knobs or output shape break a rule (from neutone-core).
+        ScriptingError: TorchScript cannot compile the model; the message says where and how to fix
+        it. ValueError: the model's getters, knobs or output shape break a rule (from neutone-core).
     """
     if not isinstance(model, WaveformToWaveformBase):
         raise ValueError(f"model: must be a WaveformToWaveformBase, got {type(model).__name__}")
-    adapter = RealtimeAdapter(model).eval()
+    try:
+        adapter = RealtimeAdapter(model).eval()
+    except AttributeError as error:
+        if "ScriptModule" not in str(error):
+            raise
+        raise _explain_script_submodule(model, error) from error
     try:
         scripted = torch.jit.script(adapter)
         torch.jit.save(scripted, io.BytesIO())  # Python calls left in the graph fail only here

@@ -1,11 +1,11 @@
 """Run the validation suite on a `.nm` file or a scripted module and gather a `ValidationReport`.
 
-A check that raises is reported as failed with the error's first line; a check that needs a method the module
-lacks is reported as skipped with the reason. Neither stops the suite.
+A check that raises is reported as failed with the error's first line; a check that needs a method
+the module lacks is reported as skipped with the reason. Neither stops the suite.
 """
 
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Sequence, Union
 
 import torch
 from torch import nn
@@ -40,26 +40,32 @@ def _check_buffer_sizes(buffer_sizes: Sequence[int]) -> Sequence[int]:
 def validate_neutone_model(
     module_or_path: Union[str, Path, nn.Module],
     *,
-    metadata: Optional[Dict[str, Any]] = None,
-    eager_model: Optional[nn.Module] = None,
+    metadata: Dict[str, Any] | None = None,
+    eager_model: nn.Module | None = None,
     sample_rates: Sequence[int] = (),
     buffer_sizes: Sequence[int] = DEFAULT_BUFFER_SIZES,
     seconds: float = 0.5,
     seed: int = 0,
-    on_check: Optional[Callable[[CheckResult], None]] = None,
+    num_threads: int | None = 1,
+    on_check: Callable[[CheckResult], None] | None = None,
 ) -> ValidationReport:
     """Prove a `.nm` model before a host loads it.
 
     Args:
-        module_or_path: a `.nm` path (loaded with `load_neutone_model`, whose metadata is then checked) or a
+        module_or_path: a `.nm` path (loaded with `load_neutone_model`, whose metadata is then
+        checked) or a
             module that implements the contract (a loaded or freshly scripted adapter).
         metadata: the metadata to check instead of `to_metadata()` when a module is given.
-        eager_model: the Python model (a `WaveformToWaveformBase`, or an unscripted adapter) to compare the
+        eager_model: the Python model (a `WaveformToWaveformBase`, or an unscripted adapter) to
+        compare the
             module with; without it the `eager` check is skipped.
         sample_rates: host sample rates (Hz) to test besides 44100 and 48000.
         buffer_sizes: host buffer sizes (samples) for the shape check, 32 to 2048 by default.
         seconds: length of the test signals, in seconds (> 0).
         seed: seed of every random signal and buffer-size sequence.
+        num_threads: intra-op threads while checking (restored afterwards); 1 by default, as a
+        plugin runs
+            one model per audio thread. None keeps the current setting.
         on_check: called with each `CheckResult` as soon as it is known (progress display).
 
     Returns:
@@ -67,6 +73,8 @@ def validate_neutone_model(
     """
     if seconds <= 0:
         raise ValueError(f"seconds: must be > 0, got {seconds}")
+    if num_threads is not None and num_threads < 1:
+        raise ValueError(f"num_threads: must be >= 1 or None, got {num_threads}")
     if isinstance(module_or_path, (str, Path)):
         module, file_metadata = load_neutone_model(module_or_path)
         metadata = file_metadata if metadata is None else metadata
@@ -90,15 +98,31 @@ def validate_neutone_model(
             "buffer_sizes": list(context.buffer_sizes),
             "seconds": seconds,
             "seed": seed,
-            "torch_threads": torch.get_num_threads(),
+            "torch_threads": num_threads or torch.get_num_threads(),
         },
     )
+    previous_threads = torch.get_num_threads()
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
+    try:
+        _run_checks(context, report, on_check)
+    finally:
+        torch.set_num_threads(previous_threads)
+    return report
+
+
+def _run_checks(
+    context: CheckContext,
+    report: ValidationReport,
+    on_check: Callable[[CheckResult], None] | None,
+) -> None:
+    """Run every check in order, appending to `report` and calling `on_check` after each."""
     for name, check, needs in ALL_CHECKS:
         missing = [method for method in needs if not context.has(method)]
         if missing:
             reason = f"skipped: needs {', '.join(missing)}, which the module lacks"
             if name == "delay_breakdown":
-                reason += " (files from the Neutone SDK 1.5 do)"
+                reason += " (files written by the Neutone SDK 1.5 lack it)"
             result = CheckResult(name, True, None, reason, skipped=True)
         else:
             try:
@@ -111,4 +135,3 @@ def validate_neutone_model(
         report.checks.append(result)
         if on_check is not None:
             on_check(result)
-    return report

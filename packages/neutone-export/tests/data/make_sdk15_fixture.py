@@ -1,16 +1,18 @@
 """Write `sdk15_clipper.nm`, a `.nm` file made by the reference Neutone SDK 1.5.2.
 
-The loader and the validation suite must read files made by the SDK, so the tests keep one small file written by
-the real SDK. This script is the only place that imports `neutone_sdk`; it never runs in the test suite.
+The loader and the validation suite must read files made by the SDK, so the tests keep one small
+file written by the real SDK. This script is the only place that imports `neutone_sdk`; it never
+runs in the test suite.
 
-Rerun it in a throwaway environment (the SDK pins nothing; torch 2.14.1 and torchaudio 2.11.0 install with it)::
+Rerun it in a throwaway environment (the SDK pins nothing; torch 2.14.1 and torchaudio 2.11.0
+install with it)::
 
     uv venv /tmp/sdkenv --python 3.11
     VIRTUAL_ENV=/tmp/sdkenv uv pip install "neutone-sdk==1.5.2" "torch==2.14.1" "torchaudio==2.11.0"
     /tmp/sdkenv/bin/python packages/neutone-export/tests/data/make_sdk15_fixture.py
 
-The model is a stereo hard clipper with three knobs (threshold, gain, mix); the file has no audio samples so it
-stays a few tens of kilobytes.
+The model is a stereo hard clipper with three knobs (threshold, gain, mix); the file has no audio
+samples so it stays a few tens of kilobytes.
 """
 
 import shutil

@@ -1,5 +1,8 @@
 """Streaming DSP for neutone models: every processor keeps its state between buffers of any size,
-reports its delay (`get_delay_samples`), resets (`reset`) and scripts with TorchScript.
+reports its delay (`get_delay_samples`), resets (`reset`) and scripts with TorchScript. State is
+allocated on the first call, zeroed if the channel (or batch) count changes, and detached from
+autograd between calls. Nothing scripted here calls torchaudio's compiled ops, which the Neutone
+plugin (plain libtorch) cannot load.
 
 Modules:
     biquad: audio-EQ cookbook biquads and Butterworth cascades (designs, as second-order sections).

@@ -3,10 +3,10 @@
 The cookbook (R. Bristow-Johnson, *Cookbook formulae for audio EQ biquad filter coefficients*) is
 the bilinear transform, pre-warped at the centre frequency, of the analogue prototypes
 ``1 / (s² + s/Q + 1)`` and friends; so a Butterworth filter of order N is a cascade of cookbook
-low-pass (or high-pass) sections with ``Q_k = 1 / (2 sin((2k - 1) π / (2N)))``, plus one first-order
-section when N is odd. Designs return ``(num_sections, 6)`` float64 rows ``[b0, b1, b2, a0, a1, a2]``
-normalised to ``a0 = 1``, the layout of `scipy.signal.sosfilt`; run them with
-`neutone_filters.sos_filter.SOSFilter`.
+low-pass (or high-pass) sections with ``Q_k = 1 / (2 sin((2k - 1) π / (2N)))``, plus one
+first-order section when N is odd. Designs return ``(num_sections, 6)`` float64 rows
+``[b0, b1, b2, a0, a1, a2]`` normalised to ``a0 = 1``, the layout of `scipy.signal.sosfilt`;
+run them with `neutone_filters.sos_filter.SOSFilter`.
 
 Example:
     >>> sos = butterworth("lowpass", 4, 1000.0, 48000)
@@ -26,7 +26,7 @@ MAX_BUTTERWORTH_ORDER = 32
 
 
 def check_frequency(name: str, frequency_hz: float, sample_rate: float) -> None:
-    """Raise `ValueError` unless ``0 < frequency_hz < sample_rate / 2`` (and the rate is positive)."""
+    """Raise `ValueError` unless ``0 < frequency_hz < sample_rate / 2`` and the rate is positive."""
     if not (math.isfinite(sample_rate) and sample_rate > 0):
         raise ValueError(f"sample_rate must be in Hz in (0, inf), got {sample_rate!r}")
     nyquist = sample_rate / 2.0

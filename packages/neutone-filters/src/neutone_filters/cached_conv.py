@@ -7,11 +7,18 @@ buffer-by-buffer output equals the offline output: exactly for causal padding, a
 look-ahead ``total - total // 2`` for ``'same'`` padding (the right half of the padding becomes
 reported delay). It subclasses `torch.nn.Conv1d`, so an offline layer's `state_dict` loads as is.
 
+Offline, every ``'same'`` layer of a network zero-pads its own input at the start of the signal. A
+stream delayed by look-ahead would instead feed the next layer outputs that belong before the start
+(bias, look-ahead into the first samples). So each layer zeroes the outputs that fall before the
+start of the offline signal: the first ``input_delay + look_ahead`` samples after a reset, where
+``input_delay`` is the delay already in the stream feeding it. Then a stack of layers streams
+exactly like the offline network, delayed by the sum of the look-aheads.
+
 `TCNBlock` is dilated conv → activation → 1×1 conv, plus a residual path delayed to stay aligned;
 `CachedTCN` stacks blocks and sums their delays.
 """
 
-from typing import List, Optional
+from typing import List
 
 import torch
 from torch import Tensor, nn
@@ -50,7 +57,7 @@ class StreamingDelay(nn.Module):
             self.cache = x.new_zeros(x.size(0), x.size(1), self.delay)
         n = x.size(2)
         joined = torch.cat([self.cache, x], dim=2)
-        self.cache = joined[:, :, n:]
+        self.cache = joined[:, :, n:].detach()
         return joined[:, :, :n]
 
 
@@ -64,6 +71,9 @@ class CachedConv1d(nn.Conv1d):
         padding: ``causal`` (all context on the left; no delay) or ``same`` (the offline
             ``padding='same'`` layer; its right half, ``total - total // 2`` samples with
             ``total = dilation * (kernel_size - 1)``, is reported as delay).
+        input_delay: samples of delay already in the input stream (the look-ahead of the layers
+            before this one), in ``[0, inf)``; that many leading outputs (plus this layer's
+            look-ahead) are zeroed after a reset, as offline padding would make them.
 
     Shape:
         forward: ``(batch, in_channels, n) -> (batch, out_channels, n)``, ``n >= 0``; the cache is
@@ -89,8 +99,9 @@ class CachedConv1d(nn.Conv1d):
         dilation: int = 1,
         groups: int = 1,
         bias: bool = True,
-        device: Optional[torch.device] = None,
-        dtype: Optional[torch.dtype] = None,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+        input_delay: int = 0,
     ) -> None:
         if stride != 1:
             raise ValueError(f"stride must be 1 for a streaming convolution, got {stride!r}")
@@ -99,6 +110,8 @@ class CachedConv1d(nn.Conv1d):
         for name, value in (("kernel_size", kernel_size), ("dilation", dilation)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int in [1, inf), got {value!r}")
+        if isinstance(input_delay, bool) or not isinstance(input_delay, int) or input_delay < 0:
+            raise ValueError(f"input_delay must be an int in [0, inf), got {input_delay!r}")
         super().__init__(
             in_channels,
             out_channels,
@@ -114,12 +127,15 @@ class CachedConv1d(nn.Conv1d):
         context = dilation * (kernel_size - 1)
         self.context = context
         self.look_ahead = 0 if padding == "causal" else context - context // 2
+        self.leading_zeros = input_delay + self.look_ahead
+        self.emitted = 0
         self.register_buffer("cache", torch.zeros(0, in_channels, context), persistent=False)
 
     @torch.jit.export
     def reset(self) -> None:
         """Forget the left context (the next call sees zeros before it, like offline padding)."""
         self.cache = torch.zeros(0, self.in_channels, self.context, device=self.cache.device)
+        self.emitted = 0
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
@@ -133,10 +149,14 @@ class CachedConv1d(nn.Conv1d):
         if n == 0:
             return x.new_zeros(x.size(0), self.out_channels, 0)
         joined = torch.cat([self.cache, x], dim=2)
-        self.cache = joined[:, :, n:]
-        return nn.functional.conv1d(
+        self.cache = joined[:, :, n:].detach()
+        y = nn.functional.conv1d(
             joined, self.weight, self.bias, 1, 0, self.dilation[0], self.groups
         )
+        if self.emitted < self.leading_zeros:
+            y[:, :, : self.leading_zeros - self.emitted] = 0.0
+            self.emitted = min(self.emitted + n, self.leading_zeros)
+        return y
 
 
 class TCNBlock(nn.Module):
@@ -148,6 +168,7 @@ class TCNBlock(nn.Module):
         dilation: in ``[1, inf)``.
         padding: ``causal`` or ``same`` (see `CachedConv1d`); the residual is delayed to match.
         activation: pointwise module; default ``nn.LeakyReLU(0.2)``.
+        input_delay: delay already in the input stream (see `CachedConv1d`), in ``[0, inf)``.
 
     Shape:
         forward: ``(batch, channels, n) -> (batch, channels, n)``.
@@ -159,18 +180,28 @@ class TCNBlock(nn.Module):
         kernel_size: int,
         dilation: int = 1,
         padding: str = "causal",
-        activation: Optional[nn.Module] = None,
+        activation: nn.Module | None = None,
+        input_delay: int = 0,
     ) -> None:
         super().__init__()
-        self.conv = CachedConv1d(channels, channels, kernel_size, dilation=dilation, padding=padding)
+        self.conv = CachedConv1d(
+            channels,
+            channels,
+            kernel_size,
+            dilation=dilation,
+            padding=padding,
+            input_delay=input_delay,
+        )
         self.activation = nn.LeakyReLU(0.2) if activation is None else activation
-        self.mix = CachedConv1d(channels, channels, 1)
-        self.residual = StreamingDelay(self.conv.get_delay_samples())
+        delay = self.conv.get_delay_samples()
+        self.mix = CachedConv1d(channels, channels, 1, input_delay=input_delay + delay)
+        self.residual = StreamingDelay(delay)
 
     @torch.jit.export
     def reset(self) -> None:
-        """Clear the convolution cache and the residual delay line."""
+        """Clear the convolution caches and the residual delay line."""
         self.conv.reset()
+        self.mix.reset()
         self.residual.reset()
 
     @torch.jit.export
@@ -201,9 +232,12 @@ class CachedTCN(nn.Module):
         super().__init__()
         if len(dilations) == 0:
             raise ValueError("dilations must list at least one dilation in [1, inf), got []")
-        self.blocks = nn.ModuleList(
-            [TCNBlock(channels, kernel_size, d, padding=padding) for d in dilations]
-        )
+        blocks: List[TCNBlock] = []
+        delay = 0
+        for dilation in dilations:
+            blocks.append(TCNBlock(channels, kernel_size, dilation, padding, input_delay=delay))
+            delay += blocks[-1].get_delay_samples()
+        self.blocks = nn.ModuleList(blocks)
 
     @torch.jit.export
     def reset(self) -> None:

@@ -14,7 +14,7 @@ buffers of 64 to 2048 samples (see the package README).
 """
 
 import math
-from typing import List, Optional, Sequence, Union
+from typing import List, Sequence, Union
 
 import torch
 from torch import Tensor, nn
@@ -27,7 +27,9 @@ FIR_METHODS = ("auto", "direct", "fft")
 DIRECT_MAX_TAPS = 64
 
 
-def _cutoffs(kind: str, cutoff_hz: Union[float, Sequence[float]], sample_rate: float) -> List[float]:
+def _cutoffs(
+    kind: str, cutoff_hz: Union[float, Sequence[float]], sample_rate: float
+) -> List[float]:
     two_edges = kind in ("bandpass", "bandstop")
     values = [cutoff_hz] if isinstance(cutoff_hz, (int, float)) else list(cutoff_hz)
     if len(values) != (2 if two_edges else 1):
@@ -45,8 +47,8 @@ def design_fir(
     kind: str,
     cutoff_hz: Union[float, Sequence[float]],
     sample_rate: float,
-    num_taps: Optional[int] = None,
-    transition_hz: Optional[float] = None,
+    num_taps: int | None = None,
+    transition_hz: float | None = None,
     attenuation_db: float = 60.0,
 ) -> Tensor:
     """Kaiser windowed-sinc FIR taps (float64, odd length, symmetric: linear phase).
@@ -153,7 +155,7 @@ class FIRFilter(nn.Module):
         if n == 0:
             return x.clone()
         padded = torch.cat([self.history, x], dim=1)
-        self.history = padded[:, n:]
+        self.history = padded[:, n:].detach()
         if self.use_fft:
             return self._fft(padded, n)
         return padded.unfold(1, self.num_taps, 1) @ self.reversed_taps.to(x.dtype)

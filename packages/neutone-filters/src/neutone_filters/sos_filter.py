@@ -44,7 +44,8 @@ def _check_sections(sections: Tensor) -> Tensor:
         radius = float(roots.abs().max()) if roots.numel() > 0 else 0.0
         if radius >= 1.0:
             raise ValueError(
-                f"sections[{k}] must be stable (pole radius in [0, 1)), got pole radius {radius:.6g}"
+                f"sections[{k}] must be stable (pole radius in [0, 1)), "
+                f"got pole radius {radius:.6g}"
             )
     return sos
 
@@ -196,5 +197,6 @@ class SOSFilter(nn.Module):
         starts = starts.reshape(channels, nb, order)
         y = xb @ self.toeplitz_t + starts @ self.observe_t
         r = n - (nb - 1) * block
-        self.state = starts[:, nb - 1] @ self.powers_t[r] + xb[:, nb - 1] @ self.partial_t[r]
+        final = starts[:, nb - 1] @ self.powers_t[r] + xb[:, nb - 1] @ self.partial_t[r]
+        self.state = final.detach()
         return y.reshape(channels, nb * block)[:, :n]

@@ -2,9 +2,10 @@
 
 The TPT SVF keeps two trapezoidal-integrator states that stay meaningful when the coefficients
 change, so cutoff and resonance can move every buffer (or every sample) without clicks and without
-the blow-ups of a direct-form biquad under modulation. New knob values are reached by a per-sample
-ramp across the buffer (log-frequency for the cutoff, log-Q for the resonance), so a jump between
-buffers becomes a glide.
+the blow-ups of a direct-form biquad under modulation. New knob values are reached by a ramp across
+the buffer (log-frequency for the cutoff, log-Q for the resonance) at control rate: the
+coefficients are updated every 16 samples (3 kHz at 48 kHz), so a jump between buffers becomes a
+glide.
 
 Per sample, with ``g = tan(π fc / fs)``, ``k = 1 / Q``, ``a1 = 1 / (1 + g (g + k))``,
 ``a2 = g a1``, ``a3 = g a2`` and states ``(s1, s2)`` (Simper's ``ic1eq``, ``ic2eq``)::
@@ -13,13 +14,14 @@ Per sample, with ``g = tan(π fc / fs)``, ``k = 1 / Q``, ``a1 = 1 / (1 + g (g + 
     v2 = s2 + a2 s1 + a3 (x - s2)     (low-pass)
     s1' = 2 v1 - s1                   s2' = 2 v2 - s2
 
-This is an affine recurrence ``s' = M_n s + b_n x_n`` with per-sample 2×2 matrices. Rather than loop
-over samples (slow in TorchScript), the whole buffer is solved with a parallel prefix scan
-(Hillis–Steele, ``log2(n)`` steps of batched products of 2×2 matrices) in float64.
+which is linear: ``s' = A s + B x`` and ``y = c·s + d x``. Rather than loop over samples (slow in
+TorchScript), each 16-sample control block is solved in closed form (powers of ``A`` by doubling,
+the block's impulse-response Toeplitz matrix and state response), and the block-to-block state
+recursion by a parallel prefix scan (Hillis–Steele, ``log2(blocks)`` steps), all in float64.
 """
 
 import math
-from typing import List, Optional
+from typing import List
 
 import torch
 from torch import Tensor, nn
@@ -31,6 +33,7 @@ MIN_CUTOFF_HZ = 1.0
 MAX_CUTOFF_FRACTION = 0.49
 MIN_Q = 0.05
 MAX_Q = 100.0
+CONTROL_BLOCK = 16
 
 # Output mixes (x, k * band, low): high = x - k band - low; unity-peak band-pass = k band.
 _MIXES = {
@@ -57,8 +60,10 @@ class StateVariableFilter(nn.Module):
 
     Shape:
         forward: ``x (channels, n)``; ``cutoff_hz`` and ``q`` each ``None`` (keep the current
-        value), a one-element tensor (ramp to it across this buffer) or an ``(n,)`` tensor (one
-        value per sample); returns ``(channels, n)``.
+        value), a one-element tensor (ramp to it across this buffer) or an ``(n,)`` tensor (a
+        value per sample, read at control rate: the last sample of each 16-sample block);
+        returns ``(channels, n)``. The state is per channel, allocated on the first call, zeroed
+        if the channel count changes, and detached from autograd between calls.
 
     Example:
         >>> svf = StateVariableFilter("lowpass", 48000.0, cutoff_hz=500.0)
@@ -89,6 +94,11 @@ class StateVariableFilter(nn.Module):
         self.initial_q = float(q)
         self.cutoff = float(cutoff_hz)
         self.q = float(q)
+        self.control_block = CONTROL_BLOCK
+        lag = torch.arange(CONTROL_BLOCK).unsqueeze(1) - torch.arange(CONTROL_BLOCK).unsqueeze(0)
+        self.register_buffer("lag", lag.clamp(min=0), persistent=False)
+        self.register_buffer("causal", (lag >= 0).to(torch.float64), persistent=False)
+        self.register_buffer("eye", torch.eye(2, dtype=torch.float64), persistent=False)
         self.register_buffer("state", torch.zeros(0, 2, dtype=torch.float64), persistent=False)
 
     @torch.jit.export
@@ -103,26 +113,30 @@ class StateVariableFilter(nn.Module):
         """0: the filter is minimum phase, with no bulk delay to compensate."""
         return 0
 
-    def _trajectory(
-        self, target: Optional[Tensor], current: float, low: float, high: float, n: int
+    def _control(
+        self, target: Tensor | None, current: float, low: float, high: float, ends: Tensor
     ) -> Tensor:
-        """Per-sample values (float64, ``(n,)``), ramped geometrically from `current` to `target`."""
+        """Knob value for each control block (float64, ``(blocks,)``), read at the block's end.
+
+        `ends` holds each block's last sample index; a one-value `target` is a geometric ramp from
+        `current` that arrives at the buffer's last sample.
+        """
+        n = int(ends[-1]) + 1
         if target is None:
-            return torch.full([n], current, dtype=torch.float64, device=self.state.device)
+            return torch.full(ends.shape, current, dtype=torch.float64, device=ends.device)
         values = target.to(torch.float64).reshape(-1)
         if values.numel() == 1:
             start = math.log(current)
             stop = math.log(min(max(float(values[0]), low), high))
-            ramp = torch.arange(1, n + 1, dtype=torch.float64, device=self.state.device) / n
-            return torch.exp(start + (stop - start) * ramp)
+            return torch.exp(start + (stop - start) * (ends + 1).to(torch.float64) / n)
         if values.numel() != n:
             raise ValueError(
                 f"a per-sample knob must have n = {n} values (or one), got {values.numel()}"
             )
-        return values.clamp(low, high)
+        return values[ends].clamp(low, high)
 
     def forward(
-        self, x: Tensor, cutoff_hz: Optional[Tensor] = None, q: Optional[Tensor] = None
+        self, x: Tensor, cutoff_hz: Tensor | None = None, q: Tensor | None = None
     ) -> Tensor:
         channels = x.size(0)
         n = x.size(1)
@@ -130,45 +144,72 @@ class StateVariableFilter(nn.Module):
             self.state = torch.zeros(channels, 2, dtype=torch.float64, device=x.device)
         if n == 0:
             return x.clone()
-        cut = self._trajectory(cutoff_hz, self.cutoff, self.min_cutoff, self.max_cutoff, n)
-        res = self._trajectory(q, self.q, self.min_q, self.max_q, n)
-        self.cutoff = float(cut[n - 1])
-        self.q = float(res[n - 1])
+        size = self.control_block
+        blocks = (n + size - 1) // size
+        ends = (torch.arange(1, blocks + 1, device=x.device) * size - 1).clamp(max=n - 1)
+        cut = self._control(cutoff_hz, self.cutoff, self.min_cutoff, self.max_cutoff, ends)
+        res = self._control(q, self.q, self.min_q, self.max_q, ends)
+        self.cutoff = float(cut[-1])
+        self.q = float(res[-1])
+        # Per control block (blocks,): Simper's coefficients, then s' = A s + B x, y = c.s + d x.
         g = torch.tan(math.pi * cut / self.sample_rate)
         k = 1.0 / res
         a1 = 1.0 / (1.0 + g * (g + k))
         a2 = g * a1
         a3 = g * a2
-        x64 = x.to(torch.float64)
-        # State update s' = M s + b x, per sample.
-        m = torch.stack(
+        a_mat = torch.stack(
             [
                 torch.stack([2.0 * a1 - 1.0, -2.0 * a2], -1),
                 torch.stack([2.0 * a2, 1.0 - 2.0 * a3], -1),
             ],
             -2,
-        )  # (n, 2, 2)
-        u = torch.stack([2.0 * a2, 2.0 * a3], -1).unsqueeze(0) * x64.unsqueeze(-1)  # (C, n, 2)
-        prod, acc = _affine_scan(m, u)
-        s0 = self.state
-        # State before each sample: s0, then G[i] s0 + v[:, i] after sample i.
-        after = (prod @ s0.t()).permute(2, 0, 1) + acc  # (C, n, 2)
-        before = torch.cat([s0.unsqueeze(1), after[:, : n - 1]], dim=1)
-        self.state = after[:, n - 1]
-        # y = mix_x x + mix_band k v1 + mix_low v2 with v1, v2 as in the module docstring.
+        )  # (blocks, 2, 2)
+        b_vec = torch.stack([2.0 * a2, 2.0 * a3], -1).unsqueeze(-1)  # (blocks, 2, 1)
         band = self.mix_band * k
-        c1 = band * a1 + self.mix_low * a2
-        c2 = -band * a2 + self.mix_low * (1.0 - a3)
-        d = self.mix_x + band * a2 + self.mix_low * a3
-        y = c1 * before[:, :, 0] + c2 * before[:, :, 1] + d * x64
-        return y.to(x.dtype)
+        c_row = torch.stack(
+            [band * a1 + self.mix_low * a2, -band * a2 + self.mix_low * (1.0 - a3)], -1
+        ).unsqueeze(
+            1
+        )  # (blocks, 1, 2)
+        d = self.mix_x + band * a2 + self.mix_low * a3  # (blocks,)
+        # By doubling (all batched 2x2 products): columns A^m [B | I] and rows c A^m, m < size.
+        cols = torch.cat([b_vec, self.eye.expand(blocks, 2, 2)], 2)  # (blocks, 2, 3)
+        rows = c_row
+        power = a_mat
+        while rows.size(1) < size:
+            cols = torch.cat([cols, torch.bmm(power, cols)], 2)
+            rows = torch.cat([rows, torch.bmm(rows, power)], 1)
+            power = torch.bmm(power, power)
+        # power = A^size; cols[:, :, 3m] = A^m B, cols[:, :, 3m + 1 : 3m + 3] = A^m.
+        a_m_b = cols[:, :, 0::3]  # (blocks, 2, size)
+        impulse = torch.cat([d.unsqueeze(1), torch.bmm(rows, b_vec)[:, : size - 1, 0]], 1)
+        toeplitz = impulse[:, self.lag] * self.causal  # (blocks, size, size): h[i - j]
+        x64 = x.to(torch.float64)
+        padded = nn.functional.pad(x64, [0, blocks * size - n])
+        xb = padded.reshape(channels, blocks, size).permute(1, 2, 0)  # (blocks, size, C)
+        zero_state = torch.bmm(toeplitz, xb)  # (blocks, size, C)
+        pushed = torch.bmm(a_m_b.flip(2), xb)  # (blocks, 2, C): A^(size - 1 - i) B x_i summed
+        prod, acc = _affine_scan(power, pushed)
+        s0 = self.state.t()  # (2, C)
+        after = torch.matmul(prod, s0) + acc  # (blocks, 2, C): state after each block
+        starts = torch.cat([s0.unsqueeze(0), after[: blocks - 1]], dim=0)
+        y = zero_state + torch.bmm(rows, starts)  # (blocks, size, C)
+        tail = n - (blocks - 1) * size
+        final = after[blocks - 1]
+        if tail < size:
+            last = blocks - 1
+            a_tail = cols[last, :, 3 * tail + 1 : 3 * tail + 3]
+            into = a_m_b[last, :, :tail].flip(1)
+            final = a_tail @ starts[last] + into @ xb[last, :tail]
+        self.state = final.t().detach()
+        return y.permute(2, 0, 1).reshape(channels, blocks * size)[:, :n].to(x.dtype)
 
 
 def _affine_scan(m: Tensor, u: Tensor) -> List[Tensor]:
-    """Inclusive scan of ``s -> m[i] s + u[:, i]`` (Hillis–Steele, ``log2(n)`` steps).
+    """Inclusive scan of ``s -> m[i] s + u[i]`` (Hillis–Steele, ``log2(n)`` batched products).
 
-    Returns ``G[i] = m[i] ... m[0]`` and ``v[:, i]`` such that the state after sample ``i`` is
-    ``G[i] s0 + v[:, i]``. Shapes: m ``(n, 2, 2)`` (shared by the channels), u ``(C, n, 2)``.
+    Returns ``G[i] = m[i] ... m[0]`` and ``v[i]`` such that the state after step ``i`` is
+    ``G[i] s0 + v[i]``. Shapes: m ``(n, 2, 2)``, u ``(n, 2, C)`` (a column per channel).
     """
     n = m.size(0)
     prod = m
@@ -176,8 +217,7 @@ def _affine_scan(m: Tensor, u: Tensor) -> List[Tensor]:
     span = 1
     while span < n:
         head = prod[span:]
-        carried = (head @ acc[:, : n - span].unsqueeze(-1)).squeeze(-1)
-        acc = torch.cat([acc[:, :span], carried + acc[:, span:]], dim=1)
-        prod = torch.cat([prod[:span], head @ prod[: n - span]], dim=0)
+        acc = torch.cat([acc[:span], torch.baddbmm(acc[span:], head, acc[: n - span])], 0)
+        prod = torch.cat([prod[:span], torch.bmm(head, prod[: n - span])], 0)
         span *= 2
     return [prod, acc]

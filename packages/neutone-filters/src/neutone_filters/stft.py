@@ -1,16 +1,16 @@
 """Realtime STFT → spectral processing → iSTFT by weighted overlap-add, for any host buffer sizes.
 
-Framing is causal (no centre padding): frame ``j`` holds input samples ``[(j + 1) H - N, (j + 1) H)``
-(``N = n_fft``, ``H = hop_length``, zeros before the start), so a frame is ready as soon as its last
-sample has arrived. Each frame is multiplied by the analysis window, transformed, handed to
-`process_spectrum`, transformed back, multiplied by the synthesis window and overlap-added. The
-product of the two windows must overlap-add to a constant ``c`` at hop ``H`` (checked at
-construction); the output is divided by ``c``.
+Framing is causal (no centre padding): frame ``j`` holds input samples
+``[(j + 1) H - N, (j + 1) H)`` (``N = n_fft``, ``H = hop_length``, zeros before the start), so a
+frame is ready as soon as its last sample has arrived. Each frame is multiplied by the analysis
+window, transformed, handed to `process_spectrum`, transformed back, multiplied by the synthesis
+window and overlap-added. The product of the two windows must overlap-add to a constant ``c`` at
+hop ``H`` (checked at construction); the output is divided by ``c``.
 
-Latency: after frame ``j`` the overlap-add is complete up to sample ``(j + 2) H - N``; a host may end
-a call one sample short of a frame, so an output FIFO primed with ``H - 1`` zeros never runs dry,
-and the total delay is ``(N - H) + (H - 1) = N - 1`` samples whatever the buffer sizes. With the
-identity spectral function the output is the input delayed by exactly `get_delay_samples()`.
+Latency: after frame ``j`` the overlap-add is complete up to sample ``(j + 2) H - N``; a host may
+end a call one sample short of a frame, so an output FIFO primed with ``H - 1`` zeros never runs
+dry, and the total delay is ``(N - H) + (H - 1) = N - 1`` samples whatever the buffer sizes. With
+the identity spectral function the output is the input delayed by exactly `get_delay_samples()`.
 """
 
 import torch
@@ -97,7 +97,7 @@ class RealtimeSTFT(nn.Module):
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
-        """``n_fft - 1``: framing (``n_fft - hop``) plus the worst-case wait for a hop (``hop - 1``)."""
+        """``n_fft - 1``: framing (``n_fft - hop``) plus the longest wait for a hop."""
         return self.n_fft - 1
 
     def process_spectrum(self, spec: Tensor) -> Tensor:
@@ -116,7 +116,7 @@ class RealtimeSTFT(nn.Module):
         frames = (buffered.size(1) - (self.n_fft - hop)) // hop
         if frames > 0:
             blocks = buffered.unfold(1, self.n_fft, hop)[:, :frames]  # (C, F, N)
-            self.inputs = buffered[:, frames * hop :]
+            self.inputs = buffered[:, frames * hop :].detach()
             spec = torch.fft.rfft(blocks * self.analysis_window.to(x.dtype), dim=-1)
             spec = self.process_spectrum(spec)
             out = torch.fft.irfft(spec, n=self.n_fft, dim=-1) * self.synthesis_window.to(x.dtype)
@@ -129,10 +129,10 @@ class RealtimeSTFT(nn.Module):
             ).reshape(channels, length)
             tail = self.overlap.size(1)
             summed = torch.cat([summed[:, :tail] + self.overlap, summed[:, tail:]], dim=1)
-            self.overlap = summed[:, frames * hop :]
-            self.ready = torch.cat([self.ready, summed[:, : frames * hop]], dim=1)
+            self.overlap = summed[:, frames * hop :].detach()
+            self.ready = torch.cat([self.ready, summed[:, : frames * hop].detach()], dim=1)
         else:
-            self.inputs = buffered
+            self.inputs = buffered.detach()
         y = self.ready[:, :n]
         self.ready = self.ready[:, n:]
         return y

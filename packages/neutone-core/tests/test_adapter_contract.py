@@ -1,0 +1,298 @@
+"""The adapter as the plugin sees it: scripting, save/load, reset, batch and offline modes."""
+
+import io
+import json
+from typing import Dict, List
+
+import pytest
+import torch
+from torch import Tensor, nn
+
+from neutone_core import (
+    CategoricalNeutoneParameter,
+    MetadataError,
+    NeutoneParameter,
+    RealtimeAdapter,
+    WaveformToWaveformBase,
+)
+from neutone_core.adapter import PRESERVED_ATTRIBUTES
+
+CONFIGS = [
+    # (native rates, native sizes, look-behind, look-ahead, delay, in mono, out mono, host sr)
+    ([], [], 0, 0, 0, False, False, 48000),
+    ([48000], [256], 7, 11, 5, True, False, 48000),
+    ([44100], [], 3, 0, 9, False, True, 44100),
+    ([48000], [512], 0, 17, 3, False, False, 44100),
+    ([32000], [], 5, 5, 0, True, True, 48000),
+]
+SIZES = [0, 37, 128, 1, 0, 255, 256, 99]
+
+
+def _signal(channels: int, n: int, seed: int = 0) -> Tensor:
+    return torch.randn(channels, n, generator=torch.Generator().manual_seed(seed)) * 0.3
+
+
+def _adapter(identity_wrapper, cfg) -> RealtimeAdapter:
+    rates, sizes, lb, la, delay, in_mono, out_mono, host = cfg
+    w = identity_wrapper(
+        in_mono=in_mono,
+        out_mono=out_mono,
+        sample_rates=rates,
+        buffer_sizes=sizes,
+        look_behind=lb,
+        look_ahead=la,
+        delay=delay,
+    )
+    a = RealtimeAdapter(w, resampling_host_rates=[host])
+    a.set_daw_sample_rate_and_buffer_size(host, 256)
+    return a
+
+
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_scripted_equals_eager_and_reset_equals_fresh(cfg, identity_wrapper, stream_fn):
+    eager = _adapter(identity_wrapper, cfg)
+    scripted = torch.jit.script(_adapter(identity_wrapper, cfg))
+    scripted.set_daw_sample_rate_and_buffer_size(cfg[-1], 256)
+    x = _signal(2, 3000)
+    y_eager = stream_fn(eager, x, SIZES)
+    y_script = stream_fn(scripted, x, SIZES)
+    assert torch.equal(y_eager, y_script), f"{cfg}: max diff {(y_eager - y_script).abs().max()}"
+    assert scripted.get_delay_breakdown() == eager.get_delay_breakdown()
+    # Same input after reset() gives what a fresh adapter gave.
+    scripted.reset()
+    assert torch.equal(stream_fn(scripted, x, SIZES), y_eager)
+    eager.reset()
+    assert torch.equal(stream_fn(eager, x, SIZES), y_eager)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_forward_bt_gives_the_same_stream(cfg, identity_wrapper, stream_fn):
+    a = _adapter(identity_wrapper, cfg)
+    x = _signal(1, 2500, seed=3)
+    y = stream_fn(a, x, SIZES)
+    a.reset()
+    limit = a.set_daw_sample_rate_and_buffer_size(cfg[-1], 256)
+    assert limit >= 256
+    parts: List[Tensor] = []
+    pos = 0
+    i = 0
+    while pos < x.size(1):
+        n = min(SIZES[i % len(SIZES)], x.size(1) - pos)
+        i += 1
+        out = a.forward_bt(x[:, pos : pos + n])
+        pos += n
+        if out is not None:
+            assert 0 < out.size(1) <= limit
+            parts.append(out.clone())
+    y_bt = torch.cat(parts, dim=1)
+    assert y_bt.size(1) >= x.size(1)
+    assert torch.equal(y_bt[:, : x.size(1)], y)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_forward_offline_is_aligned(cfg, identity_wrapper, expected_channels_fn):
+    a = _adapter(identity_wrapper, cfg)
+    x = _signal(2, 3000, seed=4)
+    if cfg[0] and cfg[0][0] != cfg[-1]:
+        # Band-limit the test signal for the resampling configurations.
+        x = torch.sin(torch.arange(3000) * 0.05).repeat(2, 1) * torch.tensor([[0.5], [0.25]])
+    y = a.forward_offline(x)
+    want = expected_channels_fn(x, cfg[5], cfg[6])
+    assert y.shape == x.shape
+    if a.is_resampling():
+        assert (y[:, 100:-100] - want[:, 100:-100]).abs().max() < 1e-3
+    else:
+        assert torch.equal(y, want)
+
+
+def test_saved_module_keeps_every_contract_method(identity_wrapper, tmp_path):
+    knobs = [NeutoneParameter("drive", "input drive", 0.25)]
+    w = identity_wrapper(sample_rates=[48000], buffer_sizes=[128], knobs=knobs)
+    a = RealtimeAdapter(w, resampling_host_rates=[44100])
+    scripted = torch.jit.script(a)
+    path = tmp_path / "model.nm"
+    meta = scripted.get_metadata_json()
+    torch.jit.save(scripted, str(path), _extra_files={"metadata.json": meta})
+    files = {"metadata.json": ""}
+    loaded = torch.jit.load(str(path), _extra_files=files)
+    assert json.loads(files["metadata.json"])["model_name"] == "identity"
+    for name in PRESERVED_ATTRIBUTES:
+        assert hasattr(loaded, name), name
+    assert loaded.get_preserved_attributes() == PRESERVED_ATTRIBUTES
+    assert loaded.set_daw_sample_rate_and_buffer_size(44100, 64) >= 64
+    assert loaded.is_resampling()
+    assert loaded.get_native_sample_rate() == 48000 and loaded.get_native_buffer_size() == 128
+    total = loaded.calc_buffering_delay_samples() + loaded.calc_model_delay_samples()
+    assert loaded.get_delay_breakdown()["total"] == total
+    assert loaded.forward(torch.zeros(2, 64)).shape == (2, 64)
+    assert loaded.forward(torch.zeros(1, 13), torch.rand(4, 13)).shape == (1, 13)
+    assert loaded.is_input_mono() is False and loaded.is_output_mono() is False
+    assert loaded.get_native_sample_rates() == [48000]
+    assert loaded.get_native_buffer_sizes() == [128]
+    assert loaded.get_look_behind_samples() == 0 and loaded.get_look_ahead_samples() == 0
+    assert loaded.get_wet_default_value() == 1.0 and loaded.get_dry_default_value() == 0.0
+    assert loaded.get_input_gain_default_value() == 1.0
+    assert loaded.get_output_gain_default_value() == 1.0
+    assert torch.equal(loaded.get_default_param_values(), torch.tensor([0.25, 0.0, 0.0, 0.0]))
+    meta_dict = loaded.to_metadata()
+    assert meta_dict == json.loads(meta)
+    loaded.reset()
+    assert loaded.forward_offline(torch.zeros(2, 100)).shape == (2, 100)
+    primed = loaded.forward_bt(torch.zeros(2, 0))  # after reset: the primed zeros, if any
+    assert primed is None or torch.count_nonzero(primed) == 0
+    # The archive also loads from bytes (what export tools do).
+    buf = io.BytesIO(path.read_bytes())
+    assert torch.jit.load(buf).get_metadata_json() == meta
+
+
+def test_knob_values_are_mapped_and_aligned_with_audio(knob_echo_wrapper, stream_fn):
+    knobs = [
+        NeutoneParameter("gain", "gain", 0.5, min_value=-2.0, max_value=6.0),
+        CategoricalNeutoneParameter("mode", "mode", 5, 1),
+    ]
+    w = knob_echo_wrapper(knobs=knobs, sample_rates=[48000], buffer_sizes=[64], look_ahead=3)
+    a = torch.jit.script(RealtimeAdapter(w, resampling_host_rates=[]))
+    a.set_daw_sample_rate_and_buffer_size(48000, 200)
+    n = 2000
+    params = torch.zeros(4, n)
+    params[0] = torch.linspace(0, 1, n)
+    params[1] = 0.6
+    y = stream_fn(a, torch.zeros(2, n), [7, 200, 0, 64, 63], params)
+    total = a.get_delay_breakdown()["total"]
+    assert total == 63 + 3
+    want = -2.0 + 8.0 * params[0, : n - total]
+    assert torch.allclose(y[0, total:], want, atol=1e-5)
+    # The delay is the output queue's primed zeros.
+    assert torch.count_nonzero(y[:, :total]) == 0
+
+
+def test_default_knob_aggregation_is_mean_and_categorical_index():
+    seen: Dict[str, List[float]] = {"gain": [], "mode": []}
+
+    class Probe(WaveformToWaveformBase):
+        def get_model_name(self) -> str:
+            return "probe"
+
+        def get_model_authors(self) -> List[str]:
+            return ["t"]
+
+        def get_model_version(self) -> str:
+            return "1"
+
+        def get_model_short_description(self) -> str:
+            return "probe"
+
+        def get_neutone_parameters(self) -> list:
+            return [
+                NeutoneParameter("gain", "g", 0.5, min_value=0.0, max_value=10.0),
+                CategoricalNeutoneParameter("mode", "m", 3, 2, ["a", "b", "c"]),
+            ]
+
+        def is_input_mono(self) -> bool:
+            return True
+
+        def is_output_mono(self) -> bool:
+            return True
+
+        def get_native_sample_rates(self) -> List[int]:
+            return []
+
+        def get_native_buffer_sizes(self) -> List[int]:
+            return [4]
+
+        def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+            seen["gain"].append(float(params["gain"]))
+            seen["mode"].append(float(params["mode"]))
+            return x
+
+    a = RealtimeAdapter(Probe(nn.Identity()))
+    a.set_daw_sample_rate_and_buffer_size(48000, 4)
+    seen["gain"].clear()
+    seen["mode"].clear()
+    a(torch.zeros(1, 4), torch.tensor([[0.0, 0.1, 0.2, 0.3], [0.3] * 4, [0.0] * 4, [0.0] * 4]))
+    a(torch.zeros(1, 4))  # defaults
+    assert seen["gain"] == pytest.approx([1.5, 5.0])
+    assert seen["mode"] == [1.0, 2.0]
+
+
+def test_host_errors_are_clear(identity_wrapper):
+    a = RealtimeAdapter(identity_wrapper(), resampling_host_rates=[])
+    a.set_daw_sample_rate_and_buffer_size(48000, 64)
+    with pytest.raises(ValueError, match="longer than the 64"):
+        a(torch.zeros(2, 65))
+    with pytest.raises(ValueError, match="1 or 2 channels"):
+        a(torch.zeros(3, 8))
+    with pytest.raises(ValueError, match=r"params must have shape \(4, n\)"):
+        a(torch.zeros(2, 8), torch.zeros(4, 9))
+    native = RealtimeAdapter(identity_wrapper(sample_rates=[48000]), resampling_host_rates=[])
+    with pytest.raises(ValueError, match="resampling_host_rates"):
+        native.set_daw_sample_rate_and_buffer_size(44100, 64)
+    scripted = torch.jit.script(a)
+    with pytest.raises(torch.jit.Error, match="longer than the 64"):
+        scripted(torch.zeros(2, 65))
+
+
+class _BadShape(WaveformToWaveformBase):
+    def __init__(self, trim: int, mono_out: bool) -> None:
+        super().__init__(nn.Identity())
+        self.trim = trim
+        self.mono_out = mono_out
+
+    def get_model_name(self) -> str:
+        return "bad"
+
+    def get_model_authors(self) -> List[str]:
+        return ["t"]
+
+    def get_model_version(self) -> str:
+        return "1"
+
+    def get_model_short_description(self) -> str:
+        return "bad"
+
+    def is_input_mono(self) -> bool:
+        return False
+
+    def is_output_mono(self) -> bool:
+        return self.mono_out
+
+    def get_native_sample_rates(self) -> List[int]:
+        return []
+
+    def get_native_buffer_sizes(self) -> List[int]:
+        return [128]
+
+    def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+        return x[:, self.trim :]
+
+
+@pytest.mark.parametrize(
+    ("trim", "mono_out", "expected", "actual"),
+    [(1, False, r"\[2, 128\]", r"\[2, 127\]"), (0, True, r"\[1, 128\]", r"\[2, 128\]")],
+)
+def test_wrong_output_shape_fails_when_built(trim, mono_out, expected, actual):
+    with pytest.raises(ValueError, match=f"{expected}, got {actual}"):
+        RealtimeAdapter(_BadShape(trim, mono_out))
+
+
+def test_bad_knobs_and_metadata_fail_when_built(identity_wrapper):
+    five = [NeutoneParameter(f"k{i}", "", 0.0) for i in range(5)]
+    with pytest.raises(ValueError, match="at most 4 numerical parameters, got 5"):
+        RealtimeAdapter(identity_wrapper(knobs=five))
+    dup = [NeutoneParameter("k", "", 0.0), NeutoneParameter("k", "", 0.5)]
+    with pytest.raises(ValueError, match="'k': duplicate name"):
+        RealtimeAdapter(identity_wrapper(knobs=dup))
+
+    class LongName(identity_wrapper):
+        def get_model_name(self) -> str:
+            return "n" * 40
+
+        def get_tags(self) -> List[str]:
+            return ["a-tag-that-is-too-long"]
+
+    with pytest.raises(MetadataError) as err:
+        RealtimeAdapter(LongName())
+    assert err.value.violations == [
+        "model_name: at most 30 characters, got 40",
+        "tags[0]: at most 15 characters, got 22",
+    ]
