@@ -132,30 +132,26 @@ class FalseDelayClaim(TestModel):
 
 
 class LeakyReset(TestModel):
-    """One-pole lowpass whose reset_model() forgets to clear the filter state."""
+    """y[n] = x[n] + 0.5 x[n-1], keeping x[n-1] across blocks; reset_model() forgets to clear it."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__(model)
-        self.register_buffer("state", torch.zeros(2, 1))
+        self.register_buffer("last", torch.zeros(2, 1))
 
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
-        y = torch.zeros_like(x)
-        state = self.state
-        for i in range(x.size(1)):
-            state = 0.9 * state + 0.1 * x[:, i : i + 1]
-            y[:, i : i + 1] = state
-        self.state.copy_(state)
-        return y
+        previous = torch.cat([self.last, x[:, :-1]], dim=1)
+        self.last.copy_(x[:, -1:])
+        return x + 0.5 * previous
 
     def reset_model(self) -> bool:
-        return True  # the bug: self.state is not cleared
+        return True  # the bug: self.last is not cleared
 
 
 class FixedLeakyReset(LeakyReset):
     """The same lowpass with a correct reset_model()."""
 
     def reset_model(self) -> bool:
-        self.state.zero_()
+        self.last.zero_()
         return True
 
 

@@ -242,6 +242,7 @@ class RealtimeAdapter(nn.Module):
         self.native_bs = 0
         self.block_max = 0
         self.active_pair = -1
+        self.direct = False
         self.up = 1
         self.down = 1
         self.param_pre = 0
@@ -334,6 +335,7 @@ class RealtimeAdapter(nn.Module):
         self.native_bs = bs
         self.block_max = block_max
         self.active_pair = pair
+        self.direct = pair < 0 and bs == 0 and la == 0 and lb == 0
         self.up = up
         self.down = down
         self.priming = p
@@ -474,10 +476,10 @@ class RealtimeAdapter(nn.Module):
 
     def _block_params(self, n: int) -> Dict[str, Tensor]:
         """Knob values of the `n` native samples of the next block, mapped and aggregated."""
-        params: Dict[str, Tensor] = {}
         k = self.n_params
         if k == 0:
-            return params
+            no_params: Dict[str, Tensor] = {}
+            return no_params
         block = self.param_block[:k, :n]
         if self.active_pair < 0:
             block.copy_(self.param_fifo.peek(self.look_behind, n))
@@ -500,7 +502,13 @@ class RealtimeAdapter(nn.Module):
             drop = min(max(next_host, 0), self.param_fifo.size())
             self.param_fifo.discard(drop)
             self.param_base += drop
-        block.mul_(self.param_scale[:k]).add_(self.param_offset[:k])
+        return self._map_params(block)
+
+    def _map_params(self, block: Tensor) -> Dict[str, Tensor]:
+        """Map knob positions `block` ``(k, n)`` (adapter scratch) in place and aggregate them."""
+        params: Dict[str, Tensor] = {}
+        n = block.size(1)
+        block.mul_(self.param_scale[: self.n_params]).add_(self.param_offset[: self.n_params])
         self.inv_n.fill_(1.0 / n)
         for i, name in enumerate(self.param_names):
             row = block[i]
@@ -544,6 +552,29 @@ class RealtimeAdapter(nn.Module):
             self.in_fifo.discard(n)
             self.native_done += n
 
+    def _forward_direct(self, x: Tensor, params: Optional[Tensor], n: int) -> Tensor:
+        """Same rate, any block size, no context: the host buffer is the block (no queues)."""
+        dst = self.out_buf[: x.size(0), :n]
+        if n == 0:
+            return dst
+        xin = x
+        if x.size(0) != self.in_ch:
+            xin = self.conv_buf[:, :n]
+            self._to_model_channels(x, xin)
+        k = self.n_params
+        knobs: Dict[str, Tensor] = {}
+        if k > 0:
+            block = self.param_block[:k, :n]
+            if params is None:
+                block.copy_(self.default_params[:k].unsqueeze(1).expand(k, n))
+            else:
+                block.copy_(params[:k])
+            knobs = self._map_params(block)
+        y = self.wrapper.do_forward_pass(xin, knobs)
+        self._check_block(y, n)
+        self._to_host_channels(y, dst)
+        return dst
+
     def forward(self, x: Tensor, params: Optional[Tensor] = None) -> Tensor:
         """Process one host buffer.
 
@@ -558,6 +589,8 @@ class RealtimeAdapter(nn.Module):
             (``.clone()``) to keep it.
         """
         n = self._check_input(x, params)
+        if self.direct:
+            return self._forward_direct(x, params, n)
         self._push_input(x, params)
         self._run_blocks()
         dst = self.out_buf[: x.size(0), :n]

@@ -52,9 +52,9 @@ QUALITY_PRESETS: Dict[str, Tuple[float, float, float, bool]] = {
 }
 
 MAX_RATE = 384000
-_CHUNK_OUTPUTS = 1024  # outputs per batched product at most; bounds the scratch memory.
+_CHUNK_OUTPUTS = 640  # outputs per batched product at most; bounds the scratch memory.
 _BLOCK_SIZES = (16, 8, 4, 2, 1)  # outputs per block matrix, largest first
-_TABLE_BUDGET = 1 << 22  # elements of block matrices worth precomputing
+_TABLE_BUDGET = 1 << 20  # elements of block matrices worth precomputing (4 MB in float32)
 _DEFAULT_MAX_INPUT = 4096
 _MAX_COEFFICIENTS = 1 << 24  # polyphase bank size limit (134 MB in float64 while designing)
 
@@ -120,8 +120,10 @@ def _block_layout(up: int, down: int, delay: int, taps: int) -> Tuple[int, int, 
     """Outputs per block, number of distinct block matrices and input samples per block.
 
     Blocks of ``B`` consecutive outputs start at multiples of ``B``; block ``j``'s matrix depends on
-    ``j B mod up`` only, so ``up / gcd(up, B)`` matrices repeat. The largest ``B`` whose tables fit
-    `_TABLE_BUDGET` is chosen (``B = 1`` is a plain polyphase bank in output order).
+    ``j B mod up`` only, so ``up / gcd(up, B)`` matrices repeat. They are stored for one period
+    plus a chunk, so that a chunk's matrices are one slice (a single matrix, expanded, when the
+    period is 1). The largest ``B`` whose tables fit `_TABLE_BUDGET` is chosen (``B = 1`` is a
+    plain polyphase bank in output order).
     """
     for block in _BLOCK_SIZES:
         period = up // math.gcd(up, block)
@@ -130,7 +132,7 @@ def _block_layout(up: int, down: int, delay: int, taps: int) -> Tuple[int, int, 
             for t in range(period)
         )
         width = span // up + taps
-        size = (period + _CHUNK_OUTPUTS // block) * block * width
+        size = (period + (_CHUNK_OUTPUTS // block if period > 1 else 0)) * block * width
         if size <= _TABLE_BUDGET or block == 1:
             return block, period, width
     raise AssertionError("unreachable: block 1 always fits")
@@ -235,7 +237,8 @@ class StreamingResampler(nn.Module):
         )
         self.block_starts: List[int] = starts
         self.register_buffer("start_table", torch.tensor(starts, dtype=torch.long), False)
-        self.register_buffer("matrices", matrices.to(dtype), False)
+        stored = period + self.chunk_blocks if period > 1 else 1
+        self.register_buffer("matrices", matrices[:stored].to(dtype).contiguous(), False)
         # Gathers read at most block_starts[period - 1] samples before a chunk's first segment.
         self.pad = starts[period - 1]
         # Samples kept between calls: from the first window of the next output's block onwards.
@@ -370,7 +373,11 @@ class StreamingResampler(nn.Module):
                 self.start_table[index : index + blocks],
                 out=segments,
             )
-            torch.bmm(segments, self.matrices[index : index + blocks], out=products)
+            if self.period == 1:
+                matrices = self.matrices.expand(blocks, self.width, block)
+            else:
+                matrices = self.matrices[index : index + blocks]
+            torch.bmm(segments, matrices, out=products)
             gathered = self.gathered[: channels * blocks * block].view(channels, blocks, block)
             gathered.copy_(products.transpose(0, 1))
             flat = gathered.view(channels, blocks * block)
@@ -392,19 +399,23 @@ def resample(x: Tensor, in_rate: int, out_rate: int, quality: str = "high") -> T
 
     Shape:
         ``(..., n)`` -> ``(..., ceil(n * out_rate / in_rate))``, float32.
+
+    Example:
+        >>> import torch
+        >>> resample(torch.zeros(2, 3, 441), 44100, 48000).shape
+        torch.Size([2, 3, 480])
     """
-    _check_rate("in_rate", in_rate)
-    _check_rate("out_rate", out_rate)
-    _check_quality(quality)
     if x.dim() == 0:
         raise ValueError(f"x must have at least one dimension (time), got shape {list(x.shape)}")
     lead = list(x.shape[:-1])
     n = x.shape[-1]
     flat = x.reshape(-1, n)
     channels = flat.shape[0]
-    probe = StreamingResampler(in_rate, out_rate, max(1, channels), quality)
+    _, half_width, _ = design_filter(in_rate, out_rate, quality)
+    common = math.gcd(in_rate, out_rate)
+    up, down = out_rate // common, in_rate // common
     # Extra delay making S a multiple of down: the delay is then a whole number of outputs.
-    extra = (-probe.delay_phase_units()) % probe.down
+    extra = (-((half_width + 1) * up - down)) % down
     converter = StreamingResampler(in_rate, out_rate, max(1, channels), quality, extra)
     skip = converter.delay_phase_units() // converter.down
     wanted = -((-n * converter.up) // converter.down)

@@ -12,8 +12,9 @@ equations, in float64::
 For a block of ``L`` samples the output is ``Y = T X + O s0`` (``T`` the lower-triangular Toeplitz
 matrix of the impulse response, ``O`` the rows ``C A^i``) and the state after the block is
 ``P s0 + R X`` with ``P = A^L``. The states at the start of every block of a buffer follow from one
-more matrix product (the block-Toeplitz matrix of the powers of ``P``), so a whole buffer costs a
-fixed handful of matrix products whatever its length: no Python or TorchScript loop over samples.
+more matrix product (the block-Toeplitz matrix of the powers of ``P``), so a buffer of up to
+2048 samples (longer ones go in chunks of that size) costs a fixed handful of matrix products: no
+Python or TorchScript loop over samples.
 All arithmetic is float64; the output is cast back to the input's dtype.
 """
 
@@ -40,8 +41,7 @@ def _check_sections(sections: Tensor) -> Tensor:
         raise ValueError("sections must have a nonzero a0 in every row, got a0 == 0")
     sos = sos / a0
     for k in range(sos.size(0)):
-        roots = _poles(sos[k])
-        radius = float(roots.abs().max()) if roots.numel() > 0 else 0.0
+        radius = float(_poles(sos[k]).abs().max())
         if radius >= 1.0:
             raise ValueError(
                 f"sections[{k}] must be stable (pole radius in [0, 1)), "

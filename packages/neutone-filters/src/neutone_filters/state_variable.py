@@ -172,17 +172,17 @@ class StateVariableFilter(nn.Module):
             1
         )  # (blocks, 1, 2)
         d = self.mix_x + band * a2 + self.mix_low * a3  # (blocks,)
-        # By doubling (all batched 2x2 products): columns A^m [B | I] and rows c A^m, m < size.
+        # By doubling (batched 2x2 products): columns A^m [B | I] for m < size, then rows c A^m.
         cols = torch.cat([b_vec, self.eye.expand(blocks, 2, 2)], 2)  # (blocks, 2, 3)
-        rows = c_row
         power = a_mat
-        while rows.size(1) < size:
+        while cols.size(2) < 3 * size:
             cols = torch.cat([cols, torch.bmm(power, cols)], 2)
-            rows = torch.cat([rows, torch.bmm(rows, power)], 1)
             power = torch.bmm(power, power)
         # power = A^size; cols[:, :, 3m] = A^m B, cols[:, :, 3m + 1 : 3m + 3] = A^m.
+        rows = torch.bmm(c_row, cols).reshape(blocks, size, 3)  # c A^m B, c A^m
         a_m_b = cols[:, :, 0::3]  # (blocks, 2, size)
-        impulse = torch.cat([d.unsqueeze(1), torch.bmm(rows, b_vec)[:, : size - 1, 0]], 1)
+        impulse = torch.cat([d.unsqueeze(1), rows[:, : size - 1, 0]], 1)
+        rows = rows[:, :, 1:]  # (blocks, size, 2): c A^m
         toeplitz = impulse[:, self.lag] * self.causal  # (blocks, size, size): h[i - j]
         x64 = x.to(torch.float64)
         padded = nn.functional.pad(x64, [0, blocks * size - n])
