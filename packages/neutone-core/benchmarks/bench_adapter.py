@@ -1,9 +1,9 @@
 """Per-call cost of the scripted `RealtimeAdapter` around an identity model, beside the bare model.
 
 For each host buffer size the adapter and the bare (scripted) identity model run on the same buffer
-in the same process, interleaved in rounds of `CALLS` calls, so drift affects both alike. The mismatch
-case (host 44100 Hz / 128, model 48000 Hz / 2048) also times the two resamplers alone, fed the same
-way, so the overhead of queueing can be told apart from the converter's own cost.
+in the same process, interleaved in rounds of `CALLS` calls, so drift affects both alike. The
+mismatch case (host 44100 Hz / 128, model 48000 Hz / 2048) also times the two resamplers alone, fed
+the same way, so the overhead of queueing can be told apart from the converter's own cost.
 
 Run: ``python packages/neutone-core/benchmarks/bench_adapter.py`` (prints a markdown table).
 """
@@ -115,7 +115,12 @@ def main() -> None:
             x = torch.randn(2, bs)
             for label, adapter in (("matched", matched), ("queue 512", queued)):
                 adapter.set_daw_sample_rate_and_buffer_size(48000, bs)
-                t = _per_call_us({"bare": lambda: bare(x), "adapter": lambda: adapter(x)})
+                t = _per_call_us(
+                    {
+                        "bare": lambda x=x: bare(x),
+                        "adapter": lambda x=x, adapter=adapter: adapter(x),
+                    }
+                )
                 native = f"48000 / {adapter.get_native_buffer_size() or 'any'}"
                 rows.append(
                     f"| {label} | 48000 / {bs} | {native} | {t['bare']:.1f} | "

@@ -34,7 +34,7 @@ CHAINS: List[Tuple[int, ...]] = [
     (96000, 48000),
     (44100, 48000, 44100),
 ]
-TONES = [20.0, 1000.0, 10000.0, 19000.0]
+TONES = [20.0, 100.0, 1000.0, 5000.0, 10000.0, 15000.0, 18000.0, 19000.0]
 
 
 def time_calls(call: Callable[[Tensor], Tensor], x: Tensor, calls: int) -> Tuple[float, float]:

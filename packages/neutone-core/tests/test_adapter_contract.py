@@ -296,3 +296,22 @@ def test_bad_knobs_and_metadata_fail_when_built(identity_wrapper):
         "model_name: at most 30 characters, got 40",
         "tags[0]: at most 15 characters, got 22",
     ]
+
+
+def test_knob_step_stays_aligned_through_resampling(knob_echo_wrapper, stream_fn):
+    knobs = [NeutoneParameter("level", "level", 0.0, min_value=-1.0, max_value=1.0)]
+    w = knob_echo_wrapper(knobs=knobs, sample_rates=[48000], buffer_sizes=[256])
+    a = RealtimeAdapter(w, resampling_host_rates=[44100])
+    a.set_daw_sample_rate_and_buffer_size(44100, 128)
+    total = a.get_delay_breakdown()["total"]
+    n, step = 3000, 1000
+    params = torch.zeros(4, n)
+    params[0, step:] = 1.0
+    y = stream_fn(a, torch.zeros(2, n), [128, 5, 0, 77], params)[0]
+    # Knob -1 before the step, +1 after; the output crosses 0 where the step lands, within the
+    # sample-and-hold's one host sample and the crossing's interpolation.
+    settled = total + 50  # past the ringing of the first transition, 0 -> -1
+    crossing = settled + int(torch.nonzero(y[settled:] > 0).flatten()[0])
+    assert abs(crossing - (step + total)) <= 2, f"step at {crossing}, expected {step + total}"
+    assert torch.allclose(y[total + 50 : step + total - 50], torch.tensor(-1.0), atol=1e-3)
+    assert torch.allclose(y[step + total + 50 :], torch.tensor(1.0), atol=1e-3)

@@ -163,6 +163,21 @@ def test_reported_delay_is_measured_delay(in_rate: int, out_rate: int, extra_del
     assert converter.delay_input_samples() == converter.delay_phase_units() / converter.up
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    pair=st.sampled_from(PAIRS),
+    quality=st.sampled_from(["fast", "high", "best"]),
+    extra_delay=st.integers(0, 500),
+    buffer_size=st.integers(1, 700),
+)
+def test_measured_delay_any_phase(
+    pair: tuple, quality: str, extra_delay: int, buffer_size: int
+) -> None:
+    converter = StreamingResampler(pair[0], pair[1], 1, quality, extra_delay)
+    measured = impulse_delay([converter], buffer_size=buffer_size)
+    assert measured == pytest.approx(converter.delay_output_samples(), abs=1e-3)
+
+
 def test_equal_rates_is_a_pure_delay() -> None:
     torch.manual_seed(2)
     x = torch.randn(2, 1000)

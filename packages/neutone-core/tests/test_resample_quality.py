@@ -17,7 +17,7 @@ from neutone_core.resample_quality import (
     tone,
 )
 
-TONES = [20.0, 1000.0, 10000.0, 19000.0]
+TONES = [20.0, 100.0, 1000.0, 5000.0, 10000.0, 15000.0, 18000.0, 19000.0]
 CHAINS: List[Tuple[int, ...]] = [
     (44100, 48000),
     (48000, 44100),
@@ -25,8 +25,9 @@ CHAINS: List[Tuple[int, ...]] = [
     (96000, 48000),
     (44100, 48000, 44100),
 ]
-# Worst SINAD over 20 Hz .. 19 kHz each preset must reach (dB); "fast" measures about 80 dB.
-SINAD_BOUND = {"fast": 75.0, "high": 115.0, "best": 135.0}
+# Worst SINAD over 20 Hz .. 19 kHz each preset must reach (dB); "fast" (70 dB stop band) measures
+# about 76 dB at worst.
+SINAD_BOUND = {"fast": 70.0, "high": 115.0, "best": 135.0}
 LATENCY_BOUND_MS = {"high": 1.5, "best": 3.5}
 
 

@@ -1,7 +1,6 @@
 """The registry and the `neutone.models` entry points list the same examples."""
 
 import importlib
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 
 def test_entry_points_declare_exactly_the_registry() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
     declared = project["entry-points"]["neutone.models"]
     assert sorted(declared) == sorted(EXAMPLES)

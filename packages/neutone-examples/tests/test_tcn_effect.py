@@ -1,4 +1,4 @@
-"""The streamed TCN equals the offline network with 'same' padding, shifted by the reported delay."""
+"""The streamed TCN equals the offline network (padding "same") shifted by the reported delay."""
 
 import torch
 import torch.nn.functional as F

@@ -148,7 +148,7 @@ class LeakyReset(TestModel):
 
 
 class FixedLeakyReset(LeakyReset):
-    """The same lowpass with a correct reset_model()."""
+    """The same filter with a correct reset_model()."""
 
     def reset_model(self) -> bool:
         self.last.zero_()

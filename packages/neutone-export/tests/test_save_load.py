@@ -1,4 +1,4 @@
-"""Saving writes a proven `.nm` and its companions; loading reads ours and refuses everything else."""
+"""Saving writes a proven `.nm` with its companions; loading reads ours and refuses the rest."""
 
 import base64
 import json

@@ -5,9 +5,9 @@ from typing import Dict, List
 
 import pytest
 import torch
-from neutone_core import MetadataError, WaveformToWaveformBase
 from torch import Tensor, nn
 
+from neutone_core import MetadataError, WaveformToWaveformBase
 from neutone_export import ScriptingError, script_neutone_model
 
 
@@ -48,7 +48,7 @@ def planted_line(cls: type) -> int:
 
 
 class MissingAnnotation(TestModel):
-    def _scale(self, x: Tensor, gain) -> Tensor:  # noqa: ANN001 - the planted mistake
+    def _scale(self, x: Tensor, gain) -> Tensor:
         return x * gain
 
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:

@@ -5,9 +5,9 @@ from typing import Dict, List
 
 import pytest
 import torch
-from neutone_core import validate_metadata
 from torch import Tensor, nn
 
+from neutone_core import validate_metadata
 from neutone_export import (
     CheckResult,
     ValidationReport,

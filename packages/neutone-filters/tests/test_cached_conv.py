@@ -115,6 +115,8 @@ def test_streaming_delay_and_empty_buffers() -> None:
         (dict(padding="valid"), r"padding must be one of causal, same, got 'valid'"),
         (dict(kernel_size=0), r"kernel_size must be an int in \[1, inf\), got 0"),
         (dict(dilation=0), r"dilation must be an int in \[1, inf\), got 0"),
+        (dict(padding_mode="reflect"), r"padding_mode must be 'zeros'"),
+        (dict(input_delay=-1), r"input_delay must be an int in \[0, inf\), got -1"),
     ],
 )
 def test_bad_arguments_raise(kwargs, match) -> None:

@@ -1,4 +1,3 @@
-# ruff: noqa: UP045  (TorchScript signatures keep typing.Optional, see the module docstring)
 """`RealtimeAdapter`: the scripted module saved in a `.nm`; runs a model for a host.
 
 Pipeline per host call (``docs/architecture.md``)::
@@ -15,8 +14,6 @@ The resamplers cannot be designed inside TorchScript, so the adapter builds, whe
 constructed, one pair (host->native, native->host) for every host rate of `resampling_host_rates`
 and every native rate; ``set_daw_sample_rate_and_buffer_size`` picks one. Other host rates are
 refused with an error when they would need resampling.
-
-This module keeps ``typing.Optional`` in signatures, as TorchScript code does in this repository.
 
 After ``set_daw_sample_rate_and_buffer_size`` every buffer exists: ``forward`` writes into them
 (in-place ops, views, ``out=``) and allocates no tensor storage itself.

@@ -12,8 +12,8 @@ Example:
     >>> try:
     ...     validate_metadata(meta)
     ... except MetadataError as e:
-    ...     print(e.violations[0])
-    model_name: at most 30 characters, got 31
+    ...     print(e.violations[0], "|", e.violations[-1])
+    model_authors: required | model_name: at most 30 characters, got 31
 """
 
 import json

@@ -132,6 +132,7 @@ class EchoModelWrapper(WaveformToWaveformBase):
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
         time_ms = params["time"]  # already in ms, see get_neutone_parameters
         delay = int(torch.round(time_ms * self.sample_rate / 1000.0).item())
+        # Above 96 kHz the longest times would need more look-behind: they are capped.
         return self.model(x, min(delay, self.model.look_behind), params["level"])
 
 

@@ -115,6 +115,8 @@ class WidenerModelWrapper(WaveformToWaveformBase):
                 min_value=1.0,  # the adapter maps the knob's [0, 1] to milliseconds
                 max_value=MAX_TIME_MS,
             ),
+            # Below 1, part of the right channel stays undelayed: the mix keeps its strongest
+            # component in time with the dry signal, and the image stays anchored in the centre.
             NeutoneParameter(name="spread", description="mono to wide", default_value=0.7),
         ]
 

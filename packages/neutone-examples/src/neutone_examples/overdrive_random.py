@@ -19,8 +19,9 @@ the saturation reshapes the response and the lag can move by a few samples.
 This file also shows the full metadata a model needs when it is submitted to the public model
 list: links, citation, tags and the three descriptions.
 
-To make your own: change ``SEED``, the dilations or the activation and listen; or load trained
-weights into ``RandomOverdriveNet`` and keep the wrapper.
+To make your own: change ``SEED``, the dilations or the activation and listen (and export again:
+the validation suite checks that the reported lag is the measured one); or load trained weights
+into ``RandomOverdriveNet`` and keep the wrapper.
 """
 
 from typing import Dict, List, Sequence
@@ -123,8 +124,8 @@ class OverdriveModelWrapper(WaveformToWaveformBase):
         return (
             "Four dilated 1-D convolutions (8 channels, kernel 3) with tanh activations and a 1x1 "
             "output layer, weights drawn from N(0, 1/fan_in) with a fixed seed. Each channel is "
-            "processed on its own. Based on Randomized Overdrive Neural Networks by Steinmetz and "
-            "Reiss."
+            "processed on its own; the lag of the network's impulse response is reported as its "
+            "delay. Based on Randomized Overdrive Neural Networks by Steinmetz and Reiss."
         )
 
     def get_technical_links(self) -> Dict[str, str]:

@@ -66,7 +66,8 @@ class CachedConv1d(nn.Conv1d):
 
     Args:
         in_channels, out_channels, kernel_size, dilation, groups, bias, device, dtype: as
-            `torch.nn.Conv1d`.
+            `torch.nn.Conv1d` (same order; `kernel_size` and `dilation` as ints).
+        padding_mode: must be ``zeros``.
         stride: must be 1 (a strided layer changes the rate of the stream).
         padding: ``causal`` (all context on the left; no delay) or ``same`` (the offline
             ``padding='same'`` layer; its right half, ``total - total // 2`` samples with
@@ -99,6 +100,7 @@ class CachedConv1d(nn.Conv1d):
         dilation: int = 1,
         groups: int = 1,
         bias: bool = True,
+        padding_mode: str = "zeros",
         device: torch.device | None = None,
         dtype: torch.dtype | None = None,
         input_delay: int = 0,
@@ -107,6 +109,11 @@ class CachedConv1d(nn.Conv1d):
             raise ValueError(f"stride must be 1 for a streaming convolution, got {stride!r}")
         if padding not in CONV_PADDINGS:
             raise ValueError(f"padding must be one of {', '.join(CONV_PADDINGS)}, got {padding!r}")
+        if padding_mode != "zeros":
+            raise ValueError(
+                f"padding_mode must be 'zeros' (a stream cannot reflect its future), "
+                f"got {padding_mode!r}"
+            )
         for name, value in (("kernel_size", kernel_size), ("dilation", dilation)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int in [1, inf), got {value!r}")

@@ -131,8 +131,8 @@ class FIRFilter(nn.Module):
         num = taps.numel()
         self.num_taps = num
         self.use_fft = method == "fft" or (method == "auto" and num > DIRECT_MAX_TAPS)
-        self.register_buffer("taps", taps.detach().to(torch.float64).clone())
-        self.register_buffer("reversed_taps", self.taps.flip(0))
+        self.register_buffer("taps", taps.detach().to(torch.float64).clone(), persistent=False)
+        self.register_buffer("reversed_taps", self.taps.flip(0), persistent=False)
         self.register_buffer("history", torch.zeros(0, num - 1), persistent=False)
         self.register_buffer("kernel_fft", torch.zeros(0, dtype=torch.complex64), persistent=False)
         self.fft_size = 0

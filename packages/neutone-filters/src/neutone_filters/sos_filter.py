@@ -148,14 +148,14 @@ class SOSFilter(nn.Module):
         self.block = block
         self.num_blocks = num_blocks
         self.order = order
-        self.register_buffer("sections", sos)
-        self.register_buffer("toeplitz_t", toeplitz.t().contiguous())
-        self.register_buffer("observe_t", observe.t().contiguous())
-        self.register_buffer("block_input_t", partial[block].t().contiguous())
-        self.register_buffer("partial_t", partial.transpose(1, 2).contiguous())
-        self.register_buffer("powers_t", pw.transpose(1, 2).contiguous())
-        self.register_buffer("carry_t", carry)
-        self.register_buffer("start_t", start)
+        self.register_buffer("sections", sos, persistent=False)
+        self.register_buffer("toeplitz_t", toeplitz.t().contiguous(), persistent=False)
+        self.register_buffer("observe_t", observe.t().contiguous(), persistent=False)
+        self.register_buffer("block_input_t", partial[block].t().contiguous(), persistent=False)
+        self.register_buffer("partial_t", partial.transpose(1, 2).contiguous(), persistent=False)
+        self.register_buffer("powers_t", pw.transpose(1, 2).contiguous(), persistent=False)
+        self.register_buffer("carry_t", carry, persistent=False)
+        self.register_buffer("start_t", start, persistent=False)
         self.register_buffer("state", torch.zeros(0, order, dtype=torch.float64), persistent=False)
 
     @torch.jit.export

@@ -100,6 +100,9 @@ class StateVariableFilter(nn.Module):
         self.register_buffer("causal", (lag >= 0).to(torch.float64), persistent=False)
         self.register_buffer("eye", torch.eye(2, dtype=torch.float64), persistent=False)
         self.register_buffer("state", torch.zeros(0, 2, dtype=torch.float64), persistent=False)
+        self.cached_cutoff = -1.0
+        self.cached_q = -1.0
+        self.cached = [torch.zeros(0)]
 
     @torch.jit.export
     def reset(self) -> None:
@@ -135,23 +138,16 @@ class StateVariableFilter(nn.Module):
             )
         return values[ends].clamp(low, high)
 
-    def forward(
-        self, x: Tensor, cutoff_hz: Tensor | None = None, q: Tensor | None = None
-    ) -> Tensor:
-        channels = x.size(0)
-        n = x.size(1)
-        if self.state.size(0) != channels or self.state.dtype != torch.float64:
-            self.state = torch.zeros(channels, 2, dtype=torch.float64, device=x.device)
-        if n == 0:
-            return x.clone()
+    def _block_matrices(self, cut: Tensor, res: Tensor) -> List[Tensor]:
+        """Closed-form matrices of each control block from its cutoff and Q (``(blocks,)`` each).
+
+        Returns ``[toeplitz (blocks, size, size), rows (blocks, size, 2), a_m_b (blocks, 2, size),
+        power (blocks, 2, 2), cols (blocks, 2, 3 size)]``: the impulse-response Toeplitz matrix,
+        the rows ``c A^m``, the columns ``A^m B``, ``A^size``, and ``A^m [B | I]`` interleaved.
+        """
         size = self.control_block
-        blocks = (n + size - 1) // size
-        ends = (torch.arange(1, blocks + 1, device=x.device) * size - 1).clamp(max=n - 1)
-        cut = self._control(cutoff_hz, self.cutoff, self.min_cutoff, self.max_cutoff, ends)
-        res = self._control(q, self.q, self.min_q, self.max_q, ends)
-        self.cutoff = float(cut[-1])
-        self.q = float(res[-1])
-        # Per control block (blocks,): Simper's coefficients, then s' = A s + B x, y = c.s + d x.
+        blocks = cut.size(0)
+        # Simper's coefficients, then s' = A s + B x and y = c.s + d x.
         g = torch.tan(math.pi * cut / self.sample_rate)
         k = 1.0 / res
         a1 = 1.0 / (1.0 + g * (g + k))
@@ -166,11 +162,9 @@ class StateVariableFilter(nn.Module):
         )  # (blocks, 2, 2)
         b_vec = torch.stack([2.0 * a2, 2.0 * a3], -1).unsqueeze(-1)  # (blocks, 2, 1)
         band = self.mix_band * k
-        c_row = torch.stack(
-            [band * a1 + self.mix_low * a2, -band * a2 + self.mix_low * (1.0 - a3)], -1
-        ).unsqueeze(
-            1
-        )  # (blocks, 1, 2)
+        c_first = band * a1 + self.mix_low * a2
+        c_second = -band * a2 + self.mix_low * (1.0 - a3)
+        c_row = torch.stack([c_first, c_second], -1).unsqueeze(1)  # (blocks, 1, 2)
         d = self.mix_x + band * a2 + self.mix_low * a3  # (blocks,)
         # By doubling (batched 2x2 products): columns A^m [B | I] for m < size, then rows c A^m.
         cols = torch.cat([b_vec, self.eye.expand(blocks, 2, 2)], 2)  # (blocks, 2, 3)
@@ -180,10 +174,41 @@ class StateVariableFilter(nn.Module):
             power = torch.bmm(power, power)
         # power = A^size; cols[:, :, 3m] = A^m B, cols[:, :, 3m + 1 : 3m + 3] = A^m.
         rows = torch.bmm(c_row, cols).reshape(blocks, size, 3)  # c A^m B, c A^m
-        a_m_b = cols[:, :, 0::3]  # (blocks, 2, size)
         impulse = torch.cat([d.unsqueeze(1), rows[:, : size - 1, 0]], 1)
-        rows = rows[:, :, 1:]  # (blocks, size, 2): c A^m
         toeplitz = impulse[:, self.lag] * self.causal  # (blocks, size, size): h[i - j]
+        return [toeplitz, rows[:, :, 1:], cols[:, :, 0::3], power, cols]
+
+    def forward(
+        self, x: Tensor, cutoff_hz: Tensor | None = None, q: Tensor | None = None
+    ) -> Tensor:
+        channels = x.size(0)
+        n = x.size(1)
+        if self.state.size(0) != channels or self.state.dtype != torch.float64:
+            self.state = torch.zeros(channels, 2, dtype=torch.float64, device=x.device)
+        if n == 0:
+            return x.clone()
+        size = self.control_block
+        blocks = (n + size - 1) // size
+        ends = (torch.arange(1, blocks + 1, device=x.device) * size - 1).clamp(max=n - 1)
+        cut = self._control(cutoff_hz, self.cutoff, self.min_cutoff, self.max_cutoff, ends)
+        res = self._control(q, self.q, self.min_q, self.max_q, ends)
+        settled = bool((cut == self.cutoff).all()) and bool((res == self.q).all())
+        self.cutoff = float(cut[-1])
+        self.q = float(res[-1])
+        if settled:
+            # Knobs at rest: every block has the same matrices, kept from the last time.
+            if self.cached_cutoff != self.cutoff or self.cached_q != self.q:
+                self.cached = self._block_matrices(cut[:1], res[:1])
+                self.cached_cutoff = self.cutoff
+                self.cached_q = self.q
+            matrices: List[Tensor] = []
+            for m in self.cached:
+                shape = m.shape
+                shape[0] = blocks
+                matrices.append(m.expand(shape))
+        else:
+            matrices = self._block_matrices(cut, res)
+        toeplitz, rows, a_m_b, power, cols = matrices
         x64 = x.to(torch.float64)
         padded = nn.functional.pad(x64, [0, blocks * size - n])
         xb = padded.reshape(channels, blocks, size).permute(1, 2, 0)  # (blocks, size, C)

@@ -84,8 +84,8 @@ class RealtimeSTFT(nn.Module):
             )
         self.n_fft = n_fft
         self.hop_length = hop_length
-        self.register_buffer("analysis_window", pair[0].float())
-        self.register_buffer("synthesis_window", (pair[1] / level).float())
+        self.register_buffer("analysis_window", pair[0].float(), persistent=False)
+        self.register_buffer("synthesis_window", (pair[1] / level).float(), persistent=False)
         self.register_buffer("inputs", torch.zeros(0, n_fft - hop_length), persistent=False)
         self.register_buffer("overlap", torch.zeros(0, n_fft - hop_length), persistent=False)
         self.register_buffer("ready", torch.zeros(0, hop_length - 1), persistent=False)
