@@ -129,9 +129,11 @@ class StateVariableFilter(nn.Module):
             return torch.full(ends.shape, current, dtype=torch.float64, device=ends.device)
         values = target.to(torch.float64).reshape(-1)
         if values.numel() == 1:
-            start = math.log(current)
-            stop = math.log(min(max(float(values[0]), low), high))
-            return torch.exp(start + (stop - start) * (ends + 1).to(torch.float64) / n)
+            stop = min(max(float(values[0]), low), high)
+            if stop == current:
+                return torch.full(ends.shape, current, dtype=torch.float64, device=ends.device)
+            ramp = (ends + 1).to(torch.float64) / n
+            return torch.exp(math.log(current) + (math.log(stop) - math.log(current)) * ramp)
         if values.numel() != n:
             raise ValueError(
                 f"a per-sample knob must have n = {n} values (or one), got {values.numel()}"
@@ -197,15 +199,12 @@ class StateVariableFilter(nn.Module):
         self.q = float(res[-1])
         if settled:
             # Knobs at rest: every block has the same matrices, kept from the last time.
-            if self.cached_cutoff != self.cutoff or self.cached_q != self.q:
+            fresh = self.cached_cutoff == self.cutoff and self.cached_q == self.q
+            if not fresh or self.cached[0].device != x.device:
                 self.cached = self._block_matrices(cut[:1], res[:1])
                 self.cached_cutoff = self.cutoff
                 self.cached_q = self.q
-            matrices: List[Tensor] = []
-            for m in self.cached:
-                shape = m.shape
-                shape[0] = blocks
-                matrices.append(m.expand(shape))
+            matrices = [m.expand(blocks, -1, -1) for m in self.cached]
         else:
             matrices = self._block_matrices(cut, res)
         toeplitz, rows, a_m_b, power, cols = matrices
