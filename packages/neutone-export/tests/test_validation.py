@@ -51,6 +51,13 @@ def test_good_models_pass_every_check(models, name: str) -> None:
     assert report["streaming"].figure <= 1e-5
 
 
+def test_a_python_model_is_scripted_and_compared_with_itself(models, quick) -> None:
+    report = validate_neutone_model(models.Gain(nn.Identity()), **quick)
+    assert report.passed, describe(report)
+    assert report.source == "Gain"
+    assert not report["eager"].skipped
+
+
 def test_resampled_look_behind_model_passes_with_true_delay(models) -> None:
     model = models.LookBehindNative(nn.Identity())
     scripted = script_neutone_model(model)

@@ -100,6 +100,7 @@ def _rows(reps: int) -> List[List[str]]:
     fir_short = design_fir("lowpass", 4000.0, FS, num_taps=31)
     fir_long = design_fir("lowpass", 4000.0, FS, num_taps=511)
     svf = torch.jit.script(StateVariableFilter("lowpass", float(FS), 1000.0, 0.7071))
+    resting_svf = torch.jit.script(StateVariableFilter("lowpass", float(FS), 1000.0, 0.7071))
     offline_conv = nn.Conv1d(2, 16, 3, dilation=4)
     cached_conv = CachedConv1d(2, 16, 3, dilation=4)
     cached_conv.load_state_dict(offline_conv.state_dict())
@@ -115,6 +116,7 @@ def _rows(reps: int) -> List[List[str]]:
             ("biquad (SOSFilter)", torch.jit.script(SOSFilter(biquad)), _lfilter(biquad)),
             ("Butterworth order 8", torch.jit.script(SOSFilter(butter8)), _lfilter(butter8)),
             ("SVF, knob moves every buffer", svf_moving, _lfilter(biquad)),
+            ("SVF, knobs at rest", resting_svf, _lfilter(biquad)),
             (
                 "FIR 31 taps (direct)",
                 torch.jit.script(FIRFilter(fir_short)),

@@ -55,50 +55,44 @@ def test_streaming_equals_offline(stream, sizes, n, channels, mode, seed) -> Non
 
 
 def _per_sample_reference(
-    x: torch.Tensor, mode: str, cutoffs: torch.Tensor, qs: torch.Tensor, block: int = 16
+    x: torch.Tensor, mode: str, cutoffs: torch.Tensor, qs: torch.Tensor
 ) -> torch.Tensor:
-    """Simper's SVF, one sample at a time, coefficients from `cutoffs[i // block]` (slow, obvious)."""
+    """Simper's SVF one sample at a time, with per-sample `cutoffs` and `qs` (slow, obvious)."""
     y = torch.zeros_like(x, dtype=torch.float64)
     for ch in range(x.size(0)):
         ic1, ic2 = 0.0, 0.0
         for i in range(x.size(1)):
-            g = math.tan(math.pi * float(cutoffs[i // block]) / FS)
-            k = 1.0 / float(qs[i // block])
+            g = math.tan(math.pi * float(cutoffs[i]) / FS)
+            k = 1.0 / float(qs[i])
             a1 = 1.0 / (1.0 + g * (g + k))
             a2, a3 = g * a1, g * g * a1
             v0 = float(x[ch, i])
-            v3 = v0 - ic2
-            v1 = a1 * ic1 + a2 * v3
-            v2 = ic2 + a2 * ic1 + a3 * v3
+            v1 = a1 * ic1 + a2 * (v0 - ic2)
+            v2 = ic2 + a2 * ic1 + a3 * (v0 - ic2)
             ic1, ic2 = 2 * v1 - ic1, 2 * v2 - ic2
-            out = {"lowpass": v2, "highpass": v0 - k * v1 - v2, "bandpass": k * v1,
-                   "notch": v0 - k * v1}
-            y[ch, i] = out[mode]
+            outputs = {"lowpass": v2, "highpass": v0 - k * v1 - v2, "bandpass": k * v1}
+            y[ch, i] = outputs.get(mode, v0 - k * v1)  # notch
     return y
+
+
+def _control_ramp(start: float, stop: float, n: int) -> torch.Tensor:
+    """Per-sample knob values of a one-buffer glide: geometric, held over each 16-sample block."""
+    ends = torch.clamp(torch.arange(1, (n + 15) // 16 + 1) * 16, max=n).double()
+    per_block = torch.exp(math.log(start) + (math.log(stop) - math.log(start)) * ends / n)
+    return per_block.repeat_interleave(16)[:n]
 
 
 @pytest.mark.parametrize("mode", ["lowpass", "highpass", "bandpass", "notch"])
 def test_moving_knobs_match_a_per_sample_reference(mode) -> None:
-    # Buffers of 300 and 421 samples: 19 and 27 control blocks, the last ones partial.
+    # Buffers of 300 and 421 samples: the last control block of each is partial.
     x = _noise(2, 721, 5).double()
     svf = StateVariableFilter(mode, FS, 200.0, 0.7)
     first = svf(x[:, :300], cutoff_hz=torch.tensor(5000.0), q=torch.tensor(6.0))
     second = svf(x[:, 300:], cutoff_hz=torch.tensor(90.0))
     got = torch.cat([first, second], dim=1)
-
-    def ramp(start: float, stop: float, n: int) -> torch.Tensor:
-        ends = torch.clamp(torch.arange(1, (n + 15) // 16 + 1) * 16, max=n).double()
-        return torch.exp(math.log(start) + (math.log(stop) - math.log(start)) * ends / n)
-
-    cutoffs = torch.cat([ramp(200.0, 5000.0, 300), ramp(5000.0, 90.0, 421)])
-    qs = torch.cat([ramp(0.7, 6.0, 300), torch.full([27], 6.0, dtype=torch.float64)])
-    # The control grid restarts with each buffer: expand per sample, then regroup by 16 globally.
-    per_sample_cut = torch.cat([ramp(200.0, 5000.0, 300).repeat_interleave(16)[:300],
-                                ramp(5000.0, 90.0, 421).repeat_interleave(16)[:421]])
-    per_sample_q = torch.cat([ramp(0.7, 6.0, 300).repeat_interleave(16)[:300],
-                              torch.full([421], 6.0, dtype=torch.float64)])
-    expected = _per_sample_reference(x, mode, per_sample_cut, per_sample_q, block=1)
-    assert cutoffs.numel() == 19 + 27 and qs.numel() == 46
+    cutoffs = torch.cat([_control_ramp(200.0, 5000.0, 300), _control_ramp(5000.0, 90.0, 421)])
+    qs = torch.cat([_control_ramp(0.7, 6.0, 300), torch.full([421], 6.0, dtype=torch.float64)])
+    expected = _per_sample_reference(x, mode, cutoffs, qs)
     err = (got - expected).abs().max().item()
     assert err < 1e-9, f"{mode}: max error {err}"
 

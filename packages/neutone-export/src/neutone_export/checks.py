@@ -7,6 +7,7 @@ state. A check that needs a method the file lacks (a Neutone SDK 1.5 file has no
 by default) so a simple model validates in seconds on one core.
 """
 
+import contextlib
 import copy
 import json
 import math
@@ -17,7 +18,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
-from neutone_core import MetadataError, validate_metadata
+from neutone_core import MetadataError, RealtimeAdapter, WaveformToWaveformBase, validate_metadata
 from neutone_export.contract import DEFAULT_VALUE_GETTERS, OPTIONAL_METHODS, REQUIRED_METHODS
 from neutone_export.host import (
     configure,
@@ -514,10 +515,12 @@ def check_delay_breakdown(ctx: CheckContext) -> CheckResult:
 
 
 def _eager_adapter(model: nn.Module) -> nn.Module:
-    """An unscripted adapter around a copy of the user's model (or a copy of a given adapter)."""
-    from neutone_core import RealtimeAdapter, WaveformToWaveformBase
+    """An unscripted adapter around a copy of the user's model (or a copy of a given adapter).
 
-    model = copy.deepcopy(model)
+    A model that cannot be deep-copied is used itself; the adapter resets it before use.
+    """
+    with contextlib.suppress(Exception):  # any object may refuse deepcopy; the original works
+        model = copy.deepcopy(model)
     return RealtimeAdapter(model) if isinstance(model, WaveformToWaveformBase) else model
 
 
@@ -575,9 +578,9 @@ def check_realtime(ctx: CheckContext) -> CheckResult:
     slowest = min(factors.values())
     text = ", ".join(f"{size} samples: {factor:.1f}x" for size, factor in factors.items())
     warning = slowest < 1.0
-    message = (
-        f"realtime factor at {REALTIME_SAMPLE_RATE} Hz, {text} ({torch.get_num_threads()} threads)"
-    )
+    threads = torch.get_num_threads()
+    plural = "s" if threads != 1 else ""
+    message = f"realtime factor at {REALTIME_SAMPLE_RATE} Hz, {text} ({threads} thread{plural})"
     if warning:
         message += "; slower than realtime on this machine"
     return CheckResult("realtime", True, slowest, message, "x realtime", warning=warning)

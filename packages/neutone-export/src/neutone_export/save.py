@@ -72,9 +72,8 @@ def save_neutone_model(
         root_dir: output folder, created if needed.
         freeze: `torch.jit.freeze` the adapter (contract methods preserved); off by default.
         optimize: `torch.jit.optimize_for_inference`; off by default.
-        input_samples: up to 3 demo inputs `(1 or 2, n)` at `samples_sample_rate`; default: 3 s of
-        synthetic
-            plucked notes.
+        input_samples: up to 3 demo inputs `(1 or 2, n)` at `samples_sample_rate`; default:
+            3 s of synthetic plucked notes.
         samples_sample_rate: sample rate of the demo audio, in Hz.
         sample_rates: host sample rates to validate besides 44100 and 48000 Hz.
         quiet: no progress lines on stderr.
@@ -83,9 +82,9 @@ def save_neutone_model(
         the validation report of the loaded file (also written as `report.json`).
 
     Raises:
-        ScriptingError: TorchScript cannot compile the model (the message says where and how to fix
-        it). ValueError: bad arguments, or the model's getters break a rule (MetadataError
-        included).
+        ScriptingError: TorchScript cannot compile the model (the message says where and how
+            to fix it).
+        ValueError: bad arguments, or the model's getters break a rule (MetadataError included).
     """
     progress = _Progress(quiet)
     root = Path(root_dir)

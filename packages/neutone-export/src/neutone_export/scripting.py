@@ -331,8 +331,9 @@ def script_neutone_model(
         optimize: apply `torch.jit.optimize_for_inference` (implies freezing).
 
     Raises:
-        ScriptingError: TorchScript cannot compile the model; the message says where and how to fix
-        it. ValueError: the model's getters, knobs or output shape break a rule (from neutone-core).
+        ScriptingError: TorchScript cannot compile the model; the message says where and how to
+            fix it.
+        ValueError: the model's getters, knobs or output shape break a rule (from neutone-core).
     """
     if not isinstance(model, WaveformToWaveformBase):
         raise ValueError(f"model: must be a WaveformToWaveformBase, got {type(model).__name__}")

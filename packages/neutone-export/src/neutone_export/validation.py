@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, Sequence, Union
 import torch
 from torch import nn
 
+from neutone_core import WaveformToWaveformBase
 from neutone_export.checks import (
     ALL_CHECKS,
     DEFAULT_BUFFER_SIZES,
@@ -18,6 +19,7 @@ from neutone_export.checks import (
 )
 from neutone_export.load import load_neutone_model
 from neutone_export.report import CheckResult, ValidationReport
+from neutone_export.scripting import script_neutone_model
 
 
 def _sample_rates(extra: Sequence[int]) -> Sequence[int]:
@@ -52,20 +54,18 @@ def validate_neutone_model(
     """Prove a `.nm` model before a host loads it.
 
     Args:
-        module_or_path: a `.nm` path (loaded with `load_neutone_model`, whose metadata is then
-        checked) or a
-            module that implements the contract (a loaded or freshly scripted adapter).
+        module_or_path: a `.nm` path (loaded with `load_neutone_model`; its metadata is checked),
+            a module that implements the contract (a loaded or scripted adapter), or a
+            `WaveformToWaveformBase` (scripted here and compared with itself).
         metadata: the metadata to check instead of `to_metadata()` when a module is given.
-        eager_model: the Python model (a `WaveformToWaveformBase`, or an unscripted adapter) to
-        compare the
-            module with; without it the `eager` check is skipped.
+        eager_model: the Python model (a `WaveformToWaveformBase`, or an unscripted adapter)
+            to compare the module with; without it the `eager` check is skipped.
         sample_rates: host sample rates (Hz) to test besides 44100 and 48000.
         buffer_sizes: host buffer sizes (samples) for the shape check, 32 to 2048 by default.
         seconds: length of the test signals, in seconds (> 0).
         seed: seed of every random signal and buffer-size sequence.
         num_threads: intra-op threads while checking (restored afterwards); 1 by default, as a
-        plugin runs
-            one model per audio thread. None keeps the current setting.
+            plugin runs one model per audio thread. None keeps the current setting.
         on_check: called with each `CheckResult` as soon as it is known (progress display).
 
     Returns:
@@ -79,6 +79,10 @@ def validate_neutone_model(
         module, file_metadata = load_neutone_model(module_or_path)
         metadata = file_metadata if metadata is None else metadata
         source = str(module_or_path)
+    elif isinstance(module_or_path, WaveformToWaveformBase):
+        module = script_neutone_model(module_or_path)
+        eager_model = module_or_path if eager_model is None else eager_model
+        source = type(module_or_path).__name__
     else:
         module = module_or_path
         source = getattr(module, "original_name", type(module).__name__)

@@ -18,6 +18,7 @@ which is linear: ``s' = A s + B x`` and ``y = c·s + d x``. Rather than loop ove
 TorchScript), each 16-sample control block is solved in closed form (powers of ``A`` by doubling,
 the block's impulse-response Toeplitz matrix and state response), and the block-to-block state
 recursion by a parallel prefix scan (Hillis–Steele, ``log2(blocks)`` steps), all in float64.
+While the knobs rest, the block matrices of the last setting are reused.
 """
 
 import math
