@@ -7,6 +7,9 @@ stop-band attenuation and transition width; the kernel is the ideal low-pass imp
 ``2 fc sinc(2 fc t)`` times the Kaiser window, evaluated at arbitrary (fractional) times so that a
 polyphase bank can sample it at every phase.
 
+The functions script (`torch.jit.script`), so that a scripted module can design its filters at
+run time (`neutone_core.resample.StreamingResampler.configure`).
+
 Example:
     >>> import torch
     >>> beta = kaiser_beta(120.0)
@@ -26,7 +29,7 @@ from torch import Tensor
 def _check_attenuation(attenuation_db: float) -> None:
     if not (math.isfinite(attenuation_db) and attenuation_db > 0.0):
         raise ValueError(
-            f"attenuation_db must be a finite number of dB in (0, inf), got {attenuation_db!r}"
+            f"attenuation_db must be a finite number of dB in (0, inf), got {attenuation_db}"
         )
 
 
@@ -66,7 +69,7 @@ def kaiser_num_taps(attenuation_db: float, transition_width: float) -> int:
     if not (math.isfinite(transition_width) and 0.0 < transition_width < 0.5):
         raise ValueError(
             "transition_width must be in cycles per sample in the open range (0, 0.5), "
-            f"got {transition_width!r}"
+            f"got {transition_width}"
         )
     estimate = (attenuation_db - 7.95) / (2.285 * 2.0 * math.pi * transition_width) + 1.0
     taps = max(1, math.ceil(estimate))
@@ -92,11 +95,11 @@ def kaiser_kernel(t: Tensor, cutoff: float, half_width: float, beta: float) -> T
         float64 tensor of the same shape as `t`.
     """
     if not (math.isfinite(cutoff) and 0.0 < cutoff <= 0.5):
-        raise ValueError(f"cutoff must be in cycles per sample in (0, 0.5], got {cutoff!r}")
+        raise ValueError(f"cutoff must be in cycles per sample in (0, 0.5], got {cutoff}")
     if not (math.isfinite(half_width) and half_width > 0.0):
-        raise ValueError(f"half_width must be a number of samples in (0, inf), got {half_width!r}")
+        raise ValueError(f"half_width must be a number of samples in (0, inf), got {half_width}")
     if not (math.isfinite(beta) and beta >= 0.0):
-        raise ValueError(f"beta must be in [0, inf), got {beta!r}")
+        raise ValueError(f"beta must be in [0, inf), got {beta}")
     t64 = t.to(torch.float64)
     ratio = t64 / float(half_width)
     inside = ratio.abs() <= 1.0

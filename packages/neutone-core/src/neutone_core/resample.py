@@ -13,8 +13,10 @@ outputs (``e = extra_delay``), whatever the partition into calls. With
 ``S = (hw + 1) up - down + e`` every counted output has its whole window available, so the output
 never drifts and the delay is exactly ``S / up`` input samples, ``S / down`` output samples.
 
-Real-time use: `set_max_input_size` preallocates every buffer; after it a call with at most that
-many samples allocates no tensor storage. The outputs are computed in blocks of ``B`` consecutive
+Real-time use: `configure` (scriptable) designs the filter for a new pair of rates and
+preallocates every buffer, so a scripted module can follow the host's sample rate without
+prebuilt tables; after it (or `set_max_input_size`) a call with at most that many samples
+allocates no tensor storage. The outputs are computed in blocks of ``B`` consecutive
 outputs: block ``t`` reads ``width`` consecutive inputs, and its ``B`` dot products are one small
 matrix (``width x B``, zero outside each output's window) precomputed at construction. Block
 matrices repeat every ``up / gcd(up, B)`` blocks, so they and the segment starts are tabulated for
@@ -41,40 +43,76 @@ from torch import Tensor, nn
 
 from neutone_core.kaiser import kaiser_beta, kaiser_kernel, kaiser_num_taps
 
-# quality -> (stop-band attenuation dB, pass-band edge, stop-band edge, compute in float64).
-# Edges are fractions of the lower Nyquist frequency min(in_rate, out_rate) / 2: a pass band to
-# 0.87 keeps 19 kHz at 44.1 kHz; a stop band from 1.0 leaves no aliasing at all ("fast" lets the
-# transition band reach 8 % past Nyquist, so content in it folds back above 0.92 of Nyquist).
-QUALITY_PRESETS: Dict[str, Tuple[float, float, float, bool]] = {
-    "fast": (70.0, 0.87, 1.08, False),
-    "high": (125.0, 0.87, 1.0, False),
-    "best": (150.0, 0.87, 1.0, True),
-}
-
 MAX_RATE = 384000
 _CHUNK_OUTPUTS = 640  # outputs per batched product at most; bounds the scratch memory.
-_BLOCK_SIZES = (16, 8, 4, 2, 1)  # outputs per block matrix, largest first
+_MAX_BLOCK = 16  # outputs per block matrix at most; halved until the tables fit the budget
 _TABLE_BUDGET = 1 << 20  # elements of block matrices worth precomputing (4 MB in float32)
 _DEFAULT_MAX_INPUT = 4096
 _MAX_COEFFICIENTS = 1 << 24  # polyphase bank size limit (134 MB in float64 while designing)
+# TorchScript cannot read module constants: the functions it compiles take them as the default
+# values of trailing arguments, which it does read.
 
 
-def _check_rate(name: str, rate: int) -> None:
-    if isinstance(rate, bool) or not isinstance(rate, int) or not 1 <= rate <= MAX_RATE:
-        raise ValueError(f"{name} must be an integer number of Hz in [1, {MAX_RATE}], got {rate!r}")
+def quality_preset(quality: str) -> Tuple[float, float, float, bool]:
+    """Design targets of a preset (scriptable): the single definition behind `QUALITY_PRESETS`.
+
+    Returns:
+        ``(stop-band attenuation dB, pass-band edge, stop-band edge, compute in float64)``. Edges
+        are fractions of the lower Nyquist frequency ``min(in_rate, out_rate) / 2``: a pass band to
+        0.87 keeps 19 kHz at 44.1 kHz; a stop band from 1.0 leaves no aliasing at all ("fast" lets
+        the transition band reach 8 % past Nyquist, so content in it folds back above 0.92 of
+        Nyquist).
+    """
+    if quality == "fast":
+        return 70.0, 0.87, 1.08, False
+    if quality == "high":
+        return 125.0, 0.87, 1.0, False
+    if quality == "best":
+        return 150.0, 0.87, 1.0, True
+    raise ValueError(f"quality must be one of ['best', 'fast', 'high'], got '{quality}'")
 
 
-def _check_quality(quality: str) -> None:
-    if quality not in QUALITY_PRESETS:
-        raise ValueError(f"quality must be one of {sorted(QUALITY_PRESETS)}, got {quality!r}")
+QUALITY_PRESETS: Dict[str, Tuple[float, float, float, bool]] = {
+    name: quality_preset(name) for name in ("fast", "high", "best")
+}
+
+
+def _check_rate(name: str, rate: int, max_rate: int = MAX_RATE) -> None:
+    if rate < 1 or rate > max_rate:
+        raise ValueError(f"{name} must be an integer number of Hz in [1, {max_rate}], got {rate}")
+
+
+def _check_coefficients(
+    in_rate: int, out_rate: int, up: int, taps: int, limit: int = _MAX_COEFFICIENTS
+) -> None:
+    if up * taps > limit:
+        raise ValueError(
+            f"out_rate / in_rate = {out_rate}/{in_rate} reduces to up = {up} phases of "
+            f"{taps} taps: more than {limit} filter coefficients; "
+            "use rates with a smaller common ratio"
+        )
+
+
+def _check_extra_delay(extra_delay: int) -> None:
+    if extra_delay < 0:
+        raise ValueError(
+            "extra_delay must be an integer number of 1/up input samples in [0, inf), "
+            f"got {extra_delay}"
+        )
+
+
+def _check_python_int(name: str, value: object, allowed: str) -> None:
+    """Reject bools and floats in eager construction (TorchScript types the arguments itself)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer in {allowed}, got {value!r}")
 
 
 def design_filter(in_rate: int, out_rate: int, quality: str) -> Tuple[float, int, float]:
-    """Kaiser low-pass design of a preset for a pair of rates.
+    """Kaiser low-pass design of a preset for a pair of rates (scriptable).
 
     Args:
         in_rate, out_rate: sample rates in Hz, in [1, 384000].
-        quality: preset name, one of `QUALITY_PRESETS`.
+        quality: preset name, see `quality_preset`.
 
     Returns:
         ``(cutoff, half_width, beta)``: cut-off in cycles per input sample (f/fs_in), half-width
@@ -83,10 +121,9 @@ def design_filter(in_rate: int, out_rate: int, quality: str) -> Tuple[float, int
     """
     _check_rate("in_rate", in_rate)
     _check_rate("out_rate", out_rate)
-    _check_quality(quality)
+    attenuation, pass_edge, stop_edge, _ = quality_preset(quality)
     if in_rate == out_rate:
         return 0.5, 0, 0.0
-    attenuation, pass_edge, stop_edge, _ = QUALITY_PRESETS[quality]
     nyquist = min(in_rate, out_rate) / 2.0
     cutoff = min(0.5, 0.5 * (pass_edge + stop_edge) * nyquist / in_rate)
     width = (stop_edge - pass_edge) * nyquist / in_rate
@@ -94,19 +131,14 @@ def design_filter(in_rate: int, out_rate: int, quality: str) -> Tuple[float, int
     # At least the decimation factor, so a window always reaches the next output's input.
     half_width = max((taps - 1) // 2, math.ceil(in_rate / out_rate))
     up = out_rate // math.gcd(in_rate, out_rate)
-    if up * (2 * half_width + 1) > _MAX_COEFFICIENTS:
-        raise ValueError(
-            f"out_rate / in_rate = {out_rate}/{in_rate} reduces to up = {up} phases of "
-            f"{2 * half_width + 1} taps: more than {_MAX_COEFFICIENTS} filter coefficients; "
-            "use rates with a smaller common ratio"
-        )
+    _check_coefficients(in_rate, out_rate, up, 2 * half_width + 1)
     return cutoff, half_width, kaiser_beta(attenuation)
 
 
 def polyphase_bank(up: int, half_width: int, cutoff: float, beta: float) -> Tensor:
-    """Polyphase bank ``bank[r, j] = g(r / up + hw - j)``, each row summing to 1 (float64).
+    """Polyphase bank ``bank[r, j] = g(r / up + hw - j)``, each row summing to 1 (scriptable).
 
-    Shape: ``(up, 2 * half_width + 1)``.
+    Shape: ``(up, 2 * half_width + 1)``, float64.
     """
     if half_width == 0:
         return torch.ones(up, 1, dtype=torch.float64)
@@ -116,32 +148,60 @@ def polyphase_bank(up: int, half_width: int, cutoff: float, beta: float) -> Tens
     return bank / bank.sum(dim=1, keepdim=True)
 
 
-def _block_layout(up: int, down: int, delay: int, taps: int) -> Tuple[int, int, int]:
+def _phase_split(index: Tensor, up: int, down: int, delay: int) -> Tuple[Tensor, Tensor]:
+    """``(q, r)`` with ``index * down - delay = q * up + r``, ``0 <= r < up`` (exact int64)."""
+    units = index * down - delay
+    q = torch.div(units, up, rounding_mode="floor")
+    return q, units - q * up
+
+
+def _block_shape(up: int, down: int, delay: int, taps: int, block: int) -> Tuple[int, int]:
+    """Number of distinct matrices of ``block``-output blocks and input samples per block."""
+    period = up // math.gcd(up, block)
+    first = torch.arange(period, dtype=torch.long) * block
+    q, _ = _phase_split(first, up, down, delay)
+    span = int(((first + block - 1) * down - delay - q * up).max())
+    return period, span // up + taps
+
+
+def _block_layout(
+    up: int,
+    down: int,
+    delay: int,
+    taps: int,
+    max_block: int = _MAX_BLOCK,
+    budget: int = _TABLE_BUDGET,
+) -> Tuple[int, int, int]:
     """Outputs per block, number of distinct block matrices and input samples per block.
 
     Blocks of ``B`` consecutive outputs start at multiples of ``B``; block ``j``'s matrix depends on
     ``j B mod up`` only, so ``up / gcd(up, B)`` matrices repeat. They are stored for one period
     plus a chunk, so that a chunk's matrices are one slice (a single matrix, expanded, when the
-    period is 1). The largest ``B`` whose tables fit `_TABLE_BUDGET` is chosen (``B = 1`` is a
-    plain polyphase bank in output order).
+    period is 1). The largest ``B`` (a power of 2 up to `max_block`) whose tables hold at most
+    `budget` elements is chosen (``B = 1`` is a plain polyphase bank in output order).
     """
-    for block in _BLOCK_SIZES:
-        period = up // math.gcd(up, block)
-        span = max(
-            (t * block + block - 1) * down - delay - ((t * block * down - delay) // up) * up
-            for t in range(period)
-        )
-        width = span // up + taps
-        size = (period + (_CHUNK_OUTPUTS // block if period > 1 else 0)) * block * width
-        if size <= _TABLE_BUDGET or block == 1:
-            return block, period, width
-    raise AssertionError("unreachable: block 1 always fits")
+    block = max_block
+    period, width = _block_shape(up, down, delay, taps, block)
+    while block > 1 and _stored_blocks(period, block) * block * width > budget:
+        block = block // 2
+        period, width = _block_shape(up, down, delay, taps, block)
+    return block, period, width
+
+
+def _chunk_blocks(block: int, chunk_outputs: int = _CHUNK_OUTPUTS) -> int:
+    """Blocks one batched product computes at most."""
+    return chunk_outputs // block
+
+
+def _stored_blocks(period: int, block: int) -> int:
+    """Block matrices kept: one period plus a chunk, or the single one when the period is 1."""
+    return period + _chunk_blocks(block) if period > 1 else 1
 
 
 def _block_tables(
-    up: int, down: int, delay: int, block: int, count: int, width: int, bank: Tensor
+    up: int, down: int, delay: int, block: int, count: int, stored: int, width: int, bank: Tensor
 ) -> Tuple[List[int], Tensor]:
-    """Start of each block's input segment and its matrix, for blocks ``0 .. count - 1``.
+    """Start of each block's input segment for blocks ``0 .. count - 1``; the first matrices.
 
     Output ``k = t B + i`` is the dot product of inputs ``q(k) - hw + j`` with ``bank[r(k), j]``,
     where ``k down - S = q(k) up + r(k)``. Block ``t`` reads the ``width`` inputs from
@@ -150,25 +210,17 @@ def _block_tables(
 
     Returns:
         ``(starts, matrices)`` with ``len(starts) == count + 1`` and matrices of shape
-        ``(count, width, block)``, float64.
+        ``(stored, width, block)`` (blocks ``0 .. stored - 1``, ``stored <= count``), float64.
     """
     taps = bank.shape[1]
-    # Python integers for the exact floor division (no float rounding, no overflow).
-    q_all: List[int] = []
-    r_all: List[int] = []
-    for index in range(count * block):
-        q, r = divmod(index * down - delay, up)
-        q_all.append(q)
-        r_all.append(r)
-    first = q_all[0]
-    starts = [q_all[t * block] - first for t in range(count)]
-    starts.append((count * block * down - delay) // up - first)
-    offset = torch.tensor(
-        [q_all[index] - q_all[(index // block) * block] for index in range(count * block)]
-    ).view(count, block, 1)
-    rows = bank[torch.tensor(r_all)].view(count, block, taps)
-    matrices = torch.zeros(count, block, width, dtype=torch.float64)
-    column = offset + torch.arange(taps).view(1, 1, taps)
+    q, _ = _phase_split(torch.arange(count + 1, dtype=torch.long) * block, up, down, delay)
+    starts: List[int] = (q - q[0]).tolist()
+    q, r = _phase_split(torch.arange(stored * block, dtype=torch.long), up, down, delay)
+    q = q.view(stored, block)
+    offset = (q - q[:, :1]).view(stored, block, 1)
+    rows = bank.index_select(0, r).view(stored, block, taps)
+    matrices = torch.zeros(stored, block, width, dtype=torch.float64)
+    column = offset + torch.arange(taps, dtype=torch.long).view(1, 1, taps)
     matrices.scatter_(2, column, rows)
     return starts, matrices.transpose(1, 2).contiguous()
 
@@ -178,10 +230,12 @@ class StreamingResampler(nn.Module):
 
     Output sample ``k`` sits at input time ``(k * down - S) / up`` with ``S = delay_phase_units()``.
     After ``T`` inputs in total exactly ``floor((T * up + extra_delay) / down)`` outputs have been
-    returned. Equal rates give a pure delay of `extra_delay` samples.
+    returned. Equal rates give a pure delay of `extra_delay` samples. `configure` switches to other
+    rates at run time, scripted too; `num_channels` and `quality` are fixed at construction.
 
     Args:
-        in_rate, out_rate: sample rates in Hz, integers in [1, 384000].
+        in_rate, out_rate: sample rates in Hz, integers in [1, 384000] (equal rates make a cheap
+            placeholder to `configure` later).
         num_channels: channels, at least 1.
         quality: "fast", "high" (default) or "best" (see `QUALITY_PRESETS`).
         extra_delay: delay added to the minimum, in units of ``1 / up`` input samples, >= 0.
@@ -192,6 +246,8 @@ class StreamingResampler(nn.Module):
         buffer, valid until the next call: copy it to keep it.
     """
 
+    block_starts: List[int]
+
     def __init__(
         self,
         in_rate: int,
@@ -201,73 +257,94 @@ class StreamingResampler(nn.Module):
         extra_delay: int = 0,
     ) -> None:
         super().__init__()
-        _check_rate("in_rate", in_rate)
-        _check_rate("out_rate", out_rate)
-        _check_quality(quality)
-        if isinstance(num_channels, bool) or not isinstance(num_channels, int) or num_channels < 1:
-            raise ValueError(f"num_channels must be an integer in [1, inf), got {num_channels!r}")
-        if isinstance(extra_delay, bool) or not isinstance(extra_delay, int) or extra_delay < 0:
-            raise ValueError(
-                f"extra_delay must be an integer number of 1/up input samples in [0, inf), "
-                f"got {extra_delay!r}"
-            )
-        common = math.gcd(in_rate, out_rate)
-        self.in_rate = in_rate
-        self.out_rate = out_rate
-        self.up = out_rate // common
-        self.down = in_rate // common
+        _check_python_int("in_rate", in_rate, f"[1, {MAX_RATE}] Hz")
+        _check_python_int("out_rate", out_rate, f"[1, {MAX_RATE}] Hz")
+        _check_python_int("num_channels", num_channels, "[1, inf)")
+        if num_channels < 1:
+            raise ValueError(f"num_channels must be an integer in [1, inf), got {num_channels}")
+        _check_python_int("extra_delay", extra_delay, "[0, inf)")
         self.num_channels = num_channels
         self.quality = quality
+        self.double_precision = quality_preset(quality)[3]
+        # Rates of no configuration, so that the first `configure` designs everything.
+        self.in_rate = 0
+        self.out_rate = 0
+        self.extra_delay = 0
+        tables = ["start_table", "matrices", "segments", "products", "gathered"]
+        for name in tables + ["history", "scratch", "output"]:
+            self.register_buffer(name, torch.zeros(0), False)
+        self.configure(in_rate, out_rate, extra_delay, _DEFAULT_MAX_INPUT)
+
+    @torch.jit.export
+    def configure(self, in_rate: int, out_rate: int, extra_delay: int, max_input: int) -> None:
+        """Switch to new rates: design the filter and its tables, preallocate, reset the state.
+
+        Runs scripted (e.g. when the host announces its sample rate); the tables are sized for
+        these rates only. Raises `ValueError` (``torch.jit.Error`` when scripted) for rates
+        outside [1, 384000], a ratio needing more than 2^24 coefficients, `extra_delay` < 0 or
+        `max_input` < 0, leaving the previous configuration in place. The same rates and
+        `extra_delay` keep the tables and only reallocate and reset.
+
+        Args:
+            in_rate, out_rate: sample rates in Hz, in [1, 384000].
+            extra_delay: delay added to the minimum, in units of ``1 / up`` input samples, >= 0.
+            max_input: most samples per call that allocate nothing, >= 0.
+        """
+        cutoff, half_width, beta = design_filter(in_rate, out_rate, self.quality)
+        _check_extra_delay(extra_delay)
+        if max_input < 0:
+            raise ValueError(f"max_input must be in [0, inf), got {max_input}")
+        if (in_rate, out_rate, extra_delay) == (self.in_rate, self.out_rate, self.extra_delay):
+            self.set_max_input_size(max_input)
+            return
+        common = math.gcd(in_rate, out_rate)
+        up = out_rate // common
+        down = in_rate // common
+        taps = 2 * half_width + 1
+        delay = (half_width + 1) * up - down + extra_delay
+        bank = polyphase_bank(up, half_width, cutoff, beta)
+        block, period, width = _block_layout(up, down, delay, taps)
+        chunk = _chunk_blocks(block)
+        starts, matrices = _block_tables(
+            up, down, delay, block, period + chunk, _stored_blocks(period, block), width, bank
+        )
+        dtype = torch.float64 if self.double_precision else torch.float32
+        channels = self.num_channels
+
+        self.in_rate = in_rate
+        self.out_rate = out_rate
+        self.up = up
+        self.down = down
         self.extra_delay = extra_delay
-        cutoff, half_width, beta = design_filter(in_rate, out_rate, quality)
         self.cutoff = cutoff
         self.half_width = half_width
-        self.num_taps = 2 * half_width + 1
-        self.delay_units = (half_width + 1) * self.up - self.down + extra_delay
-        dtype = torch.float64 if QUALITY_PRESETS[quality][3] else torch.float32
-        bank = polyphase_bank(self.up, half_width, cutoff, beta)
-
-        block, period, width = _block_layout(self.up, self.down, self.delay_units, self.num_taps)
+        self.num_taps = taps
+        self.delay_units = delay
         self.block = block
         self.period = period  # distinct block matrices: block starts repeat every `period` blocks
         self.width = width  # input samples one block reads
-        self.chunk_blocks = _CHUNK_OUTPUTS // block
-        starts, matrices = _block_tables(
-            self.up, self.down, self.delay_units, block, period + self.chunk_blocks, width, bank
-        )
-        self.block_starts: List[int] = starts
-        self.register_buffer("start_table", torch.tensor(starts, dtype=torch.long), False)
-        stored = period + self.chunk_blocks if period > 1 else 1
-        self.register_buffer("matrices", matrices[:stored].to(dtype).contiguous(), False)
+        self.chunk_blocks = chunk
+        self.block_starts = starts
+        self.start_table = torch.tensor(starts, dtype=torch.long)
+        self.matrices = matrices.to(dtype)
         # Gathers read at most block_starts[period - 1] samples before a chunk's first segment.
         self.pad = starts[period - 1]
         # Samples kept between calls: from the first window of the next output's block onwards.
-        first = (-self.delay_units) // self.up
-        self.initial_fill = half_width - first
+        self.initial_fill = half_width - (-delay) // up
         self.keep = max(self.initial_fill, 2 * half_width + 2) + width
-
-        chunk = self.chunk_blocks
-        self.register_buffer(
-            "segments", torch.zeros(chunk, num_channels, width, dtype=dtype), False
-        )
-        self.register_buffer(
-            "products", torch.zeros(chunk, num_channels, block, dtype=dtype), False
-        )
-        self.register_buffer(
-            "gathered", torch.zeros(num_channels * chunk * block, dtype=dtype), False
-        )
-        self.register_buffer("history", torch.zeros(num_channels, 0, dtype=dtype), False)
-        self.register_buffer("scratch", torch.zeros(num_channels, 0, dtype=dtype), False)
-        self.register_buffer("output", torch.zeros(0), False)
-        self.max_input = 0
-        # Streaming state: `fill` samples in `history` from `origin` (the first input the block of
-        # the next output reads; the history is zero after them), index of the next output modulo
-        # block * period, and T up + e - down * (outputs so far), which gives the next call's count.
+        self.segments = torch.zeros(chunk, channels, width, dtype=dtype)
+        self.products = torch.zeros(chunk, channels, block, dtype=dtype)
+        self.gathered = torch.zeros(channels * chunk * block, dtype=dtype)
+        # Streaming state (set by `reset`): `fill` samples in `history` from `origin` (the first
+        # input the block of the next output reads; the history is zero after them), index of
+        # the next output modulo block * period, and T up + e - down * (outputs so far), which
+        # gives the next call's count.
         self.origin = 0
         self.fill = 0
         self.position = 0
         self.credit = 0
-        self.set_max_input_size(_DEFAULT_MAX_INPUT)
+        self.max_input = 0
+        self.set_max_input_size(max_input)
 
     @torch.jit.export
     def set_max_input_size(self, max_input: int) -> None:

@@ -6,6 +6,7 @@ pass, 1 when one fails, 2 for a bad file or option (one line on stderr, no trace
 """
 
 import json
+import warnings
 from pathlib import Path
 from typing import Annotated, List, TextIO
 
@@ -70,6 +71,19 @@ def check(
     ] = False,
 ) -> None:
     """Run the validation suite on MODEL_PATH; exit 1 if a check fails."""
+    with warnings.catch_warnings():
+        # The plugin loads TorchScript; torch's deprecation notice about it is noise here.
+        warnings.filterwarnings("ignore", r"`torch\.jit\.[a-z_]+` is deprecated", FutureWarning)
+        _check(model_path, json_path, sample_rate, seconds, quiet)
+
+
+def _check(
+    model_path: Path,
+    json_path: Path | None,
+    sample_rate: List[int] | None,
+    seconds: float,
+    quiet: bool,
+) -> None:
     err = Console(stderr=True, highlight=False)
     try:
         module, metadata = load_neutone_model(model_path)
