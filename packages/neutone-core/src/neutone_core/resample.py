@@ -199,7 +199,15 @@ def _stored_blocks(period: int, block: int) -> int:
 
 
 def _block_tables(
-    up: int, down: int, delay: int, block: int, count: int, stored: int, width: int, bank: Tensor
+    up: int,
+    down: int,
+    delay: int,
+    block: int,
+    count: int,
+    stored: int,
+    width: int,
+    bank: Tensor,
+    dtype: torch.dtype,
 ) -> Tuple[List[int], Tensor]:
     """Start of each block's input segment for blocks ``0 .. count - 1``; the first matrices.
 
@@ -210,19 +218,18 @@ def _block_tables(
 
     Returns:
         ``(starts, matrices)`` with ``len(starts) == count + 1`` and matrices of shape
-        ``(stored, width, block)`` (blocks ``0 .. stored - 1``, ``stored <= count``), float64.
+        ``(stored, width, block)`` (blocks ``0 .. stored - 1``, ``stored <= count``) in `dtype`.
     """
     taps = bank.shape[1]
     q, _ = _phase_split(torch.arange(count + 1, dtype=torch.long) * block, up, down, delay)
     starts: List[int] = (q - q[0]).tolist()
     q, r = _phase_split(torch.arange(stored * block, dtype=torch.long), up, down, delay)
-    q = q.view(stored, block)
-    offset = (q - q[:, :1]).view(stored, block, 1)
-    rows = bank.index_select(0, r).view(stored, block, taps)
-    matrices = torch.zeros(stored, block, width, dtype=torch.float64)
-    column = offset + torch.arange(taps, dtype=torch.long).view(1, 1, taps)
-    matrices.scatter_(2, column, rows)
-    return starts, matrices.transpose(1, 2).contiguous()
+    q = q.view(stored, 1, block)
+    row = q - q[:, :, :1] + torch.arange(taps, dtype=torch.long).view(1, taps, 1)
+    values = bank.to(dtype).index_select(0, r).view(stored, block, taps).transpose(1, 2)
+    matrices = torch.zeros(stored, width, block, dtype=dtype)
+    matrices.scatter_(1, row, values)
+    return starts, matrices
 
 
 class StreamingResampler(nn.Module):
@@ -305,10 +312,11 @@ class StreamingResampler(nn.Module):
         bank = polyphase_bank(up, half_width, cutoff, beta)
         block, period, width = _block_layout(up, down, delay, taps)
         chunk = _chunk_blocks(block)
-        starts, matrices = _block_tables(
-            up, down, delay, block, period + chunk, _stored_blocks(period, block), width, bank
-        )
         dtype = torch.float64 if self.double_precision else torch.float32
+        stored = _stored_blocks(period, block)
+        starts, matrices = _block_tables(
+            up, down, delay, block, period + chunk, stored, width, bank, dtype
+        )
         channels = self.num_channels
 
         self.in_rate = in_rate
@@ -326,7 +334,7 @@ class StreamingResampler(nn.Module):
         self.chunk_blocks = chunk
         self.block_starts = starts
         self.start_table = torch.tensor(starts, dtype=torch.long)
-        self.matrices = matrices.to(dtype)
+        self.matrices = matrices
         # Gathers read at most block_starts[period - 1] samples before a chunk's first segment.
         self.pad = starts[period - 1]
         # Samples kept between calls: from the first window of the next output's block onwards.
