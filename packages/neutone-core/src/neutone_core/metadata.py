@@ -227,8 +227,7 @@ def _check_parameters(out: List[str], value: Any, realtime: bool) -> None:
     names: Dict[str, str] = {}
     for slot in PARAMETER_SLOTS:
         if slot not in value:
-            out.append(f"neutone_parameters.{slot}: required (unused slots have used: false)")
-            continue
+            continue  # an absent slot is an unused knob: the Neutone SDK 1.5 writes used ones only
         p = value[slot]
         _check_parameter(out, f"neutone_parameters.{slot}", p, realtime)
         if isinstance(p, dict) and p.get("used") is True and isinstance(p.get("name"), str):
