@@ -1,4 +1,4 @@
-"""Check that no neutone package imports a package above it (import-linter, config in .importlinter)."""
+"""Check that no neutone package imports a package above it (import-linter, see .importlinter)."""
 
 from __future__ import annotations
 

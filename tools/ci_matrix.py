@@ -11,9 +11,10 @@ import argparse
 import json
 import re
 import sys
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGES_DIR = REPO_ROOT / "packages"
@@ -40,7 +41,9 @@ def read_packages(packages_dir: Path = PACKAGES_DIR) -> dict[str, Package]:
     for folder in folders:
         pyproject = folder / "pyproject.toml"
         if not pyproject.is_file():
-            raise SystemExit(f"ci_matrix: {folder} is not a package (no pyproject.toml); add one or move it")
+            raise SystemExit(
+                f"ci_matrix: {folder} is not a package (no pyproject.toml); add one or move it"
+            )
         projects[folder.name] = tomllib.loads(pyproject.read_text())["project"]
     names = {_normalise(project["name"]): folder for folder, project in projects.items()}
     packages = {}
@@ -88,7 +91,9 @@ def affected_packages(packages: dict[str, Package], changed_paths: list[str]) ->
 def main(argv: list[str] | None = None) -> int:
     """Print the matrix as JSON: one entry per package with its path and sibling dependencies."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--changed", nargs="*", help="paths changed, relative to the repository root")
+    parser.add_argument(
+        "--changed", nargs="*", help="paths changed, relative to the repository root"
+    )
     args = parser.parse_args(argv)
     packages = read_packages()
     folders = set(packages) if args.changed is None else affected_packages(packages, args.changed)

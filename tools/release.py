@@ -1,6 +1,6 @@
 """Release one package alone: bump its version, date its changelog, build its sdist and wheel.
 
-    python tools/release.py core patch          # 0.1.0 -> 0.1.1, builds into packages/neutone-core/dist
+    python tools/release.py core patch   # 0.1.0 -> 0.1.1, built into packages/neutone-core/dist
     python tools/release.py export minor --out /tmp/dist
 
 The tag to push is printed (`neutone-core-v0.1.1`); building from that tag builds that package only.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import re
 import shutil
 import subprocess
@@ -20,20 +21,32 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 UNRELEASED = "## Unreleased"
 
 
+def hatch_environment() -> dict[str, str]:
+    """This process's environment without Hatch's own variables.
+
+    Run from `hatch run dev:...`, `HATCH_ENV_ACTIVE=dev` would make the nested `hatch` look for a
+    `dev` environment in the package's project, which has none.
+    """
+    return {key: value for key, value in os.environ.items() if not key.startswith("HATCH_")}
+
+
 def hatch_executable() -> str:
     """The `hatch` command, which owns version bumps and builds."""
     hatch = shutil.which("hatch")
     if hatch is None:
-        raise SystemExit("release: `hatch` is not on PATH; install it with `python -m pip install hatch`")
+        raise SystemExit(
+            "release: `hatch` is not on PATH; install it with `python -m pip install hatch`"
+        )
     return hatch
 
 
 def bump_version(package_dir: Path, part: str) -> str:
     """Bump the version with `hatch version` and return the new version."""
     hatch = hatch_executable()
-    subprocess.run([hatch, "version", part], cwd=package_dir, check=True, capture_output=True)
+    env = hatch_environment()
+    subprocess.run([hatch, "version", part], cwd=package_dir, check=True, env=env)
     result = subprocess.run(
-        [hatch, "version"], cwd=package_dir, check=True, capture_output=True, text=True
+        [hatch, "version"], cwd=package_dir, check=True, capture_output=True, text=True, env=env
     )
     return result.stdout.strip()
 
@@ -57,7 +70,7 @@ def build(package_dir: Path, out_dir: Path) -> list[Path]:
         [hatch_executable(), "build", "--target", "sdist", "--target", "wheel", str(out_dir)],
         cwd=package_dir,
         check=True,
-        capture_output=True,
+        env=hatch_environment(),
     )
     return sorted(set(out_dir.iterdir()) - before)
 

@@ -25,7 +25,16 @@ def test_release_bumps_dates_and_builds_one_package(load_tool, tmp_path: Path) -
     version = f"{major}.{minor}.{patch + 1}"
     out = tmp_path / "dist"
     result = subprocess.run(
-        [sys.executable, str(RELEASE), "core", "patch", "--packages-dir", str(packages), "--out", str(out)],
+        [
+            sys.executable,
+            str(RELEASE),
+            "core",
+            "patch",
+            "--packages-dir",
+            str(packages),
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         check=False,

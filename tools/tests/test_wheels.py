@@ -7,6 +7,7 @@ of the other packages' dependency lists.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             cwd=REPO_ROOT / "packages" / f"neutone-{name}",
             check=True,
             capture_output=True,
+            env={k: v for k, v in os.environ.items() if not k.startswith("HATCH_")},
         )
     return {name: next(out.glob(f"neutone_{name}-*.whl")) for name in PACKAGES}
 

@@ -25,7 +25,7 @@ class Sdk15LikeAdapter(nn.Module):
         self.gain = gain
         self.register_buffer("line", torch.zeros(2, delay))
 
-    def forward(self, x: Tensor, params: Optional[Tensor] = None) -> Tensor:  # noqa: UP045
+    def forward(self, x: Tensor, params: Optional[Tensor] = None) -> Tensor:
         y = torch.cat([self.line, x], dim=1)
         self.line = y[:, y.size(1) - self.delay :].clone()
         return y[:, : x.size(1)] * self.gain
@@ -35,8 +35,8 @@ class Sdk15LikeAdapter(nn.Module):
         self,
         daw_sr: int,
         daw_bs: int,
-        model_sr: Optional[int] = None,  # noqa: UP045 (TorchScript signature)
-        model_bs: Optional[int] = None,  # noqa: UP045
+        model_sr: Optional[int] = None,
+        model_bs: Optional[int] = None,
     ) -> int:
         if daw_sr == 12345:
             raise ValueError("sample rate 12345 is not supported by this model")
