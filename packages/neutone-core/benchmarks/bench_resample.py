@@ -6,7 +6,9 @@ Prints two markdown tables:
    (median and 99th percentile over many calls, one thread) and SINAD at 1 kHz and 10 kHz, beside
    `torchaudio.functional.resample` applied to the same buffer (no state: each buffer converted on
    its own, so its SINAD is also given for the whole signal converted at once);
-2. the presets: taps, one-way latency, worst SINAD over 20 Hz .. 19 kHz across the conversions of
+2. the time a scripted `configure` takes to design a conversion at run time (what a host's
+   sample-rate callback waits for), median over repeats, for the slowest conversions;
+3. the presets: taps, one-way latency, worst SINAD over 20 Hz .. 19 kHz across the conversions of
    the tests, aliasing of a 23 kHz tone going 48 -> 44.1 kHz.
 
 Run: ``python packages/neutone-core/benchmarks/bench_resample.py [--calls 2000]``.
@@ -35,6 +37,7 @@ CHAINS: List[Tuple[int, ...]] = [
     (44100, 48000, 44100),
 ]
 TONES = [20.0, 100.0, 1000.0, 5000.0, 10000.0, 15000.0, 18000.0, 19000.0]
+CONFIGURE_PAIRS = [(192000, 44100), (44100, 192000), (11025, 48000), (44100, 48000)]
 
 
 def time_calls(call: Callable[[Tensor], Tensor], x: Tensor, calls: int) -> Tuple[float, float]:
@@ -104,6 +107,27 @@ def speed_table(calls: int) -> List[str]:
     return lines
 
 
+def configure_table(repeats: int) -> List[str]:
+    header = " | ".join(f"{a} -> {b}" for a, b in CONFIGURE_PAIRS)
+    lines = [
+        f"| ms per scripted `configure` (stereo, max input 2048) | {header} |",
+        "| --- |" + " ---: |" * len(CONFIGURE_PAIRS),
+    ]
+    for quality in PRESETS:
+        converter = torch.jit.script(StreamingResampler(48000, 48000, 2, quality))
+        cells = []
+        for in_rate, out_rate in CONFIGURE_PAIRS:
+            samples = []
+            for _ in range(repeats):
+                converter.configure(48000, 48000, 0, 0)  # other rates: the next call designs
+                start = time.perf_counter()
+                converter.configure(in_rate, out_rate, 0, 2048)
+                samples.append(time.perf_counter() - start)
+            cells.append(f"{1e3 * statistics.median(samples):.1f}")
+        lines.append(f"| `{quality}` | " + " | ".join(cells) + " |")
+    return lines
+
+
 def preset_table() -> List[str]:
     lines = [
         "| preset | compute | taps at 44.1->48 / 48->44.1 | latency 44.1->48 / 48->44.1 ms "
@@ -138,6 +162,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     print("\n".join(speed_table(args.calls)))
+    print()
+    print("\n".join(configure_table(max(5, args.calls // 200))))
     print()
     print("\n".join(preset_table()))
 

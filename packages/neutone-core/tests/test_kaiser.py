@@ -87,3 +87,19 @@ def test_bad_kernel_arguments() -> None:
         kaiser_kernel(t, 0.25, 0.0, 5.0)
     with pytest.raises(ValueError, match="beta"):
         kaiser_kernel(t, 0.25, 10.0, -1.0)
+
+
+def test_scripted_functions_equal_eager() -> None:
+    # The streaming resampler designs its filters inside TorchScript with these functions.
+    beta = torch.jit.script(kaiser_beta)
+    num_taps = torch.jit.script(kaiser_num_taps)
+    kernel = torch.jit.script(kaiser_kernel)
+    for attenuation in [10.0, 30.0, 70.0, 125.0, 150.0]:
+        assert beta(attenuation) == kaiser_beta(attenuation)
+        assert num_taps(attenuation, 0.013) == kaiser_num_taps(attenuation, 0.013)
+    t = torch.linspace(-41.0, 41.0, 301, dtype=torch.float64)
+    assert torch.equal(kernel(t, 0.23, 40.0, 9.5), kaiser_kernel(t, 0.23, 40.0, 9.5))
+    with pytest.raises(torch.jit.Error, match=r"attenuation_db .*got -3"):
+        beta(-3.0)
+    with pytest.raises(torch.jit.Error, match=r"transition_width .*\(0, 0.5\)"):
+        num_taps(60.0, 0.5)

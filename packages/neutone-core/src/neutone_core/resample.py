@@ -6,7 +6,7 @@ of half-width ``hw`` input samples and ``tau_k = (k * down - S) / up`` (``up / d
 ``out_rate / in_rate`` reduced, ``S`` the delay in units of ``1 / up`` input samples). Writing
 ``k * down - S = q * up + r`` with ``0 <= r < up``, output ``k`` is the dot product of the
 ``2 hw + 1`` inputs ``q - hw .. q + hw`` with row ``r`` of a polyphase bank
-``bank[r, j] = g(r / up + hw - j)``, designed once at construction.
+``bank[r, j] = g(r / up + hw - j)``, designed by `configure` (at construction, or later).
 
 Exact counting: after ``T`` input samples the converter has produced ``floor((T up + e) / down)``
 outputs (``e = extra_delay``), whatever the partition into calls. With
@@ -18,7 +18,7 @@ preallocates every buffer, so a scripted module can follow the host's sample rat
 prebuilt tables; after it (or `set_max_input_size`) a call with at most that many samples
 allocates no tensor storage. The outputs are computed in blocks of ``B`` consecutive
 outputs: block ``t`` reads ``width`` consecutive inputs, and its ``B`` dot products are one small
-matrix (``width x B``, zero outside each output's window) precomputed at construction. Block
+matrix (``width x B``, zero outside each output's window) precomputed by `configure`. Block
 matrices repeat every ``up / gcd(up, B)`` blocks, so they and the segment starts are tabulated for
 one period plus a chunk of blocks. Per call, one `index_select` gathers the input segments from an
 unfolded view of the history (no per-sample window copies) and one batched matrix product
@@ -130,9 +130,26 @@ def design_filter(in_rate: int, out_rate: int, quality: str) -> Tuple[float, int
     taps = kaiser_num_taps(attenuation, width)
     # At least the decimation factor, so a window always reaches the next output's input.
     half_width = max((taps - 1) // 2, math.ceil(in_rate / out_rate))
-    up = out_rate // math.gcd(in_rate, out_rate)
+    up, _ = _reduced(in_rate, out_rate)
     _check_coefficients(in_rate, out_rate, up, 2 * half_width + 1)
     return cutoff, half_width, kaiser_beta(attenuation)
+
+
+def _reduced(in_rate: int, out_rate: int) -> Tuple[int, int]:
+    """``(up, down)``: ``out_rate / in_rate`` in lowest terms."""
+    common = math.gcd(in_rate, out_rate)
+    return out_rate // common, in_rate // common
+
+
+def minimum_delay_units(in_rate: int, out_rate: int, quality: str) -> int:
+    """Delay ``S`` with ``extra_delay = 0``, in units of ``1 / up`` input samples (scriptable).
+
+    What `StreamingResampler.delay_phase_units` reports for these rates and no extra delay, without
+    designing any table: ``(hw + 1) up - down``. Raises like `design_filter`.
+    """
+    _, half_width, _ = design_filter(in_rate, out_rate, quality)
+    up, down = _reduced(in_rate, out_rate)
+    return (half_width + 1) * up - down
 
 
 def polyphase_bank(up: int, half_width: int, cutoff: float, beta: float) -> Tensor:
@@ -277,8 +294,9 @@ class StreamingResampler(nn.Module):
         self.in_rate = 0
         self.out_rate = 0
         self.extra_delay = 0
+        # Buffers, all (re)allocated by `configure` and `set_max_input_size`.
         tables = ["start_table", "matrices", "segments", "products", "gathered"]
-        for name in tables + ["history", "scratch", "output"]:
+        for name in [*tables, "history", "scratch", "output"]:
             self.register_buffer(name, torch.zeros(0), False)
         self.configure(in_rate, out_rate, extra_delay, _DEFAULT_MAX_INPUT)
 
@@ -304,9 +322,7 @@ class StreamingResampler(nn.Module):
         if (in_rate, out_rate, extra_delay) == (self.in_rate, self.out_rate, self.extra_delay):
             self.set_max_input_size(max_input)
             return
-        common = math.gcd(in_rate, out_rate)
-        up = out_rate // common
-        down = in_rate // common
+        up, down = _reduced(in_rate, out_rate)
         taps = 2 * half_width + 1
         delay = (half_width + 1) * up - down + extra_delay
         bank = polyphase_bank(up, half_width, cutoff, beta)
@@ -496,11 +512,10 @@ def resample(x: Tensor, in_rate: int, out_rate: int, quality: str = "high") -> T
     n = x.shape[-1]
     flat = x.reshape(-1, n)
     channels = flat.shape[0]
-    _, half_width, _ = design_filter(in_rate, out_rate, quality)
-    common = math.gcd(in_rate, out_rate)
-    up, down = out_rate // common, in_rate // common
+    minimum = minimum_delay_units(in_rate, out_rate, quality)
+    _, down = _reduced(in_rate, out_rate)
     # Extra delay making S a multiple of down: the delay is then a whole number of outputs.
-    extra = (-((half_width + 1) * up - down)) % down
+    extra = (-minimum) % down
     converter = StreamingResampler(in_rate, out_rate, max(1, channels), quality, extra)
     skip = converter.delay_phase_units() // converter.down
     wanted = -((-n * converter.up) // converter.down)
