@@ -1,11 +1,19 @@
-"""The delay measurement (noise burst, cross-correlation) and the delay report, without the CLI."""
+"""The delay measurement (noise burst, cross-correlation), the delay report and the random host
+buffers, without the CLI."""
 
 from pathlib import Path
 
 import pytest
 import torch
 
-from neutone_bench.host import DelayReport, SettingError, configure, reported_delay, stream
+from neutone_bench.host import (
+    HOST_CHANNELS,
+    DelayReport,
+    SettingError,
+    configure,
+    random_buffers,
+    reported_delay,
+)
 from neutone_bench.latency import (
     BURST_LOW_HZ,
     LEAD_SAMPLES,
@@ -18,8 +26,8 @@ from neutone_bench.latency import (
 
 
 def _placed(burst: torch.Tensor, n: int, at: int) -> torch.Tensor:
-    x = torch.zeros(n)
-    x[at : at + burst.numel()] = burst
+    x = torch.zeros(HOST_CHANNELS, n)
+    x[:, at : at + burst.numel()] = burst
     return x
 
 
@@ -27,21 +35,22 @@ def _placed(burst: torch.Tensor, n: int, at: int) -> torch.Tensor:
 def test_find_lag_recovers_a_shift_through_nonlinear_distortion(delay: int) -> None:
     burst = noise_burst(44100, 44100, seed=1)
     n = 16384
-    reference = _placed(burst, n, LEAD_SAMPLES)
     shifted = _placed(burst, n, LEAD_SAMPLES + delay)
-    assert find_lag(reference, shifted, LEAD_SAMPLES) == delay
+    assert find_lag(burst, shifted, LEAD_SAMPLES) == delay
     # Hard clipping at a fifth of the peak and a polarity flip keep the timing.
     distorted = -torch.clamp(shifted, -0.1, 0.1)
-    assert find_lag(reference, distorted, LEAD_SAMPLES) == delay
+    assert find_lag(burst, distorted, LEAD_SAMPLES) == delay
     # So does added noise at -20 dB.
     noisy = shifted + 0.05 * torch.randn(n, generator=torch.Generator().manual_seed(2))
-    assert find_lag(reference, noisy, LEAD_SAMPLES) == delay
+    assert find_lag(burst, noisy, LEAD_SAMPLES) == delay
+    # And a model that drops one channel (the lag is read on the mono sum).
+    one_sided = shifted * torch.tensor([[1.0], [0.0]])
+    assert find_lag(burst, one_sided, LEAD_SAMPLES) == delay
 
 
 def test_find_lag_of_silence_is_none() -> None:
     burst = noise_burst(48000, 48000, seed=0)
-    reference = _placed(burst, 8192, LEAD_SAMPLES)
-    assert find_lag(reference, torch.zeros(8192), LEAD_SAMPLES) is None
+    assert find_lag(burst, torch.zeros(HOST_CHANNELS, 8192), LEAD_SAMPLES) is None
 
 
 @pytest.mark.parametrize(("rate", "path_rate"), [(48000, 48000), (44100, 16000), (96000, 48000)])
@@ -66,15 +75,20 @@ def test_sdk15_report_and_measurement(sdk15_file: Path) -> None:
     assert measure_delay(module, 44100, 100, report.total, seed=0) == 37
 
 
-def test_stream_copies_every_buffer(sdk15_file: Path) -> None:
-    module = torch.jit.load(str(sdk15_file))
-    configure(module, 48000, 64)
-    x = torch.randn(2, 640, generator=torch.Generator().manual_seed(0))
-    y = stream(module, x, 64, None)
-    torch.testing.assert_close(y[:, 37:], x[:, :-37], rtol=0, atol=0)
-    assert torch.count_nonzero(y[:, :37]) == 0
-    with pytest.raises(ValueError, match="multiple of buffer_size=64, got 100"):
-        stream(module, x[:, :100], 64, None)
+def test_random_buffers_are_seeded_and_in_range() -> None:
+    audio, knobs = random_buffers(64, 3, seed=7)
+    assert [tuple(x.shape) for x in audio] == [(HOST_CHANNELS, 64)] * 3
+    assert [tuple(p.shape) for p in knobs] == [(4, 64)] * 3
+    stacked_audio, stacked_knobs = torch.stack(audio), torch.stack(knobs)
+    assert float(stacked_audio.min()) >= -1.0 and float(stacked_audio.max()) < 1.0
+    assert float(stacked_knobs.min()) >= 0.0 and float(stacked_knobs.max()) < 1.0
+    # Spread over the whole range, and distinct buffers (a pool of one buffer would hide caching).
+    assert float(stacked_audio.min()) < -0.9 and float(stacked_audio.max()) > 0.9
+    assert not torch.equal(audio[0], audio[1])
+    again, _ = random_buffers(64, 3, seed=7)
+    assert torch.equal(torch.stack(audio), torch.stack(again))
+    other, _ = random_buffers(64, 3, seed=8)
+    assert not torch.equal(audio[0], other[0])
 
 
 def test_a_refused_setting_is_one_line(sdk15_file: Path) -> None:

@@ -54,7 +54,7 @@ def _count(adapter, host_sr: int, sizes: List[int], knobs: bool, host_ch: int) -
 @pytest.mark.parametrize(("label", "kw", "host_sr", "sizes", "knobs"), CASES)
 def test_steady_state_calls_allocate_nothing(identity_wrapper, label, kw, host_sr, sizes, knobs):
     w = identity_wrapper(knobs=KNOBS if knobs else None, **kw)
-    a = torch.jit.script(RealtimeAdapter(w, resampling_host_rates=[44100]))
+    a = torch.jit.script(RealtimeAdapter(w))
     host_ch = 1 if "mono host" in label else 2
     empties, allocated = _count(a, host_sr, sizes, knobs, host_ch)
     assert (empties, allocated) == (0, 0), f"{label}: {empties} allocations, {allocated} bytes"
@@ -65,6 +65,6 @@ def test_the_count_sees_a_model_that_allocates(identity_wrapper):
         def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
             return x * 1.0
 
-    a = torch.jit.script(RealtimeAdapter(Allocating(), resampling_host_rates=[]))
+    a = torch.jit.script(RealtimeAdapter(Allocating()))
     empties, allocated = _count(a, 48000, [128], False, 2)
     assert empties >= 40 and allocated >= 40 * 2 * 128 * 4

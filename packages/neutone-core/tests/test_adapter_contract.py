@@ -43,7 +43,7 @@ def _adapter(identity_wrapper, cfg) -> RealtimeAdapter:
         look_ahead=la,
         delay=delay,
     )
-    a = RealtimeAdapter(w, resampling_host_rates=[host])
+    a = RealtimeAdapter(w)
     a.set_daw_sample_rate_and_buffer_size(host, 256)
     return a
 
@@ -108,7 +108,7 @@ def test_forward_offline_is_aligned(cfg, identity_wrapper, expected_channels_fn)
 def test_saved_module_keeps_every_contract_method(identity_wrapper, tmp_path):
     knobs = [NeutoneParameter("drive", "input drive", 0.25)]
     w = identity_wrapper(sample_rates=[48000], buffer_sizes=[128], knobs=knobs)
-    a = RealtimeAdapter(w, resampling_host_rates=[44100])
+    a = RealtimeAdapter(w)
     scripted = torch.jit.script(a)
     path = tmp_path / "model.nm"
     meta = scripted.get_metadata_json()
@@ -151,7 +151,7 @@ def test_knob_values_are_mapped_and_aligned_with_audio(knob_echo_wrapper, stream
         CategoricalNeutoneParameter("mode", "mode", 5, 1),
     ]
     w = knob_echo_wrapper(knobs=knobs, sample_rates=[48000], buffer_sizes=[64], look_ahead=3)
-    a = torch.jit.script(RealtimeAdapter(w, resampling_host_rates=[]))
+    a = torch.jit.script(RealtimeAdapter(w))
     a.set_daw_sample_rate_and_buffer_size(48000, 200)
     n = 2000
     params = torch.zeros(4, n)
@@ -216,7 +216,7 @@ def test_default_knob_aggregation_is_mean_and_categorical_index():
 
 
 def test_host_errors_are_clear(identity_wrapper):
-    a = RealtimeAdapter(identity_wrapper(), resampling_host_rates=[])
+    a = RealtimeAdapter(identity_wrapper())
     a.set_daw_sample_rate_and_buffer_size(48000, 64)
     with pytest.raises(ValueError, match="longer than the 64"):
         a(torch.zeros(2, 65))
@@ -224,9 +224,8 @@ def test_host_errors_are_clear(identity_wrapper):
         a(torch.zeros(3, 8))
     with pytest.raises(ValueError, match=r"params must have shape \(4, n\)"):
         a(torch.zeros(2, 8), torch.zeros(4, 9))
-    native = RealtimeAdapter(identity_wrapper(sample_rates=[48000]), resampling_host_rates=[])
-    with pytest.raises(ValueError, match="resampling_host_rates"):
-        native.set_daw_sample_rate_and_buffer_size(44100, 64)
+    with pytest.raises(ValueError, match="daw_sr must be a sample rate"):
+        a.set_daw_sample_rate_and_buffer_size(0, 64)
     scripted = torch.jit.script(a)
     with pytest.raises(torch.jit.Error, match="longer than the 64"):
         scripted(torch.zeros(2, 65))
@@ -301,7 +300,7 @@ def test_bad_knobs_and_metadata_fail_when_built(identity_wrapper):
 def test_knob_step_stays_aligned_through_resampling(knob_echo_wrapper, stream_fn):
     knobs = [NeutoneParameter("level", "level", 0.0, min_value=-1.0, max_value=1.0)]
     w = knob_echo_wrapper(knobs=knobs, sample_rates=[48000], buffer_sizes=[256])
-    a = RealtimeAdapter(w, resampling_host_rates=[44100])
+    a = RealtimeAdapter(w)
     a.set_daw_sample_rate_and_buffer_size(44100, 128)
     total = a.get_delay_breakdown()["total"]
     n, step = 3000, 1000
@@ -315,3 +314,29 @@ def test_knob_step_stays_aligned_through_resampling(knob_echo_wrapper, stream_fn
     assert abs(crossing - (step + total)) <= 2, f"step at {crossing}, expected {step + total}"
     assert torch.allclose(y[total + 50 : step + total - 50], torch.tensor(-1.0), atol=1e-3)
     assert torch.allclose(y[step + total + 50 :], torch.tensor(1.0), atol=1e-3)
+
+
+@pytest.mark.parametrize("host_sr", [11025, 44100, 176400, 192000])
+def test_any_host_rate_resamples_after_load_and_keeps_the_file_small(
+    host_sr, identity_wrapper, stream_fn
+):
+    """The resamplers are designed when the host's rate arrives, so a `.nm` holds no rate tables."""
+    adapter = torch.jit.script(RealtimeAdapter(identity_wrapper(sample_rates=[48000])))
+    buffer = io.BytesIO()
+    torch.jit.save(adapter, buffer)
+    assert buffer.tell() < 1_000_000, f"saved adapter is {buffer.tell()} bytes"
+    buffer.seek(0)
+    loaded = torch.jit.load(buffer)
+    loaded.set_daw_sample_rate_and_buffer_size(host_sr, 256)
+    assert loaded.is_resampling()
+    n = host_sr // 5
+    t = torch.arange(n) / host_sr
+    x = (0.5 * torch.sin(2 * torch.pi * 1000.0 * t)).expand(2, n).contiguous()
+    y = stream_fn(loaded, x, [256] * (n // 256))
+    delay = loaded.calc_buffering_delay_samples() + loaded.calc_model_delay_samples()
+    m = y.size(1)
+    # Skip the filters' start-up; tones well inside both pass bands come back delayed exactly.
+    settled = slice(delay + host_sr // 50, m)
+    expected = x[:, : m - delay][:, settled.start - delay :]
+    error = (y[:, settled] - expected).abs().max()
+    assert error < 1e-3, f"host {host_sr} Hz: max error {error} after the reported {delay} samples"

@@ -53,7 +53,7 @@ def model_settings(draw, resampling: bool):
     }
 
 
-def _build(identity_wrapper, s, host_rates):
+def _build(identity_wrapper, s):
     w = identity_wrapper(
         in_mono=s["in_mono"],
         out_mono=s["out_mono"],
@@ -63,7 +63,7 @@ def _build(identity_wrapper, s, host_rates):
         look_ahead=s["look_ahead"],
         delay=s["delay"],
     )
-    a = RealtimeAdapter(w, resampling_host_rates=host_rates)
+    a = RealtimeAdapter(w)
     a.set_daw_sample_rate_and_buffer_size(s["host_sr"], s["max_bs"])
     sizes = [min(n, s["max_bs"]) for n in s["seq"]] + [s["max_bs"]]
     return a, sizes
@@ -74,7 +74,7 @@ def _build(identity_wrapper, s, host_rates):
 def test_same_rate_output_is_input_delayed_exactly(
     s, identity_wrapper, stream_fn, expected_channels_fn
 ):
-    a, sizes = _build(identity_wrapper, s, [])
+    a, sizes = _build(identity_wrapper, s)
     assert not a.is_resampling()
     d = a.get_delay_breakdown()
     total = d["total"]
@@ -110,7 +110,7 @@ def _tones(num_channels: int, n: int, rate: int, f_max: float, seed: int) -> tor
 def test_resampled_output_is_input_delayed_by_reported_delay(
     s, identity_wrapper, stream_fn, expected_channels_fn
 ):
-    a, sizes = _build(identity_wrapper, s, [s["host_sr"]])
+    a, sizes = _build(identity_wrapper, s)
     assert a.is_resampling()
     d = a.get_delay_breakdown()
     total = d["total"]

@@ -7,7 +7,8 @@ Modules:
 - ``latency``: ``latency`` command; reported delay split, and delay measured with a noise burst.
 - ``profile``: ``profile`` command; torch profiler top operators, psutil memory and CPU figures.
 - ``stats``: percentiles, deadline misses and the outlier rule (pure functions on timings).
-- ``host``: driving a scripted adapter through the ``.nm`` contract as the plugin does.
+- ``host``: host settings checked, a refused setting in one line, the reported delay split (the
+  calls themselves go through ``neutone_export.host``).
 - ``models``: resolving MODEL (``.nm`` path, entry point ``neutone.models``, embedded name).
 - ``embedded``: the models shipped inside the package (``clipper``, ``smoother-48k``).
 - ``options``: arguments shared by the commands; bad input to ``typer.BadParameter``.
@@ -17,7 +18,7 @@ Modules:
 
 from neutone_bench.__about__ import __version__
 from neutone_bench.embedded import DEFAULT_MODEL, EMBEDDED_MODELS
-from neutone_bench.host import DelayReport, SettingError, configure, reported_delay, stream
+from neutone_bench.host import DelayReport, SettingError, configure, reported_delay
 from neutone_bench.latency import LatencyRow, find_lag, measure_delay, noise_burst
 from neutone_bench.models import BenchModel, ModelNotFoundError, resolve_model
 from neutone_bench.profile import OperatorRow, ProfileResult, profile_model
@@ -62,6 +63,5 @@ __all__ = [
     "profile_model",
     "reported_delay",
     "resolve_model",
-    "stream",
     "summarize_timings",
 ]

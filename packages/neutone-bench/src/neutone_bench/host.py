@@ -1,9 +1,11 @@
-"""Driving a scripted adapter the way the plugin does, through the ``.nm`` contract only.
+"""The host settings a command accepts, and the delay split an adapter reports for them.
 
 The host (a stereo DAW track) calls ``set_daw_sample_rate_and_buffer_size`` when its settings
 change, then ``forward`` once per buffer of ``(2, buffer_size)`` samples with knob values
-``(4, buffer_size)`` in [0, 1]. Delay is read with ``get_delay_breakdown`` where the file has it
-(neutone models) and with the two contract methods otherwise (Neutone SDK 1.5 files).
+``(4, buffer_size)`` in [0, 1]. Calling the module goes through ``neutone_export.host``; this module
+adds what the commands need on top: settings checked against what a host uses, a refusal turned
+into a one-line ``SettingError``, and the delay split read with ``get_delay_breakdown`` where the
+file has it (neutone models), with the two contract methods otherwise (Neutone SDK 1.5 files).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from typing import Any
 
 import torch
 
+from neutone_export import host as export_host
+from neutone_export.host import N_KNOBS
+
 #: Channels of the simulated host track.
 HOST_CHANNELS = 2
-#: Knob rows the plugin always sends.
-NUM_KNOBS = 4
 #: Host sample rates accepted, in Hz.
 SAMPLE_RATE_RANGE = (8000, 768000)
 #: Host buffer sizes accepted, in samples.
@@ -59,7 +62,7 @@ def configure(module: torch.jit.ScriptModule, sample_rate: int, buffer_size: int
     check_sample_rate(sample_rate)
     check_buffer_size(buffer_size)
     try:
-        module.set_daw_sample_rate_and_buffer_size(sample_rate, buffer_size)
+        export_host.configure(module, sample_rate, buffer_size)
     except (torch.jit.Error, RuntimeError, ValueError) as exc:
         raise SettingError(
             f"the model refused {sample_rate} Hz / {buffer_size} samples: {one_line(exc)}"
@@ -103,39 +106,32 @@ def reported_delay(
             model=parts["model"],
             total=parts["total"],
         )
-    buffering = int(module.calc_buffering_delay_samples())
-    model = int(module.calc_model_delay_samples())
     return DelayReport(
         sample_rate=sample_rate,
         buffer_size=buffer_size,
-        buffering=buffering,
+        buffering=int(module.calc_buffering_delay_samples()),
         resampling=None,
         look_ahead=None,
-        model=model,
-        total=buffering + model,
+        model=int(module.calc_model_delay_samples()),
+        total=export_host.reported_delay(module),
     )
 
 
-def stream(
-    module: torch.jit.ScriptModule, x: torch.Tensor, buffer_size: int, params: torch.Tensor | None
-) -> torch.Tensor:
-    """Send ``x`` through the configured adapter buffer by buffer and collect the output.
+def random_buffers(
+    buffer_size: int, count: int, seed: int
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """``count`` host buffers of random audio and as many of random knob values, for timing.
 
-    Shape: ``x (HOST_CHANNELS, n)`` with ``n`` a multiple of ``buffer_size``, ``params`` ``None``
-    (defaults) or ``(NUM_KNOBS, n)`` -> ``(HOST_CHANNELS, n)``. Each output buffer is copied (the
-    adapter may return a view of its internal memory).
+    Audio is uniform in [-1, 1), knobs uniform in [0, 1), all from one generator seeded with
+    ``seed`` (every audio buffer drawn before the knobs). Shapes: ``(HOST_CHANNELS, buffer_size)``
+    and ``(N_KNOBS, buffer_size)``.
     """
-    n = x.size(1)
-    if n % buffer_size != 0:
-        raise ValueError(f"signal length must be a multiple of buffer_size={buffer_size}, got {n}")
-    out = torch.empty_like(x)
-    with torch.no_grad():
-        for start in range(0, n, buffer_size):
-            block_params = None if params is None else params[:, start : start + buffer_size]
-            out[:, start : start + buffer_size] = module.forward(
-                x[:, start : start + buffer_size], block_params
-            )
-    return out
+    gen = torch.Generator().manual_seed(seed)
+    audio = [
+        torch.rand(HOST_CHANNELS, buffer_size, generator=gen) * 2.0 - 1.0 for _ in range(count)
+    ]
+    knobs = [torch.rand(N_KNOBS, buffer_size, generator=gen) for _ in range(count)]
+    return audio, knobs
 
 
 @contextmanager

@@ -4,8 +4,9 @@ Reported: ``get_delay_breakdown`` (buffering, resampling, look-ahead, model, tot
 or for Neutone SDK 1.5 files the two contract methods whose sum the host compensates.
 
 Measured (``--measure``): a band-limited noise burst is streamed through the adapter at the host
-setting, with the knobs at their defaults, and found in the output by cross-correlation; the lag of
-the largest ``|correlation|`` is the delay in host samples. A burst rather than an impulse: a
+setting, with the knobs at their defaults, and found in the output by cross-correlation
+(``neutone_export.measure.xcorr_lag``); the lag of the largest ``|correlation|`` is the delay in
+host samples. A burst rather than an impulse: a
 nonlinear model (a clipper, a saturator) keeps the burst's timing even where it distorts its shape,
 and the burst's band (100 Hz to 0.4 x the lower of the host rate and the model's native rates)
 passes the resamplers and anti-alias filters without smearing the correlation peak.
@@ -21,23 +22,20 @@ from typing import Annotated, Any
 import torch
 import typer
 
-from neutone_bench.host import (
-    HOST_CHANNELS,
-    DelayReport,
-    SettingError,
-    configure,
-    reported_delay,
-    stream,
-)
+from neutone_bench.host import HOST_CHANNELS, DelayReport, SettingError, configure, reported_delay
 from neutone_bench.options import (
+    BufferSizesOption,
     JsonOption,
     ModelArgument,
+    SampleRatesOption,
     SeedOption,
     check_settings,
     load_model,
     refused_setting,
 )
 from neutone_bench.render import opt, print_table, stderr_console, stdout_console, write_json
+from neutone_export.host import fixed_sizes, pad_to, stream
+from neutone_export.measure import xcorr_lag
 
 DEFAULT_SAMPLE_RATES = [44100, 48000]
 DEFAULT_BUFFER_SIZES = [128, 256, 512, 1024, 2048]
@@ -73,24 +71,18 @@ def noise_burst(sample_rate: int, path_rate: int, seed: int) -> torch.Tensor:
     return (burst * (BURST_PEAK / burst.abs().max())).to(torch.float32)
 
 
-def find_lag(reference: torch.Tensor, output: torch.Tensor, max_lead: int) -> int | None:
-    """Lag in samples (``-max_lead ..``) at which ``output`` best matches ``reference``.
+def find_lag(burst: torch.Tensor, output: torch.Tensor, lead: int) -> int | None:
+    """Delay in host samples (``-lead ..``) of ``burst``, sent ``lead`` samples in, in ``output``.
 
-    Both are ``(n,)`` of the same length; the lag maximises ``|sum_t reference[t] output[t + lag]|``
-    (one FFT of twice the length, so no lag wraps). ``None`` when the output is silent.
+    Shape: ``burst (m,)``, ``output (channels, n)`` with ``n >= m``. The lag is the one of the
+    largest ``|cross-correlation|`` of the burst (at time 0) with the output's mono sum, less
+    ``lead``. ``None`` when the output is silent.
     """
-    n = reference.numel()
-    if float(output.abs().max()) == 0.0:
+    if not bool(output.any()):
         return None
-    size = 2 * n
-    corr = torch.fft.irfft(
-        torch.fft.rfft(output.double(), size) * torch.fft.rfft(reference.double(), size).conj(),
-        size,
-    )
-    lags = torch.cat([torch.arange(0, n), torch.arange(-n, 0)])
-    keep = lags >= -max_lead
-    best = int(torch.argmax(corr[keep].abs()))
-    return int(lags[keep][best])
+    n = output.size(1)
+    lag, _coefficient = xcorr_lag(pad_to(burst.reshape(1, -1), n), output, n - 1)
+    return lag - lead
 
 
 def measure_delay(
@@ -107,14 +99,11 @@ def measure_delay(
     """
     configure(module, sample_rate, buffer_size)
     native_rates = [int(r) for r in module.get_native_sample_rates()]
-    path_rate = min([sample_rate, *native_rates])
-    burst = noise_burst(sample_rate, path_rate, seed)
+    burst = noise_burst(sample_rate, min([sample_rate, *native_rates]), seed)
     span = LEAD_SAMPLES + burst.numel() + 2 * max(reported_total, 0) + 8192
     n = math.ceil(span / buffer_size) * buffer_size
-    signal = torch.zeros(n)
-    signal[LEAD_SAMPLES : LEAD_SAMPLES + burst.numel()] = burst
-    out = stream(module, signal.expand(HOST_CHANNELS, n).contiguous(), buffer_size, None)
-    return find_lag(signal, out.sum(dim=0), LEAD_SAMPLES)
+    x = pad_to(torch.cat([torch.zeros(LEAD_SAMPLES), burst]).expand(HOST_CHANNELS, -1), n)
+    return find_lag(burst, stream(module, x, fixed_sizes(n, buffer_size)), LEAD_SAMPLES)
 
 
 @dataclass(frozen=True)
@@ -179,16 +168,8 @@ HEADERS = [
 
 def latency(
     model: ModelArgument = None,
-    sample_rate: Annotated[
-        list[int] | None,
-        typer.Option("--sample-rate", "-r", help="Host sample rate in Hz; repeat for several."),
-    ] = None,
-    buffer_size: Annotated[
-        list[int] | None,
-        typer.Option(
-            "--buffer-size", "-b", help="Host buffer size in samples; repeat for several."
-        ),
-    ] = None,
+    sample_rate: SampleRatesOption = None,
+    buffer_size: BufferSizesOption = None,
     measure: Annotated[
         bool,
         typer.Option("--measure", help="Also measure the delay with a noise burst."),

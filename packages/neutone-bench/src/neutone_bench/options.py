@@ -42,6 +42,22 @@ NumThreadsOption = Annotated[
     ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the random audio and knobs.")]
+#: Host settings of the commands that sweep them (``None``: the command's defaults).
+SampleRatesOption = Annotated[
+    list[int] | None,
+    typer.Option("--sample-rate", "-r", help="Host sample rate in Hz; repeat for several."),
+]
+BufferSizesOption = Annotated[
+    list[int] | None,
+    typer.Option("--buffer-size", "-b", help="Host buffer size in samples; repeat for several."),
+]
+#: Host setting of a command that runs at one.
+SampleRateOption = Annotated[
+    int, typer.Option("--sample-rate", "-r", help="Host sample rate in Hz.")
+]
+BufferSizeOption = Annotated[
+    int, typer.Option("--buffer-size", "-b", help="Host buffer size in samples.")
+]
 
 
 def load_model(spec: str | None) -> BenchModel:

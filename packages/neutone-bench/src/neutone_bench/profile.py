@@ -23,11 +23,13 @@ import typer
 from torch.profiler import ProfilerActivity
 from torch.profiler import profile as torch_profile
 
-from neutone_bench.host import HOST_CHANNELS, NUM_KNOBS, SettingError, configure, torch_threads
+from neutone_bench.host import SettingError, configure, random_buffers, torch_threads
 from neutone_bench.options import (
+    BufferSizeOption,
     JsonOption,
     ModelArgument,
     NumThreadsOption,
+    SampleRateOption,
     SeedOption,
     check_settings,
     load_model,
@@ -125,9 +127,7 @@ def profile_model(
     if top < 1:
         raise ValueError(f"top must be >= 1, got {top}")
     configure(module, sample_rate, buffer_size)
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.rand(HOST_CHANNELS, buffer_size, generator=gen) * 2.0 - 1.0
-    params = torch.rand(NUM_KNOBS, buffer_size, generator=gen)
+    (x,), (params,) = random_buffers(buffer_size, 1, seed)
     process = psutil.Process()
     with torch.no_grad():
         for _ in range(warmup):
@@ -196,12 +196,8 @@ OPERATOR_HEADERS = [
 
 def profile(
     model: ModelArgument = None,
-    sample_rate: Annotated[
-        int, typer.Option("--sample-rate", "-r", help="Host sample rate in Hz.")
-    ] = 48000,
-    buffer_size: Annotated[
-        int, typer.Option("--buffer-size", "-b", help="Host buffer size in samples.")
-    ] = 128,
+    sample_rate: SampleRateOption = 48000,
+    buffer_size: BufferSizeOption = 128,
     num_calls: Annotated[
         int, typer.Option("--num-calls", min=1, help="Calls recorded by the profiler.")
     ] = 100,

@@ -20,11 +20,13 @@ import torch
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from neutone_bench.host import HOST_CHANNELS, NUM_KNOBS, SettingError, configure, torch_threads
+from neutone_bench.host import SettingError, configure, random_buffers, torch_threads
 from neutone_bench.options import (
+    BufferSizesOption,
     JsonOption,
     ModelArgument,
     NumThreadsOption,
+    SampleRatesOption,
     SeedOption,
     check_settings,
     load_model,
@@ -96,11 +98,7 @@ def measure_speed(
     if warmup < 0:
         raise ValueError(f"warmup must be >= 0 calls, got {warmup}")
     configure(module, sample_rate, buffer_size)
-    gen = torch.Generator().manual_seed(seed)
-    audio = [
-        torch.rand(HOST_CHANNELS, buffer_size, generator=gen) * 2.0 - 1.0 for _ in range(INPUT_POOL)
-    ]
-    knobs = [torch.rand(NUM_KNOBS, buffer_size, generator=gen) for _ in range(INPUT_POOL)]
+    audio, knobs = random_buffers(buffer_size, INPUT_POOL, seed)
     forward = module.forward
     clock = time.perf_counter
 
@@ -177,16 +175,8 @@ HEADERS = [
 
 def speed(
     model: ModelArgument = None,
-    sample_rate: Annotated[
-        list[int] | None,
-        typer.Option("--sample-rate", "-r", help="Host sample rate in Hz; repeat for several."),
-    ] = None,
-    buffer_size: Annotated[
-        list[int] | None,
-        typer.Option(
-            "--buffer-size", "-b", help="Host buffer size in samples; repeat for several."
-        ),
-    ] = None,
+    sample_rate: SampleRatesOption = None,
+    buffer_size: BufferSizesOption = None,
     duration: Annotated[
         float, typer.Option("--duration", help="Seconds of audio per run (> 0).")
     ] = 5.0,

@@ -6,6 +6,7 @@ Modules:
     model: `WaveformToWaveformBase`, the class a researcher subclasses.
     kaiser: Kaiser window and windowed-sinc design formulas.
     resample: `StreamingResampler`, a stateful polyphase windowed-sinc sample-rate converter.
+    resample_quality: SINAD, aliasing and impulse-delay measurements of a converter (tests, bench).
     fifo: `SampleFifo`, the preallocated sample queue of the adapter.
     delay_plan: choice of native settings and the exact delay arithmetic.
     adapter: `RealtimeAdapter`, the scripted module saved in a `.nm`.

@@ -10,10 +10,9 @@ Knob values travel beside the audio: at the same rate through a queue aligned wi
 with resampling through a host-rate queue read by sample-and-hold at each native sample's host time.
 Delays follow `neutone_core.delay_plan`; they are exact, in whole host samples.
 
-The resamplers cannot be designed inside TorchScript, so the adapter builds, when it is
-constructed, one pair (host->native, native->host) for every host rate of `resampling_host_rates`
-and every native rate; ``set_daw_sample_rate_and_buffer_size`` picks one. Other host rates are
-refused with an error when they would need resampling.
+The adapter holds one host->native and one native->host `StreamingResampler`;
+``set_daw_sample_rate_and_buffer_size`` designs their filters for the host's rate (inside
+TorchScript, any host rate), so a `.nm` carries no table for rates it may never meet.
 
 After ``set_daw_sample_rate_and_buffer_size`` every buffer exists: ``forward`` writes into them
 (in-place ops, views, ``out=``) and allocates no tensor storage itself.
@@ -24,12 +23,7 @@ from typing import Any, Dict, List, Optional
 import torch
 from torch import Tensor, nn
 
-from neutone_core.delay_plan import (
-    choose_native_settings,
-    extra_phase,
-    plan_delays,
-    reduced_ratio,
-)
+from neutone_core.delay_plan import choose_native_settings, plan_delays, reduced_ratio
 from neutone_core.fifo import SampleFifo
 from neutone_core.metadata import (
     ScriptedMetadata,
@@ -43,10 +37,7 @@ from neutone_core.parameters import (
     CategoricalNeutoneParameter,
     validate_parameters,
 )
-from neutone_core.resample import StreamingResampler
-
-DEFAULT_HOST_RATES = [22050, 24000, 32000, 44100, 48000, 88200, 96000, 176400, 192000]
-"""Host sample rates (Hz) the adapter can resample from, unless told otherwise."""
+from neutone_core.resample import StreamingResampler, minimum_delay_units
 
 PRESERVED_ATTRIBUTES = [
     "forward",
@@ -108,8 +99,6 @@ class RealtimeAdapter(nn.Module):
         wrapper: the model. Its getters are read and validated here (knobs, metadata, channel
             layout, native settings, look-behind, look-ahead, model delay), and one zero block is
             run through ``do_forward_pass`` to check the shape it returns.
-        resampling_host_rates: host rates (Hz) for which resamplers are built, used when the host
-            rate is not a native one.
         resampling_quality: preset of `StreamingResampler` ("fast", "high", "best").
 
     Raises:
@@ -121,10 +110,6 @@ class RealtimeAdapter(nn.Module):
     native_bss: List[int]
     param_names: List[str]
     param_categorical: List[bool]
-    pair_host: List[int]
-    pair_native: List[int]
-    pair_s_in: List[int]
-    pair_s_out: List[int]
     preserved_attributes: List[str]
     hold_list: List[int]
     delays: Dict[str, int]
@@ -132,7 +117,6 @@ class RealtimeAdapter(nn.Module):
     def __init__(
         self,
         wrapper: WaveformToWaveformBase,
-        resampling_host_rates: Optional[List[int]] = None,
         resampling_quality: str = "high",
     ) -> None:
         super().__init__()
@@ -186,40 +170,11 @@ class RealtimeAdapter(nn.Module):
             type(wrapper).aggregate_param is WaveformToWaveformBase.aggregate_param
         )
 
-        # Resampler pairs, one per (host rate, native rate) that differ.
-        host_rates = DEFAULT_HOST_RATES if resampling_host_rates is None else resampling_host_rates
-        pair_host: List[int] = []
-        pair_native: List[int] = []
-        pair_s_in: List[int] = []
-        pair_s_out: List[int] = []
-        ins: List[StreamingResampler] = []
-        outs: List[StreamingResampler] = []
-        for host in host_rates:
-            for native in self.native_srs:
-                if host == native:
-                    continue
-                r_in = StreamingResampler(host, native, self.in_ch, resampling_quality)
-                r_out = StreamingResampler(native, host, self.out_ch, resampling_quality)
-                s_out_min = r_out.delay_phase_units()
-                up, down = reduced_ratio(native, host)
-                e = extra_phase(up, down, self.model_delay, r_in.delay_phase_units(), s_out_min)
-                if e != 0:
-                    r_out = StreamingResampler(native, host, self.out_ch, resampling_quality, e)
-                r_in.set_max_input_size(0)
-                r_out.set_max_input_size(0)
-                pair_host.append(host)
-                pair_native.append(native)
-                pair_s_in.append(r_in.delay_phase_units())
-                pair_s_out.append(s_out_min)
-                ins.append(r_in)
-                outs.append(r_out)
-        self.pair_host: List[int] = pair_host
-        self.pair_native: List[int] = pair_native
-        self.pair_s_in: List[int] = pair_s_in
-        self.pair_s_out: List[int] = pair_s_out
+        # Placeholders: set_daw_sample_rate_and_buffer_size designs them for the host's rate.
+        self.resampling_quality = resampling_quality
+        self.resampler_in = StreamingResampler(48000, 48000, self.in_ch, resampling_quality)
+        self.resampler_out = StreamingResampler(48000, 48000, self.out_ch, resampling_quality)
         self.preserved_attributes: List[str] = list(PRESERVED_ATTRIBUTES)
-        self.resamplers_in = nn.ModuleList(ins)
-        self.resamplers_out = nn.ModuleList(outs)
 
         # Streaming state, set by set_daw_sample_rate_and_buffer_size.
         self.in_fifo = SampleFifo(self.in_ch)
@@ -238,7 +193,7 @@ class RealtimeAdapter(nn.Module):
         self.native_sr = 0
         self.native_bs = 0
         self.block_max = 0
-        self.active_pair = -1
+        self.resampling = False
         self.direct = False
         self.up = 1
         self.down = 1
@@ -299,40 +254,35 @@ class RealtimeAdapter(nn.Module):
                     f"(any >= 1 if empty), got {model_bs}"
                 )
             bs = model_bs
-        pair = -1
+        resampling = sr != daw_sr
         s_in = 0
         s_out = 0
-        if sr != daw_sr:
-            for i in range(len(self.pair_host)):
-                if self.pair_host[i] == daw_sr and self.pair_native[i] == sr:
-                    pair = i
-                    s_in = self.pair_s_in[i]
-                    s_out = self.pair_s_out[i]
-            if pair < 0:
-                raise ValueError(
-                    f"daw_sr {daw_sr} Hz needs resampling to the native {sr} Hz, but the adapter "
-                    f"was built with resamplers for host rates {self.pair_host} only "
-                    f"(see resampling_host_rates)"
-                )
+        if resampling:
+            s_in = minimum_delay_units(daw_sr, sr, self.resampling_quality)
+            s_out = minimum_delay_units(sr, daw_sr, self.resampling_quality)
         up, down = reduced_ratio(sr, daw_sr)
         la = self.look_ahead
         lb = self.look_behind
-        # Largest native block and native samples per call.
-        native_per_call = daw_bs
-        for i, r in enumerate(self.resamplers_in):
-            if i == pair:
-                native_per_call = r.max_output_size(daw_bs)
-        block_max = bs if bs > 0 else native_per_call
         plan = plan_delays(up, down, bs, la, self.model_delay, s_in, s_out)
         p = plan["priming"]
+        # Largest native block and native samples per call; the resamplers are designed here.
+        native_per_call = daw_bs
+        if resampling:
+            self.resampler_in.configure(daw_sr, sr, 0, daw_bs)
+            native_per_call = self.resampler_in.max_output_size(daw_bs)
+        block_max = bs if bs > 0 else native_per_call
+        block_out = block_max
+        if resampling:
+            self.resampler_out.configure(sr, daw_sr, plan["extra_phase"], block_max)
+            block_out = self.resampler_out.max_output_size(block_max)
 
         self.daw_sr = daw_sr
         self.daw_bs = daw_bs
         self.native_sr = sr
         self.native_bs = bs
         self.block_max = block_max
-        self.active_pair = pair
-        self.direct = pair < 0 and bs == 0 and la == 0 and lb == 0
+        self.resampling = resampling
+        self.direct = not resampling and bs == 0 and la == 0 and lb == 0
         self.up = up
         self.down = down
         self.priming = p
@@ -343,14 +293,6 @@ class RealtimeAdapter(nn.Module):
             "model": plan["model"],
             "total": plan["total"],
         }
-        block_out = block_max
-        for i, r in enumerate(self.resamplers_in):
-            if i == pair:
-                r.set_max_input_size(daw_bs)
-        for i, r in enumerate(self.resamplers_out):
-            if i == pair:
-                r.set_max_input_size(block_max)
-                block_out = r.max_output_size(block_max)
 
         self.in_fifo.allocate(lb + la + block_max, native_per_call)
         out_held = 2 * p + daw_bs + block_out + 2
@@ -361,7 +303,7 @@ class RealtimeAdapter(nn.Module):
         rows = self.param_block.size(0)
         self.param_block = torch.zeros(rows, block_max)
         self.hold_index = torch.zeros(block_max, dtype=torch.long)
-        if pair >= 0:
+        if resampling:
             # Host index of native sample j: floor((j down - S_in) / up), one period plus a block.
             j = torch.arange(up + block_max + 1, dtype=torch.long)
             self.hold_table = torch.div(j * down - s_in, up, rounding_mode="floor")
@@ -392,12 +334,10 @@ class RealtimeAdapter(nn.Module):
         if k > 0:
             pre = self.param_fifo.reserve(self.param_pre)
             pre.copy_(self.default_params[:k].unsqueeze(1).expand(k, self.param_pre))
-        self.param_base = -self.param_pre if self.active_pair >= 0 else 0
+        self.param_base = -self.param_pre if self.resampling else 0
         self.native_done = 0
-        for r in self.resamplers_in:
-            r.reset()
-        for r in self.resamplers_out:
-            r.reset()
+        self.resampler_in.reset()
+        self.resampler_out.reset()
         self.wrapper.reset_model()
 
     # -- audio ------------------------------------------------------------------------------------
@@ -446,16 +386,14 @@ class RealtimeAdapter(nn.Module):
 
     def _push_input(self, x: Tensor, params: Optional[Tensor]) -> None:
         n = x.size(1)
-        if self.active_pair < 0:
+        if not self.resampling:
             self._to_model_channels(x, self.in_fifo.reserve(n))
         else:
             xin = x
             if x.size(0) != self.in_ch:
                 xin = self.conv_buf[:, :n]
                 self._to_model_channels(x, xin)
-            for i, r in enumerate(self.resamplers_in):
-                if i == self.active_pair:
-                    self.in_fifo.push(r(xin))
+            self.in_fifo.push(self.resampler_in(xin))
         k = self.n_params
         if k > 0:
             dst = self.param_fifo.reserve(n)
@@ -478,7 +416,7 @@ class RealtimeAdapter(nn.Module):
             no_params: Dict[str, Tensor] = {}
             return no_params
         block = self.param_block[:k, :n]
-        if self.active_pair < 0:
+        if not self.resampling:
             block.copy_(self.param_fifo.peek(self.look_behind, n))
             self.param_fifo.discard(n)
         else:
@@ -540,12 +478,10 @@ class RealtimeAdapter(nn.Module):
             params = self._block_params(n)
             y = self.wrapper.do_forward_pass(window, params)
             self._check_block(y, n)
-            if self.active_pair < 0:
+            if not self.resampling:
                 self.out_fifo.push(y)
             else:
-                for i, r in enumerate(self.resamplers_out):
-                    if i == self.active_pair:
-                        self.out_fifo.push(r(y))
+                self.out_fifo.push(self.resampler_out(y))
             self.in_fifo.discard(n)
             self.native_done += n
 
@@ -695,7 +631,7 @@ class RealtimeAdapter(nn.Module):
 
     @torch.jit.export
     def is_resampling(self) -> bool:
-        return self.active_pair >= 0
+        return self.resampling
 
     @torch.jit.export
     def calc_buffering_delay_samples(self) -> int:
