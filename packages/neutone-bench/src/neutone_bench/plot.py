@@ -31,27 +31,9 @@ def plot_speed(results: Sequence[SpeedResult], path: Path, title: str) -> None:
             sizes = [r.buffer_size for r in rows]
             colour = f"C{index}"
             label = f"{rate} Hz"
-            ax.plot(
-                sizes,
-                [r.summary.median_s * 1e3 for r in rows],
-                "o-",
-                color=colour,
-                label=f"median, {label}",
-            )
-            ax.plot(
-                sizes,
-                [r.summary.p99_s * 1e3 for r in rows],
-                "s:",
-                color=colour,
-                label=f"p99, {label}",
-            )
-            ax.plot(
-                sizes,
-                [r.summary.max_s * 1e3 for r in rows],
-                "^",
-                color=colour,
-                label=f"max, {label}",
-            )
+            for stat, style in (("median", "o-"), ("p99", "s:"), ("max", "^")):
+                times_ms = [getattr(r.summary, f"{stat}_s") * 1e3 for r in rows]
+                ax.plot(sizes, times_ms, style, color=colour, label=f"{stat}, {label}")
             ax.plot(
                 sizes,
                 [bs / rate * 1e3 for bs in sizes],
