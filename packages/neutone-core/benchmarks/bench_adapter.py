@@ -104,8 +104,8 @@ def _per_call_us(fns: Dict[str, Callable[[], object]]) -> Dict[str, float]:
 def main() -> None:
     torch.set_num_threads(1)
     bare = torch.jit.script(BareIdentity())
-    matched = torch.jit.script(RealtimeAdapter(Identity([48000], []), resampling_host_rates=[]))
-    queued = torch.jit.script(RealtimeAdapter(Identity([48000], [512]), resampling_host_rates=[]))
+    matched = torch.jit.script(RealtimeAdapter(Identity([48000], [])))
+    queued = torch.jit.script(RealtimeAdapter(Identity([48000], [512])))
     rows = [
         "| case | host sr / bs | native sr / bs | bare model (us) | adapter (us) | overhead (us) |",
         "| --- | --- | --- | ---: | ---: | ---: |",
@@ -126,9 +126,7 @@ def main() -> None:
                     f"| {label} | 48000 / {bs} | {native} | {t['bare']:.1f} | "
                     f"{t['adapter']:.1f} | {t['adapter'] - t['bare']:.1f} |"
                 )
-        mismatch = torch.jit.script(
-            RealtimeAdapter(Identity([48000], [2048]), resampling_host_rates=[44100])
-        )
+        mismatch = torch.jit.script(RealtimeAdapter(Identity([48000], [2048])))
         mismatch.set_daw_sample_rate_and_buffer_size(44100, 128)
         converters = torch.jit.script(ResamplersOnly(44100, 48000, 2048))
         x = torch.randn(2, 128)
