@@ -75,17 +75,8 @@ class WaveshaperWrapper(WaveformToWaveformBase):
             "index. Drive is 0 to +30 dB of input gain."
         )
 
-    def get_technical_links(self) -> Dict[str, str]:
-        return {}
-
     def get_tags(self) -> List[str]:
         return ["waveshaper", "distortion", "example"]
-
-    def get_citation(self) -> str:
-        return ""
-
-    def is_experimental(self) -> bool:
-        return False
 
     def get_neutone_parameters(self) -> List[NeutoneParameter]:
         return [

@@ -83,17 +83,8 @@ class PrefilteredClipperWrapper(WaveformToWaveformBase):
             "stop band), then torch.clamp. Reports the filter's 46 samples of delay."
         )
 
-    def get_technical_links(self) -> Dict[str, str]:
-        return {}
-
     def get_tags(self) -> List[str]:
         return ["clipper", "filter", "distortion", "example"]
-
-    def get_citation(self) -> str:
-        return ""
-
-    def is_experimental(self) -> bool:
-        return False
 
     def get_neutone_parameters(self) -> List[NeutoneParameter]:
         return [

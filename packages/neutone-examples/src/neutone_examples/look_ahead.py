@@ -90,17 +90,8 @@ class LimiterModelWrapper(WaveformToWaveformBase):
             "look-behind; the output never exceeds the threshold."
         )
 
-    def get_technical_links(self) -> Dict[str, str]:
-        return {}
-
     def get_tags(self) -> List[str]:
         return ["limiter", "dynamics", "example"]
-
-    def get_citation(self) -> str:
-        return ""
-
-    def is_experimental(self) -> bool:
-        return False
 
     def get_neutone_parameters(self) -> List[NeutoneParameter]:
         return [

@@ -85,17 +85,8 @@ class EchoModelWrapper(WaveformToWaveformBase):
             "look-behind window of 4096 samples, so the model keeps no state of its own."
         )
 
-    def get_technical_links(self) -> Dict[str, str]:
-        return {}
-
     def get_tags(self) -> List[str]:
         return ["echo", "delay", "example"]
-
-    def get_citation(self) -> str:
-        return ""
-
-    def is_experimental(self) -> bool:
-        return False
 
     def get_neutone_parameters(self) -> List[NeutoneParameter]:
         return [

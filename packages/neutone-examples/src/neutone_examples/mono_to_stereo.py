@@ -100,12 +100,6 @@ class WidenerModelWrapper(WaveformToWaveformBase):
     def get_tags(self) -> List[str]:
         return ["stereo", "widener", "haas", "example"]
 
-    def get_citation(self) -> str:
-        return ""
-
-    def is_experimental(self) -> bool:
-        return False
-
     def get_neutone_parameters(self) -> List[NeutoneParameter]:
         return [
             NeutoneParameter(

@@ -92,12 +92,6 @@ class RingModWrapper(WaveformToWaveformBase):
     def get_tags(self) -> List[str]:
         return ["ring mod", "modulation", "example"]
 
-    def get_citation(self) -> str:
-        return ""
-
-    def is_experimental(self) -> bool:
-        return False
-
     def get_neutone_parameters(self) -> List[NeutoneParameter]:
         return [
             # The adapter maps the knob linearly to [min_value, max_value]; an octave scale

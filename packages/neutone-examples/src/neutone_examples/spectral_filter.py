@@ -98,12 +98,6 @@ class SpectralFilterWrapper(WaveformToWaveformBase):
     def get_tags(self) -> List[str]:
         return ["filter", "spectral", "stft", "example"]
 
-    def get_citation(self) -> str:
-        return ""
-
-    def is_experimental(self) -> bool:
-        return False
-
     def get_neutone_parameters(self) -> List[NeutoneParameter]:
         # Cutoffs on an octave scale: the adapter maps the knob to log2 of the frequency in Hz.
         octaves = {"min_value": math.log2(20.0), "max_value": math.log2(20000.0)}
