@@ -108,6 +108,21 @@ def test_streaming_delay_and_empty_buffers() -> None:
     assert conv(torch.zeros(4, 1, 0)).shape == (4, 2, 0)
 
 
+@pytest.mark.parametrize("delay", [0, 1, 5, 50])
+def test_add_delayed_adds_what_forward_returns(script, delay) -> None:
+    torch.manual_seed(3)
+    x = torch.randn(2, 3, 400)
+    offset = torch.randn(2, 3, 400)
+    forward, adding = StreamingDelay(delay), script(StreamingDelay(delay))
+    begin = 0
+    for size in [1, 7, 64, 2, 0, 49, 200, 77]:
+        part = x[..., begin : begin + size]
+        expected = offset[..., begin : begin + size] + forward(part)
+        got = adding.add_delayed_(offset[..., begin : begin + size].clone(), part)
+        assert torch.equal(got, expected), f"delay {delay}, buffer at {begin} of {size}"
+        begin += size
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

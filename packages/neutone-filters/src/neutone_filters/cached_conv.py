@@ -16,6 +16,14 @@ exactly like the offline network, delayed by the sum of the look-aheads.
 
 `TCNBlock` is dilated conv → activation → 1×1 conv, plus a residual path delayed to stay aligned;
 `CachedTCN` stacks blocks and sums their delays.
+
+A realtime callback must not allocate (an allocation can stall the audio thread). Outside autograd
+(under ``torch.no_grad()``), a steady-state call allocates nothing of its own: the context and the
+new buffer are copied into one half of a preallocated work buffer (grown only when a longer buffer
+or a larger batch arrives), the convolution reads a contiguous view of it, and the context kept for
+the next call is a view of that half while the next call fills the other, so no copy is between
+overlapping memory. What remains is what `torch.nn.functional.conv1d` allocates for its output (it
+has no ``out=``). `TCNBlock` adds its delayed residual in place (`StreamingDelay.add_delayed_`).
 """
 
 from typing import List
@@ -29,6 +37,9 @@ CONV_PADDINGS = ("causal", "same")
 class StreamingDelay(nn.Module):
     """Delay a ``(batch, channels, n)`` stream by a whole number of samples (zeros first).
 
+    `forward` returns a new tensor; `add_delayed_` adds the delayed stream into a tensor the caller
+    owns and allocates nothing in steady state (`TCNBlock` uses it for its residual path).
+
     Args:
         delay: delay in samples, in ``[0, inf)``.
     """
@@ -39,26 +50,59 @@ class StreamingDelay(nn.Module):
             raise ValueError(f"delay must be an int number of samples in [0, inf), got {delay!r}")
         self.delay = delay
         self.register_buffer("cache", torch.zeros(0, 0, delay), persistent=False)
+        self.register_buffer("spare", torch.zeros(0, 0, delay), persistent=False)
 
     @torch.jit.export
     def reset(self) -> None:
-        """Forget the buffered samples."""
-        self.cache = torch.zeros(0, 0, self.delay, device=self.cache.device)
+        """Forget the buffered samples (in place: the buffers keep their size)."""
+        self.cache.zero_()
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
         """The constructor's `delay`."""
         return self.delay
 
+    def _fit(self, x: Tensor) -> None:
+        """Zeroed state for `x`'s batch and channel counts and dtype (kept while they hold)."""
+        if self.cache.shape[:2] != x.shape[:2] or self.cache.dtype != x.dtype:
+            self.cache = x.new_zeros(x.size(0), x.size(1), self.delay)
+            self.spare = x.new_zeros(x.size(0), x.size(1), self.delay)
+
     def forward(self, x: Tensor) -> Tensor:
         if self.delay == 0:
             return x
-        if self.cache.shape[:2] != x.shape[:2] or self.cache.dtype != x.dtype:
-            self.cache = x.new_zeros(x.size(0), x.size(1), self.delay)
+        self._fit(x)
         n = x.size(2)
         joined = torch.cat([self.cache, x], dim=2)
-        self.cache = joined[:, :, n:].detach()
-        return joined[:, :, :n]
+        self.cache.copy_(joined.narrow(2, n, self.delay).detach())
+        return joined.narrow(2, 0, n)
+
+    @torch.jit.export
+    def add_delayed_(self, y: Tensor, x: Tensor) -> Tensor:
+        """``y += forward(x)`` in place, allocating nothing in steady state; returns `y`.
+
+        Shape:
+            ``y``, ``x``: ``(batch, channels, n)``, the same shape, not sharing memory.
+        """
+        if self.delay == 0:
+            return y.add_(x)
+        self._fit(x)
+        n = x.size(2)
+        d = self.delay
+        if n >= d:
+            y.narrow(2, 0, d).add_(self.cache)
+            y.narrow(2, d, n - d).add_(x.narrow(2, 0, n - d))
+            self.cache.copy_(x.narrow(2, n - d, d).detach())
+        else:
+            # The kept samples move left by n, between overlapping memory: build the new state in
+            # the spare buffer and swap the two.
+            y.add_(self.cache.narrow(2, 0, n))
+            self.spare.narrow(2, 0, d - n).copy_(self.cache.narrow(2, n, d - n))
+            self.spare.narrow(2, d - n, n).copy_(x.detach())
+            kept = self.spare
+            self.spare = self.cache
+            self.cache = kept
+        return y
 
 
 class CachedConv1d(nn.Conv1d):
@@ -78,7 +122,9 @@ class CachedConv1d(nn.Conv1d):
 
     Shape:
         forward: ``(batch, in_channels, n) -> (batch, out_channels, n)``, ``n >= 0``; the cache is
-        allocated on the first call and zeroed if the batch size or dtype changes.
+        allocated on the first call and zeroed if the batch size or dtype changes. Outside
+        autograd, a call no longer than any before at the same batch size and dtype allocates only
+        the convolution's output.
 
     Example:
         >>> offline = nn.Conv1d(2, 4, 3, padding="same")
@@ -137,11 +183,15 @@ class CachedConv1d(nn.Conv1d):
         self.leading_zeros = input_delay + self.look_ahead
         self.emitted = 0
         self.register_buffer("cache", torch.zeros(0, in_channels, context), persistent=False)
+        # Two halves of (batch * in_channels * (context + n),) for the longest n seen; `half` is the
+        # one the next call fills (context, then the buffer).
+        self.register_buffer("work", torch.zeros(0), persistent=False)
+        self.half = 0
 
     @torch.jit.export
     def reset(self) -> None:
         """Forget the left context (the next call sees zeros before it, like offline padding)."""
-        self.cache = torch.zeros(0, self.in_channels, self.context, device=self.cache.device)
+        self.cache.zero_()
         self.emitted = 0
 
     @torch.jit.export
@@ -149,14 +199,39 @@ class CachedConv1d(nn.Conv1d):
         """Look-ahead of the offline padding: 0 for causal, ``total - total // 2`` for same."""
         return self.look_ahead
 
+    def _joined(self, x: Tensor) -> Tensor:
+        """Context then `x`, ``(batch, in_channels, context + n)``, contiguous; updates the cache.
+
+        Outside autograd it is a view of one half of the work buffer, the halves taking turns: the
+        cache is a view of the other half (or of a tensor it replaced), so the copies never overlap.
+        With autograd recording (the weight or `x` requires grad) it is a new tensor, since the
+        convolution keeps its input for the backward pass and a later call would overwrite it.
+        """
+        n = x.size(2)
+        if torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad):
+            joined = torch.cat([self.cache, x], dim=2)
+            self.cache.copy_(joined.narrow(2, n, self.context).detach())
+            return joined
+        size = x.size(0) * self.in_channels * (self.context + n)
+        if self.work.size(0) < 2 * size or self.work.dtype != x.dtype:
+            self.work = x.new_empty(2 * size)  # the cache still holds the old buffer
+        start = self.half * (self.work.size(0) // 2)
+        self.half = 1 - self.half
+        joined = self.work.narrow(0, start, size).view(
+            x.size(0), self.in_channels, self.context + n
+        )
+        joined.narrow(2, 0, self.context).copy_(self.cache)
+        joined.narrow(2, self.context, n).copy_(x)
+        self.cache = joined.narrow(2, n, self.context)
+        return joined
+
     def forward(self, x: Tensor) -> Tensor:
         if self.cache.size(0) != x.size(0) or self.cache.dtype != x.dtype:
             self.cache = x.new_zeros(x.size(0), self.in_channels, self.context)
         n = x.size(2)
         if n == 0:
             return x.new_zeros(x.size(0), self.out_channels, 0)
-        joined = torch.cat([self.cache, x], dim=2)
-        self.cache = joined[:, :, n:].detach()
+        joined = x if self.context == 0 else self._joined(x)
         y = nn.functional.conv1d(
             joined, self.weight, self.bias, 1, 0, self.dilation[0], self.groups
         )
@@ -174,7 +249,8 @@ class TCNBlock(nn.Module):
         kernel_size: taps of the dilated convolution, in ``[1, inf)``.
         dilation: in ``[1, inf)``.
         padding: ``causal`` or ``same`` (see `CachedConv1d`); the residual is delayed to match.
-        activation: pointwise module; default ``nn.LeakyReLU(0.2)``.
+        activation: pointwise module, applied to the convolution's fresh output (so it may work
+            in place); default ``nn.LeakyReLU(0.2, inplace=True)``.
         input_delay: delay already in the input stream (see `CachedConv1d`), in ``[0, inf)``.
 
     Shape:
@@ -199,7 +275,7 @@ class TCNBlock(nn.Module):
             padding=padding,
             input_delay=input_delay,
         )
-        self.activation = nn.LeakyReLU(0.2) if activation is None else activation
+        self.activation = nn.LeakyReLU(0.2, inplace=True) if activation is None else activation
         delay = self.conv.get_delay_samples()
         self.mix = CachedConv1d(channels, channels, 1, input_delay=input_delay + delay)
         self.residual = StreamingDelay(delay)
@@ -217,7 +293,7 @@ class TCNBlock(nn.Module):
         return self.conv.get_delay_samples()
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.residual(x) + self.mix(self.activation(self.conv(x)))
+        return self.residual.add_delayed_(self.mix(self.activation(self.conv(x))), x)
 
 
 class CachedTCN(nn.Module):

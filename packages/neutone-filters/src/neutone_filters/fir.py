@@ -10,7 +10,10 @@ stop-band attenuation (`neutone_core.kaiser`).
 Streaming (`FIRFilter`) keeps the last ``taps - 1`` input samples of every channel. Short filters
 are convolved directly (one matrix product over an unfolded view); longer ones by FFT, whose kernel
 spectrum is cached per FFT size. The crossover, 64 taps, was measured on one CPU thread for stereo
-buffers of 64 to 2048 samples (see the package README).
+buffers of 64 to 2048 samples (see the package README). Outside autograd the history and the new
+buffer are copied into alternating halves of a preallocated work buffer instead of concatenated, and
+the taps are kept in the input's dtype, so a steady-state call allocates only what the product
+(direct) or the FFTs allocate.
 """
 
 import math
@@ -133,14 +136,19 @@ class FIRFilter(nn.Module):
         self.use_fft = method == "fft" or (method == "auto" and num > DIRECT_MAX_TAPS)
         self.register_buffer("taps", taps.detach().to(torch.float64).clone(), persistent=False)
         self.register_buffer("reversed_taps", self.taps.flip(0), persistent=False)
+        self.register_buffer("kernel", self.reversed_taps.float(), persistent=False)
         self.register_buffer("history", torch.zeros(0, num - 1), persistent=False)
         self.register_buffer("kernel_fft", torch.zeros(0, dtype=torch.complex64), persistent=False)
         self.fft_size = 0
+        # Two halves of (channels * (taps - 1 + n),) for the longest n seen; `half` is the one the
+        # next call fills (history, then the buffer).
+        self.register_buffer("work", torch.zeros(0), persistent=False)
+        self.half = 0
 
     @torch.jit.export
     def reset(self) -> None:
-        """Zero the input history of every channel."""
-        self.history = torch.zeros(0, self.num_taps - 1, device=self.history.device)
+        """Zero the input history of every channel (in place)."""
+        self.history.zero_()
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
@@ -154,11 +162,38 @@ class FIRFilter(nn.Module):
             self.history = torch.zeros(channels, self.num_taps - 1, dtype=x.dtype, device=x.device)
         if n == 0:
             return x.clone()
-        padded = torch.cat([self.history, x], dim=1)
-        self.history = padded[:, n:].detach()
+        padded = self._padded(x)
         if self.use_fft:
             return self._fft(padded, n)
-        return padded.unfold(1, self.num_taps, 1) @ self.reversed_taps.to(x.dtype)
+        if self.kernel.dtype != x.dtype:
+            self.kernel = self.reversed_taps.to(x.dtype)
+        # The product copies the overlapping windows into a matrix of its own (taps times the
+        # buffer); copying them into a preallocated one instead changes the result in the last bit
+        # for some shapes (another product kernel), so that allocation stays.
+        return padded.unfold(1, self.num_taps, 1) @ self.kernel
+
+    def _padded(self, x: Tensor) -> Tensor:
+        """History then `x`, ``(channels, taps - 1 + n)``, contiguous; updates the history.
+
+        Outside autograd a view of one half of the work buffer (the history is a view of the other
+        half, so no copy overlaps); a new tensor when `x` requires grad.
+        """
+        n = x.size(1)
+        kept = self.num_taps - 1
+        if torch.is_grad_enabled() and x.requires_grad:
+            padded = torch.cat([self.history, x], dim=1)
+            self.history.copy_(padded.narrow(1, n, kept).detach())
+            return padded
+        size = x.size(0) * (kept + n)
+        if self.work.size(0) < 2 * size or self.work.dtype != x.dtype:
+            self.work = x.new_empty(2 * size)  # the history still holds the old buffer
+        start = self.half * (self.work.size(0) // 2)
+        self.half = 1 - self.half
+        padded = self.work.narrow(0, start, size).view(x.size(0), kept + n)
+        padded.narrow(1, 0, kept).copy_(self.history)
+        padded.narrow(1, kept, n).copy_(x)
+        self.history = padded.narrow(1, n, kept)
+        return padded
 
     def _fft(self, padded: Tensor, n: int) -> Tensor:
         length = padded.size(1)
