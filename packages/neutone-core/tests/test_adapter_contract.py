@@ -340,3 +340,47 @@ def test_any_host_rate_resamples_after_load_and_keeps_the_file_small(
     expected = x[:, : m - delay][:, settled.start - delay :]
     error = (y[:, settled] - expected).abs().max()
     assert error < 1e-3, f"host {host_sr} Hz: max error {error} after the reported {delay} samples"
+
+
+class _Trainable(WaveformToWaveformBase):
+    """A model whose weight requires grad, as a freshly trained one does."""
+
+    def get_model_name(self) -> str:
+        return "trainable"
+
+    def get_model_authors(self) -> List[str]:
+        return ["tests"]
+
+    def get_model_version(self) -> str:
+        return "1.0.0"
+
+    def get_model_short_description(self) -> str:
+        return "gain with a trainable weight"
+
+    def is_input_mono(self) -> bool:
+        return False
+
+    def is_output_mono(self) -> bool:
+        return False
+
+    def get_native_sample_rates(self) -> List[int]:
+        return []
+
+    def get_native_buffer_sizes(self) -> List[int]:
+        return [64]
+
+    def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+        return x * self.model.weight
+
+
+@pytest.mark.parametrize("buffer_sizes", [[64], []])
+def test_the_model_runs_without_autograd_even_when_its_weights_require_grad(buffer_sizes):
+    gain = nn.Linear(1, 1, bias=False)
+    nn.init.constant_(gain.weight, 0.5)
+    wrapper = _Trainable(gain)
+    wrapper.get_native_buffer_sizes = lambda: buffer_sizes
+    adapter = torch.jit.script(RealtimeAdapter(wrapper))
+    adapter.set_daw_sample_rate_and_buffer_size(48000, 64)
+    assert gain.weight.requires_grad
+    y = adapter(torch.ones(2, 64))
+    assert not y.requires_grad

@@ -460,6 +460,14 @@ class RealtimeAdapter(nn.Module):
                 params[name] = self.wrapper.aggregate_param(row)
         return params
 
+    def _run_model(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+        """One block through the model, autograd off: a host never trains, and recording would
+        allocate on every call when the model's weights still require grad."""
+        y = x
+        with torch.no_grad():
+            y = self.wrapper.do_forward_pass(x, params)
+        return y
+
     def _run_blocks(self) -> None:
         """Run the model on every complete block in the input queue."""
         lb = self.look_behind
@@ -476,7 +484,7 @@ class RealtimeAdapter(nn.Module):
                     break
             window = self.in_fifo.peek(0, lb + n + la)
             params = self._block_params(n)
-            y = self.wrapper.do_forward_pass(window, params)
+            y = self._run_model(window, params)
             self._check_block(y, n)
             if not self.resampling:
                 self.out_fifo.push(y)
@@ -503,7 +511,7 @@ class RealtimeAdapter(nn.Module):
             else:
                 block.copy_(params[:k])
             knobs = self._map_params(block)
-        y = self.wrapper.do_forward_pass(xin, knobs)
+        y = self._run_model(xin, knobs)
         self._check_block(y, n)
         self._to_host_channels(y, dst)
         return dst
