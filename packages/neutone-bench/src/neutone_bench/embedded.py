@@ -50,17 +50,8 @@ class EmbeddedClipper(WaveformToWaveformBase):
     def get_technical_description(self) -> str:
         return "Per-sample thresholds -min*gain and max*gain; no state and no delay."
 
-    def get_technical_links(self) -> Dict[str, str]:
-        return {}
-
     def get_tags(self) -> List[str]:
         return ["clipper", "benchmark"]
-
-    def get_citation(self) -> str:
-        return ""
-
-    def is_experimental(self) -> bool:
-        return False
 
     def get_neutone_parameters(self) -> List[NeutoneParameter]:
         return [
@@ -165,17 +156,8 @@ class EmbeddedSmoother(WaveformToWaveformBase):
             "16 of model delay at 48 kHz."
         )
 
-    def get_technical_links(self) -> Dict[str, str]:
-        return {}
-
     def get_tags(self) -> List[str]:
         return ["filter", "benchmark"]
-
-    def get_citation(self) -> str:
-        return ""
-
-    def is_experimental(self) -> bool:
-        return False
 
     def get_neutone_parameters(self) -> List[NeutoneParameter]:
         return [
