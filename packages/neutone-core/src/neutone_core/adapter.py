@@ -39,10 +39,11 @@ from neutone_core.parameters import (
 )
 from neutone_core.resample import StreamingResampler, minimum_delay_units
 
-PRESERVED_ATTRIBUTES = [
-    "forward",
-    "set_daw_sample_rate_and_buffer_size",
-    "reset",
+# The Neutone SDK 1.5 loader checks exactly these names after loading a realtime `.nm`
+# (`check_for_preserved_attributes`); a file missing one does not load in the plugin.
+REFERENCE_PRESERVED_ATTRIBUTES = [
+    "w2w_base",
+    "forward_bt",
     "is_input_mono",
     "is_output_mono",
     "get_native_sample_rates",
@@ -50,15 +51,21 @@ PRESERVED_ATTRIBUTES = [
     "is_resampling",
     "calc_buffering_delay_samples",
     "calc_model_delay_samples",
+    "set_daw_sample_rate_and_buffer_size",
+    "reset",
     "get_preserved_attributes",
     "to_metadata",
     "get_metadata_json",
     "get_wet_default_value",
     "get_dry_default_value",
+    "get_default_param_values",
     "get_input_gain_default_value",
     "get_output_gain_default_value",
-    "get_default_param_values",
-    "forward_bt",
+]
+
+# Ours: the reference's list plus what neutone adds (offline rendering, the delay split).
+PRESERVED_ATTRIBUTES = REFERENCE_PRESERVED_ATTRIBUTES + [
+    "forward",
     "forward_offline",
     "get_look_behind_samples",
     "get_look_ahead_samples",
@@ -110,6 +117,7 @@ class RealtimeAdapter(nn.Module):
     native_bss: List[int]
     param_names: List[str]
     param_categorical: List[bool]
+    realtime: bool
     preserved_attributes: List[str]
     hold_list: List[int]
     delays: Dict[str, int]
@@ -128,7 +136,8 @@ class RealtimeAdapter(nn.Module):
         validate_parameters(knobs)
         metadata = build_metadata(wrapper)
         validate_metadata(metadata)
-        self.wrapper = wrapper
+        self.realtime = True  # the plugin's loader reads this before anything else
+        self.w2w_base = wrapper
         self.metadata = ScriptedMetadata(metadata)
         self.metadata_json = metadata_to_json(metadata)
 
@@ -211,15 +220,15 @@ class RealtimeAdapter(nn.Module):
         """Run one zero block through the model and check the shape it returns."""
         bs = self.native_bss[0] if len(self.native_bss) > 0 else 128
         sr = self.native_srs[0] if len(self.native_srs) > 0 else 48000
-        self.wrapper.set_model_sample_rate_and_buffer_size(sr, bs)
+        self.w2w_base.set_model_sample_rate_and_buffer_size(sr, bs)
         x = torch.zeros(self.in_ch, self.look_behind + bs + self.look_ahead)
         params = {
             name: self.default_params[i : i + 1].clone() for i, name in enumerate(self.param_names)
         }
         with torch.no_grad():
-            y = self.wrapper.do_forward_pass(x, params)
+            y = self.w2w_base.do_forward_pass(x, params)
         self._check_block(y, bs)
-        self.wrapper.reset_model()
+        self.w2w_base.reset_model()
 
     # -- settings -------------------------------------------------------------------------------
     @torch.jit.export
@@ -318,7 +327,7 @@ class RealtimeAdapter(nn.Module):
             self.hold_list = no_hold
             self.param_pre = lb
             self.param_fifo.allocate(lb + la + block_max, daw_bs)
-        self.wrapper.set_model_sample_rate_and_buffer_size(sr, block_max)
+        self.w2w_base.set_model_sample_rate_and_buffer_size(sr, block_max)
         self.reset()
         return out_held + block_out
 
@@ -338,7 +347,7 @@ class RealtimeAdapter(nn.Module):
         self.native_done = 0
         self.resampler_in.reset()
         self.resampler_out.reset()
-        self.wrapper.reset_model()
+        self.w2w_base.reset_model()
 
     # -- audio ------------------------------------------------------------------------------------
     def _check_input(self, x: Tensor, params: Optional[Tensor]) -> int:
@@ -457,7 +466,7 @@ class RealtimeAdapter(nn.Module):
             else:
                 if self.param_categorical[i]:
                     row.round_()
-                params[name] = self.wrapper.aggregate_param(row)
+                params[name] = self.w2w_base.aggregate_param(row)
         return params
 
     def _run_model(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
@@ -465,7 +474,7 @@ class RealtimeAdapter(nn.Module):
         allocate on every call when the model's weights still require grad."""
         y = x
         with torch.no_grad():
-            y = self.wrapper.do_forward_pass(x, params)
+            y = self.w2w_base.do_forward_pass(x, params)
         return y
 
     def _run_blocks(self) -> None:
