@@ -1,8 +1,8 @@
 """The one set of limits on host settings and run lengths, shared by the API and every CLI.
 
 A value outside these ranges is refused with `LimitError` (a `ValueError`) whose message names the
-option, the allowed range and the value received, so `--sample-rate 1e9` and
-`validate_neutone_model(..., sample_rates=[1_000_000_000])` fail the same way, at once, before any work.
+option, the allowed range and the value received, so `--sample-rate 1e9` on a CLI and a rate of
+1e9 given to the API fail the same way, at once, before any work.
 NaN and infinity are never inside a range (every comparison with NaN is False, so each check is
 written as "inside", never as "not outside").
 """
