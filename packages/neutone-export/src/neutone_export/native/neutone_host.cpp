@@ -1,0 +1,297 @@
+// A native host for `.nm` files: loads one with torch::jit::load and calls it as the Neutone plugin
+// does, from C++ with no Python anywhere. neutone_export.native_host builds it on first use against
+// the libtorch inside the installed torch wheel and reads what it prints (one JSON object on stdout).
+//
+//   neutone_host time   --model M --sample-rate SR --buffer-size BS --calls N --warmup W
+//                       [--channels C] [--knobs 0|1] [--pin CPU] [--seed S]
+//       times N calls of forward after W warm-up calls: per-call nanoseconds (steady clock) and the
+//       number and bytes of CPU allocations each call made (a counting CPU allocator).
+//   neutone_host stream --model M --sample-rate SR --channels C --input IN --knobs-file K
+//                       --sizes SIZES --output OUT
+//       feeds IN (float32, C x n, row-major) through forward in host buffers of the sizes in SIZES
+//       (int32, summing to n) with knob rows K (float32, 4 x n) and writes the output (float32,
+//       out_ch x n) to OUT.
+// Errors: one line on stderr and exit 3 for a file that does not load or run, 2 for bad arguments.
+
+#include <ATen/Parallel.h>
+#include <torch/script.h>
+
+#include <c10/core/CPUAllocator.h>
+
+#include <sched.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Counts every CPU allocation and forwards it to the allocator that was in place before.
+class CountingAllocator final : public c10::Allocator {
+ public:
+  explicit CountingAllocator(c10::Allocator* base) : base_(base) {}
+
+  c10::DataPtr allocate(size_t n) override {
+    count_.fetch_add(1, std::memory_order_relaxed);
+    bytes_.fetch_add(n, std::memory_order_relaxed);
+    return base_->allocate(n);
+  }
+
+  c10::DeleterFnPtr raw_deleter() const override { return base_->raw_deleter(); }
+
+  void copy_data(void* dest, const void* src, std::size_t count) const override {
+    default_copy_data(dest, src, count);
+  }
+
+  int64_t count() const { return count_.load(std::memory_order_relaxed); }
+  int64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+
+ private:
+  c10::Allocator* base_;
+  std::atomic<int64_t> count_{0};
+  std::atomic<int64_t> bytes_{0};
+};
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The model loaded but broke the contract (a call returned another number of samples).
+struct ModelError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+using Args = std::map<std::string, std::string>;
+
+Args parse_args(int argc, char** argv) {
+  Args args;
+  for (int i = 2; i < argc; i += 2) {
+    std::string key = argv[i];
+    if (key.rfind("--", 0) != 0 || i + 1 >= argc) {
+      throw UsageError("expected --option value pairs, got '" + key + "'");
+    }
+    args[key.substr(2)] = argv[i + 1];
+  }
+  return args;
+}
+
+std::string require(const Args& args, const std::string& key) {
+  auto it = args.find(key);
+  if (it == args.end()) throw UsageError("missing --" + key);
+  return it->second;
+}
+
+int64_t int_arg(const Args& args, const std::string& key, int64_t fallback) {
+  auto it = args.find(key);
+  if (it == args.end()) return fallback;
+  try {
+    return std::stoll(it->second);
+  } catch (const std::exception&) {
+    throw UsageError("--" + key + " must be an integer, got '" + it->second + "'");
+  }
+}
+
+template <typename T>
+std::vector<T> read_raw(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw UsageError("cannot read " + path);
+  const auto size = static_cast<size_t>(in.tellg());
+  std::vector<T> values(size / sizeof(T));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(size));
+  return values;
+}
+
+void write_raw(const std::string& path, const float* data, size_t count) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(float)));
+  if (!out) throw UsageError("cannot write " + path);
+}
+
+// Loads the module the way the plugin does: the archive plus its metadata.json extra file.
+torch::jit::Module load_model(const std::string& path, size_t* metadata_bytes) {
+  torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
+  torch::jit::Module module = torch::jit::load(path, c10::nullopt, extra);
+  module.eval();
+  *metadata_bytes = extra["metadata.json"].size();
+  return module;
+}
+
+int64_t configure(torch::jit::Module& module, int64_t sample_rate, int64_t buffer_size) {
+  auto result = module.get_method("set_daw_sample_rate_and_buffer_size")(
+      {c10::IValue(sample_rate), c10::IValue(buffer_size)});
+  return result.isInt() ? result.toInt() : buffer_size;
+}
+
+int64_t reported_delay(torch::jit::Module& module) {
+  return module.get_method("calc_buffering_delay_samples")({}).toInt() +
+         module.get_method("calc_model_delay_samples")({}).toInt();
+}
+
+void pin_to_cpu(int64_t cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(static_cast<int>(cpu), &set);
+  if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+    throw UsageError("cannot pin to CPU " + std::to_string(cpu));
+  }
+}
+
+template <typename T>
+void print_list(std::ostream& out, const char* name, const std::vector<T>& values) {
+  out << "\"" << name << "\": [";
+  for (size_t i = 0; i < values.size(); ++i) out << (i ? "," : "") << values[i];
+  out << "]";
+}
+
+int run_time(const Args& args, CountingAllocator& counter) {
+  const std::string path = require(args, "model");
+  const int64_t sample_rate = int_arg(args, "sample-rate", 48000);
+  const int64_t buffer_size = int_arg(args, "buffer-size", 128);
+  const int64_t calls = int_arg(args, "calls", 1000);
+  const int64_t warmup = int_arg(args, "warmup", 10);
+  const int64_t channels = int_arg(args, "channels", 2);
+  const bool knobs = int_arg(args, "knobs", 1) != 0;
+  const int64_t pin = int_arg(args, "pin", -1);
+  torch::manual_seed(int_arg(args, "seed", 0));
+  if (pin >= 0) pin_to_cpu(pin);
+
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  size_t metadata_bytes = 0;
+  torch::jit::Module module = load_model(path, &metadata_bytes);
+  const auto t1 = clock::now();
+  configure(module, sample_rate, buffer_size);
+  const int64_t delay = reported_delay(module);
+
+  // Preallocated, as a plugin's audio thread holds them: noise in, knobs in [0, 1].
+  torch::Tensor x = torch::rand({channels, buffer_size}) * 2.0 - 1.0;
+  torch::Tensor params = torch::rand({4, buffer_size});
+  std::vector<c10::IValue> inputs{x, knobs ? c10::IValue(params) : c10::IValue()};
+
+  torch::jit::Method forward = module.get_method("forward");
+  for (int64_t i = 0; i < warmup; ++i) forward(inputs);
+
+  std::vector<int64_t> times(calls), allocs(calls), alloc_bytes(calls);
+  for (int64_t i = 0; i < calls; ++i) {
+    const int64_t count0 = counter.count(), bytes0 = counter.bytes();
+    const auto start = clock::now();
+    c10::IValue out = forward(inputs);
+    const auto stop = clock::now();
+    times[i] = std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count();
+    allocs[i] = counter.count() - count0;
+    alloc_bytes[i] = counter.bytes() - bytes0;
+    if (!out.isTensor() || out.toTensor().size(-1) != buffer_size) {
+      throw ModelError("forward returned a wrong shape for a host buffer of " +
+                       std::to_string(buffer_size) + " samples");
+    }
+  }
+
+  std::ostringstream json;
+  json << "{\"load_ms\": " << std::chrono::duration<double, std::milli>(t1 - t0).count()
+       << ", \"metadata_bytes\": " << metadata_bytes << ", \"reported_delay\": " << delay
+       << ", \"threads\": " << at::get_num_threads() << ", ";
+  print_list(json, "times_ns", times);
+  json << ", ";
+  print_list(json, "allocs", allocs);
+  json << ", ";
+  print_list(json, "alloc_bytes", alloc_bytes);
+  json << "}";
+  std::cout << json.str() << std::endl;
+  return 0;
+}
+
+int run_stream(const Args& args) {
+  const std::string path = require(args, "model");
+  const int64_t sample_rate = int_arg(args, "sample-rate", 48000);
+  const int64_t channels = int_arg(args, "channels", 2);
+  std::vector<float> input = read_raw<float>(require(args, "input"));
+  std::vector<float> knob_values = read_raw<float>(require(args, "knobs-file"));
+  std::vector<int32_t> sizes = read_raw<int32_t>(require(args, "sizes"));
+  const int64_t n = static_cast<int64_t>(input.size()) / channels;
+  int64_t total = 0, largest = 0;
+  for (int32_t size : sizes) {
+    total += size;
+    largest = std::max<int64_t>(largest, size);
+  }
+  if (total != n || static_cast<int64_t>(knob_values.size()) != 4 * n) {
+    throw UsageError("sizes must sum to the input length and knobs must be 4 x n");
+  }
+
+  size_t metadata_bytes = 0;
+  torch::jit::Module module = load_model(path, &metadata_bytes);
+  configure(module, sample_rate, largest);
+  const int64_t delay = reported_delay(module);
+  torch::Tensor x = torch::from_blob(input.data(), {channels, n});
+  torch::Tensor k = torch::from_blob(knob_values.data(), {4, n});
+  torch::jit::Method forward = module.get_method("forward");
+
+  std::vector<torch::Tensor> outputs;
+  int64_t start = 0;
+  for (int32_t size : sizes) {
+    std::vector<c10::IValue> inputs{x.narrow(1, start, size).clone(),
+                                    k.narrow(1, start, size).clone()};
+    torch::Tensor y = forward(inputs).toTensor();
+    if (y.dim() != 2 || y.size(1) != size) {
+      throw ModelError("forward returned a wrong shape for a host buffer of " +
+                       std::to_string(size) + " samples");
+    }
+    outputs.push_back(y.clone());
+    start += size;
+  }
+  torch::Tensor out = torch::cat(outputs, 1).contiguous();
+  write_raw(require(args, "output"), out.data_ptr<float>(), static_cast<size_t>(out.numel()));
+  std::cout << "{\"reported_delay\": " << delay << ", \"out_channels\": " << out.size(0)
+            << ", \"metadata_bytes\": " << metadata_bytes << "}" << std::endl;
+  return 0;
+}
+
+// The last non-empty line of a TorchScript error that says what failed, without its C++ trace.
+std::string one_line(const std::string& message) {
+  std::istringstream lines(message);
+  std::string line, chosen;
+  while (std::getline(lines, line)) {
+    if (line.find("Error") != std::string::npos || line.find("Unknown") != std::string::npos) {
+      chosen = line;
+    }
+    if (chosen.empty() && !line.empty()) chosen = line;
+  }
+  return chosen.empty() ? message : chosen;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: neutone_host time|stream --option value ..." << std::endl;
+    return 2;
+  }
+  at::set_num_threads(1);
+  torch::NoGradGuard no_grad;  // as the plugin runs: no autograd recording on the audio thread
+  static CountingAllocator counter(c10::GetCPUAllocator());
+  c10::SetCPUAllocator(&counter, /*priority=*/100);
+  const std::string mode = argv[1];
+  try {
+    const Args args = parse_args(argc, argv);
+    if (mode == "time") return run_time(args, counter);
+    if (mode == "stream") return run_stream(args);
+    throw UsageError("unknown mode '" + mode + "' (time or stream)");
+  } catch (const UsageError& e) {
+    std::cerr << "neutone_host: " << e.what() << std::endl;
+    return 2;
+  } catch (const c10::Error& e) {
+    std::cerr << "neutone_host: " << one_line(e.what_without_backtrace()) << std::endl;
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "neutone_host: " << one_line(e.what()) << std::endl;
+    return 3;
+  }
+}
