@@ -75,7 +75,7 @@ class _OnePole(nn.Module):
 
 
 class _PythonOnly(_Smoother):
-    """Calls an op defined from Python: loads and runs in Python, unknown to the plugin's libtorch."""
+    """Calls an op defined from Python: runs in Python, unknown to the plugin's libtorch."""
 
     def get_native_sample_rates(self) -> List[int]:
         return []
