@@ -2,7 +2,9 @@
 
 Without arguments every package is listed. With `--changed PATH...` only the packages a change
 touches are listed, together with every package that depends on them (directly or not); a
-change outside `packages/` (Hatch config, tools, CI) selects every package.
+change outside `packages/` (Hatch config, tools, CI) selects every package. Each package appears
+once per Python it is tested on: the floor of its `requires-python` and `NEWEST_PYTHON`.
+`.github/workflows/ci.yml` feeds this output to its test and wheel jobs.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ import tomllib
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGES_DIR = REPO_ROOT / "packages"
+# The newest CPython that hatch.toml's tested torch (2.14.1) and torchaudio (2.11.0) publish
+# wheels for; raise it together with them.
+NEWEST_PYTHON = "3.14"
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_PYTHON_FLOOR = re.compile(r">=\s*(3\.\d+)")
 
 
 @dataclass(frozen=True)
@@ -28,10 +34,21 @@ class Package:
     name: str
     path: str
     siblings: tuple[str, ...]
+    python_floor: str
 
 
 def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _python_floor(folder: Path, project: dict) -> str:
+    """The lowest Python `requires-python` admits, e.g. `3.10` for `>=3.10`."""
+    match = _PYTHON_FLOOR.search(project.get("requires-python", ""))
+    if match is None:
+        raise SystemExit(
+            f"ci_matrix: {folder}/pyproject.toml has no 'requires-python = \">=3.X\"'; add one"
+        )
+    return match.group(1)
 
 
 def read_packages(packages_dir: Path = PACKAGES_DIR) -> dict[str, Package]:
@@ -58,6 +75,7 @@ def read_packages(packages_dir: Path = PACKAGES_DIR) -> dict[str, Package]:
             name=project["name"],
             path=f"packages/{folder}",
             siblings=tuple(sorted(siblings)),
+            python_floor=_python_floor(packages_dir / folder, project),
         )
     return packages
 
@@ -75,6 +93,18 @@ def dependents_closure(packages: dict[str, Package], selected: set[str]) -> set[
     return closure
 
 
+def siblings_closure(packages: dict[str, Package], folder: str) -> set[str]:
+    """Every sibling `folder` needs installed: the ones it declares and theirs, transitively."""
+    needed: set[str] = set()
+    pending = list(packages[folder].siblings)
+    while pending:
+        sibling = pending.pop()
+        if sibling not in needed:
+            needed.add(sibling)
+            pending.extend(packages[sibling].siblings)
+    return needed
+
+
 def affected_packages(packages: dict[str, Package], changed_paths: list[str]) -> set[str]:
     """The packages whose tests a change to `changed_paths` must run."""
     selected: set[str] = set()
@@ -88,26 +118,48 @@ def affected_packages(packages: dict[str, Package], changed_paths: list[str]) ->
     return dependents_closure(packages, selected)
 
 
+def _version_key(python: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in python.split("."))
+
+
+def matrix_entries(packages: dict[str, Package], folders: set[str]) -> list[dict]:
+    """One entry per selected package and Python, as GitHub's `strategy.matrix.include` wants."""
+    entries = []
+    for folder in sorted(folders):
+        package = packages[folder]
+        for python in sorted({package.python_floor, NEWEST_PYTHON}, key=_version_key):
+            entries.append(
+                {
+                    "package": folder.removeprefix("neutone-"),
+                    "name": package.name,
+                    "path": package.path,
+                    "depends_on": sorted(siblings_closure(packages, folder)),
+                    "hatch_env": f"test.{folder.removeprefix('neutone-')}",
+                    "python": python,
+                }
+            )
+    return entries
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print the matrix as JSON: one entry per package with its path and sibling dependencies."""
+    """Print the matrix as JSON, or with `--packages` the selected short names one a line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--changed", nargs="*", help="paths changed, relative to the repository root"
     )
+    parser.add_argument(
+        "--packages",
+        action="store_true",
+        help="print the selected packages' short names, one a line, instead of the matrix",
+    )
     args = parser.parse_args(argv)
     packages = read_packages()
     folders = set(packages) if args.changed is None else affected_packages(packages, args.changed)
-    matrix = [
-        {
-            "package": folder.removeprefix("neutone-"),
-            "name": packages[folder].name,
-            "path": packages[folder].path,
-            "depends_on": list(packages[folder].siblings),
-            "hatch_env": f"test.{folder.removeprefix('neutone-')}",
-        }
-        for folder in sorted(folders)
-    ]
-    json.dump({"include": matrix}, sys.stdout, indent=2)
+    if args.packages:
+        for folder in sorted(folders):
+            print(folder.removeprefix("neutone-"))
+        return 0
+    json.dump({"include": matrix_entries(packages, folders)}, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
 

@@ -3,7 +3,10 @@
     python tools/release.py core patch   # 0.1.0 -> 0.1.1, built into packages/neutone-core/dist
     python tools/release.py export minor --out /tmp/dist
 
-The tag to push is printed (`neutone-core-v0.1.1`); building from that tag builds that package only.
+It prints the tag to push (`neutone-core-v0.1.1`). Commit the bump and the dated changelog, then
+push that tag: `.github/workflows/release.yml` checks it with `tools/check_release_tag.py`, builds
+that package alone, checks and uploads its sdist and wheel, and publishes them to PyPI once a
+maintainer approves the `pypi` environment.
 """
 
 from __future__ import annotations

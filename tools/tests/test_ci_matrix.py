@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,55 @@ def test_an_unknown_folder_stops_the_matrix(ci_matrix, tmp_path: Path) -> None:
         ci_matrix.affected_packages(
             ci_matrix.read_packages(REPO_ROOT / "packages"), ["packages/stray/x.py"]
         )
+
+
+def test_a_filters_change_selects_filters_and_examples(ci_matrix) -> None:
+    packages = ci_matrix.read_packages()
+    changed = ["packages/neutone-filters/src/neutone_filters/fir.py"]
+    assert ci_matrix.affected_packages(packages, changed) == {
+        "neutone-filters",
+        "neutone-examples",
+    }
+
+
+def test_each_package_runs_at_its_floor_and_the_newest_python(ci_matrix) -> None:
+    packages = ci_matrix.read_packages()
+    entries = ci_matrix.matrix_entries(packages, {"neutone-core", "neutone-bench"})
+    assert [(entry["package"], entry["python"]) for entry in entries] == [
+        ("bench", packages["neutone-bench"].python_floor),
+        ("bench", ci_matrix.NEWEST_PYTHON),
+        ("core", packages["neutone-core"].python_floor),
+        ("core", ci_matrix.NEWEST_PYTHON),
+    ]
+    assert all(entry["hatch_env"] == f"test.{entry['package']}" for entry in entries)
+
+
+def test_depends_on_lists_every_sibling_a_wheel_install_needs(ci_matrix, tmp_path: Path) -> None:
+    for name, dependencies in {
+        "neutone-core": [],
+        "neutone-export": ["neutone-core>=0.1"],
+        "neutone-bench": ["neutone-export>=0.1"],
+    }.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pyproject.toml").write_text(
+            f'[project]\nname = "{name}"\nrequires-python = ">=3.11"\n'
+            f"dependencies = {json.dumps(dependencies)}\n"
+        )
+    packages = ci_matrix.read_packages(tmp_path)
+    bench_floor, bench_newest = ci_matrix.matrix_entries(packages, {"neutone-bench"})
+    assert bench_floor["depends_on"] == ["neutone-core", "neutone-export"]
+    assert (bench_floor["python"], bench_newest["python"]) == ("3.11", ci_matrix.NEWEST_PYTHON)
+
+
+def test_a_package_without_a_python_floor_stops_the_matrix(ci_matrix, tmp_path: Path) -> None:
+    (tmp_path / "neutone-core").mkdir()
+    (tmp_path / "neutone-core" / "pyproject.toml").write_text(
+        '[project]\nname = "neutone-core"\ndependencies = ["torch"]\n'
+    )
+    with pytest.raises(SystemExit, match="has no 'requires-python"):
+        ci_matrix.read_packages(tmp_path)
+
+
+def test_packages_flag_prints_the_selected_short_names(ci_matrix, capsys) -> None:
+    assert ci_matrix.main(["--packages", "--changed", "packages/neutone-export/README.md"]) == 0
+    assert capsys.readouterr().out.split() == ["bench", "examples", "export"]

@@ -1,4 +1,5 @@
-"""The release task bumps one package, dates its changelog and builds it alone."""
+"""The release task bumps one package, dates its changelog and builds it alone; the tag it prints
+passes the check that `.github/workflows/release.yml` runs before building from that tag."""
 
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ def test_release_bumps_dates_and_builds_one_package(load_tool, tmp_path: Path) -
     assert f"## {version} - {datetime.date.today().isoformat()}" in changelog
     assert "## Unreleased" not in changelog
     assert load_tool("check_changelogs").changelog_problems(packages / "neutone-core") == []
+    tag_check = load_tool("check_release_tag")
+    release = tag_check.check_tag(f"neutone-core-v{version}", packages)
+    assert tag_check.check_artifacts(release, out) == sorted(out.iterdir())
     built = sorted(path.name for path in out.iterdir())
     assert built == [f"neutone_core-{version}-py3-none-any.whl", f"neutone_core-{version}.tar.gz"]
     with zipfile.ZipFile(out / built[0]) as wheel:
