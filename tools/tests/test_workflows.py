@@ -89,6 +89,7 @@ def pull_request(tmp_path: Path, moves: dict[str, str], edits: list[str]) -> Pat
     git(repo, "init", "--quiet")
     git(repo, "config", "user.email", "ci@example.invalid")
     git(repo, "config", "user.name", "ci")
+    git(repo, "config", "commit.gpgsign", "false")
     for path in [*moves, "README.md"]:
         (repo / path).parent.mkdir(parents=True, exist_ok=True)
         (repo / path).write_text(f"{path}\n")
