@@ -20,6 +20,7 @@ from torch import nn
 
 from neutone_core import RealtimeAdapter, WaveformToWaveformBase
 from neutone_export.contract import REQUIRED_METHODS
+from neutone_export.tracing import trace_inner_model
 
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _MISSING_ATTRIBUTE = re.compile(r"Module '(?P<owner>\w+)' has no attribute '(?P<attr>\w+)'")
@@ -44,8 +45,14 @@ class ScriptingError(ValueError):
 
     Attributes: `method` ("Class.method" or None), `filename`, `lineno`, `cause` (a short tag:
     "annotation", "unsupported", "python-call", "not-exported", "not-visible", "attribute-type",
-    "missing-attribute", "other"), `fix`, and `torchscript_message` (TorchScript's full text).
+    "missing-attribute", "other"), `fix`, `torchscript_message` (TorchScript's full text),
+    `module_path` (where the failing class sits in the wrapper, e.g.
+    "self.model.layers[3]", or None) and `traceable` (the failure is inside ``self.model``, which
+    the trace fallback can replace).
     """
+
+    module_path: str | None = None
+    traceable: bool = False
 
     def __init__(
         self,
@@ -253,6 +260,40 @@ def _diagnose(model: nn.Module, error: BaseException, text: str) -> Tuple[str, s
     )
 
 
+def _module_path(model: nn.Module, method: str | None) -> str | None:
+    """Where the class that defines `method` ("Class.method") sits in `model`, as Python spells it.
+
+    ``model.layers.3.conv`` becomes ``self.model.layers[3].conv``; the wrapper itself is ``self``.
+    """
+    if method is None or "." not in method:
+        return None
+    owner = method.split(".", 1)[0]
+    for name, module in model.named_modules():
+        if any(cls.__name__ == owner for cls in type(module).__mro__):
+            parts = ["self"]
+            for part in name.split(".") if name else []:
+                parts.append(f"[{part}]" if part.isdigit() else f".{part}")
+            return "".join(parts)
+    return None
+
+
+def _tracing_advice(path: str | None) -> Tuple[bool, str]:
+    """Whether the trace fallback applies to a failure in the module at `path`, in a sentence."""
+    inner = path is not None and (
+        path == "self.model" or path.startswith(("self.model.", "self.model["))
+    )
+    if inner:
+        return True, (
+            "the failing code is inside self.model, which the adapter calls with one shape per "
+            "native setting, so it can be traced instead: save_neutone_model(..., trace=True) or "
+            "--trace"
+        )
+    return False, (
+        "the failing code is not inside self.model, so tracing cannot replace it: it must "
+        "compile"
+    )
+
+
 def explain_scripting_error(model: nn.Module, error: BaseException) -> ScriptingError:
     """Turn a TorchScript failure while scripting `model`'s adapter into a `ScriptingError`."""
     text = str(error)
@@ -268,8 +309,22 @@ def explain_scripting_error(model: nn.Module, error: BaseException) -> Scripting
         where = f"TorchScript cannot compile {place} ({short}, line {lineno})"
         if site.code:
             where += f":\n    {site.code.strip()}"
-    message = f"{where}\nCause: {sentence}.\nFix: {fix}."
-    return ScriptingError(message, method, filename, lineno, cause, fix, text)
+    path = _module_path(model, method)
+    traceable, advice = _tracing_advice(path)
+    located = f"\nIn: {path} ({type(_submodule(model, path)).__name__})" if path else ""
+    message = f"{where}{located}\nCause: {sentence}.\nFix: {fix}.\nTracing: {advice}."
+    result = ScriptingError(message, method, filename, lineno, cause, fix, text)
+    result.module_path = path
+    result.traceable = traceable
+    return result
+
+
+def _submodule(model: nn.Module, path: str | None) -> nn.Module:
+    """The module at a path made by `_module_path`."""
+    if not path or path == "self":
+        return model
+    dotted = path.removeprefix("self.").replace("[", ".").replace("]", "")
+    return model.get_submodule(dotted)
 
 
 def _explain_script_submodule(model: nn.Module, error: AttributeError) -> ScriptingError:
@@ -321,7 +376,10 @@ def _check_methods(scripted: torch.jit.ScriptModule, step: str) -> None:
 
 
 def script_neutone_model(
-    model: WaveformToWaveformBase, freeze: bool = False, optimize: bool = False
+    model: WaveformToWaveformBase,
+    freeze: bool = False,
+    optimize: bool = False,
+    trace: bool = False,
 ) -> torch.jit.ScriptModule:
     """Build the `RealtimeAdapter` around `model` and script it.
 
@@ -329,14 +387,19 @@ def script_neutone_model(
         model: the researcher's model.
         freeze: apply `torch.jit.freeze`, keeping the contract methods (`get_preserved_attributes`).
         optimize: apply `torch.jit.optimize_for_inference` (implies freezing).
+        trace: first replace ``model.model`` by its trace at the adapter's block shape, proven
+            equal to the Python model (`neutone_export.tracing`): for inner models TorchScript
+            cannot compile. The proof's `TraceReport` is kept as ``scripted.trace_report``.
 
     Raises:
-        ScriptingError: TorchScript cannot compile the model; the message says where and how to
-            fix it.
+        ScriptingError: TorchScript cannot compile the model; the message says where, how to fix
+            it, and whether tracing applies.
+        TracingError: `trace` was asked and the trace fails or differs from the Python model.
         ValueError: the model's getters, knobs or output shape break a rule (from neutone-core).
     """
     if not isinstance(model, WaveformToWaveformBase):
         raise ValueError(f"model: must be a WaveformToWaveformBase, got {type(model).__name__}")
+    trace_report = trace_inner_model(model) if trace else None
     try:
         adapter = RealtimeAdapter(model).eval()
     except AttributeError as error:
@@ -356,4 +419,6 @@ def script_neutone_model(
         other = [name for name in preserved if scripted._c._has_method(name) and name != "forward"]
         scripted = torch.jit.optimize_for_inference(scripted, other_methods=other)
         _check_methods(scripted, "optimize")
+    if trace_report is not None:
+        scripted.trace_report = trace_report
     return scripted
