@@ -1,4 +1,4 @@
-"""Trace the inner model that TorchScript cannot compile, at the one shape the adapter uses, and prove it.
+"""Trace an inner model TorchScript cannot compile, at the adapter's one block shape, and prove it.
 
 The adapter calls ``do_forward_pass`` with one input shape per native setting,
 ``(in_ch, look_behind + native_bs + look_ahead)``, so a model that cannot be scripted (Python
@@ -80,7 +80,7 @@ class TraceReport:
         )
 
 
-class _Captured(Exception):
+class _CapturedError(Exception):
     """Raised by the capture hook so that the inner model does not run (its state stays put)."""
 
     def __init__(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
@@ -95,13 +95,13 @@ def _capture_inner_args(
     """The arguments ``do_forward_pass(x, params)`` gives ``wrapper.model``, without running it."""
 
     def hook(module: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
-        raise _Captured(args, kwargs)
+        raise _CapturedError(args, kwargs)
 
     handle = wrapper.model.register_forward_pre_hook(hook, with_kwargs=True)
     try:
         with torch.no_grad():
             wrapper.do_forward_pass(x, params)
-    except _Captured as captured:
+    except _CapturedError as captured:
         if captured.kwargs_:
             raise TracingError(
                 f"do_forward_pass calls self.model with keyword arguments "
@@ -227,7 +227,7 @@ def trace_inner_model(
         for block in range(_BLOCKS):
             args = _block_inputs(wrapper, size, generator)
             if block == 0:
-                shapes.append([list(a.shape) for a in args][0])
+                shapes.append(list(args[0].shape))
             with torch.no_grad():
                 expected = eager(*args)
                 got = traced(*args)
@@ -258,7 +258,7 @@ def _max_difference(expected: Any, got: Any) -> float:
     if isinstance(expected, (tuple, list)) and isinstance(got, (tuple, list)):
         if len(expected) != len(got):
             return math.inf
-        return max((_max_difference(e, g) for e, g in zip(expected, got)), default=0.0)
+        return max((_max_difference(e, g) for e, g in zip(expected, got, strict=True)), default=0.0)
     return 0.0 if expected == got else math.inf
 
 
