@@ -26,9 +26,19 @@ import torch
 from torch import nn
 
 from neutone_core.__about__ import __version__
-from neutone_core.parameters import MAX_REALTIME_PARAMETERS
+from neutone_core.parameters import (
+    MAX_NUMERICAL_PARAMETERS,
+    MAX_REALTIME_PARAMETERS,
+    MAX_TEXT_PARAMETERS,
+    MAX_TOKENS_PARAMETERS,
+    NO_LIMIT,
+)
 
 PARAMETER_SLOTS = [f"p{i + 1}" for i in range(MAX_REALTIME_PARAMETERS)]
+NON_REALTIME_PARAMETER_SLOTS = [
+    f"p{i + 1}"
+    for i in range(MAX_NUMERICAL_PARAMETERS + MAX_TEXT_PARAMETERS + MAX_TOKENS_PARAMETERS)
+]
 MODEL_TYPES = {
     (True, True): "mono-mono",
     (True, False): "mono-stereo",
@@ -36,6 +46,7 @@ MODEL_TYPES = {
     (False, False): "stereo-stereo",
 }
 MAX_REALTIME_SAMPLE_RATE = 96000
+MAX_NON_REALTIME_SAMPLE_RATE = 384000
 
 _TEXT_LIMITS = {
     "model_name": 30,
@@ -71,6 +82,21 @@ _REQUIRED_KEYS = [
     "date_created",
 ]
 _REALTIME_KEYS = ["is_input_mono", "is_output_mono", "model_type", "look_behind_samples"]
+_NON_REALTIME_KEYS = [
+    "audio_in_channels",
+    "audio_out_channels",
+    "audio_in_labels",
+    "audio_out_labels",
+    "is_one_shot_model",
+    "is_text_model",
+    "is_tokens_model",
+    "model_bpm",
+]
+_KIND_LIMITS = {
+    "numerical": MAX_NUMERICAL_PARAMETERS,
+    "text": MAX_TEXT_PARAMETERS,
+    "tokens": MAX_TOKENS_PARAMETERS,
+}
 
 
 class MetadataError(ValueError):
@@ -93,17 +119,8 @@ def unused_parameter_slot() -> Dict[str, Any]:
     }
 
 
-def build_metadata(model: Any) -> Dict[str, Any]:
-    """The metadata dictionary of a `WaveformToWaveformBase` (realtime keys included).
-
-    ``sample_sound_files`` is empty: the export adds the rendered samples.
-    """
-    params = list(model.get_neutone_parameters())
-    slots: Dict[str, Any] = {}
-    for i, slot in enumerate(PARAMETER_SLOTS):
-        slots[slot] = params[i].to_metadata_dict() if i < len(params) else unused_parameter_slot()
-    in_mono = bool(model.is_input_mono())
-    out_mono = bool(model.is_output_mono())
+def _common_metadata(model: Any, slots: Dict[str, Any]) -> Dict[str, Any]:
+    """The keys every model has, read from its getters; `slots` is ``neutone_parameters``."""
     return {
         "model_name": model.get_model_name(),
         "model_authors": list(model.get_model_authors()),
@@ -126,11 +143,49 @@ def build_metadata(model: Any) -> Dict[str, Any]:
         "sdk_version": __version__,
         "pytorch_version": torch.__version__,
         "date_created": time.time(),
+    }
+
+
+def build_metadata(model: Any) -> Dict[str, Any]:
+    """The metadata dictionary of a `WaveformToWaveformBase` (realtime keys included).
+
+    ``sample_sound_files`` is empty: the export adds the rendered samples.
+    """
+    params = list(model.get_neutone_parameters())
+    slots: Dict[str, Any] = {}
+    for i, slot in enumerate(PARAMETER_SLOTS):
+        slots[slot] = params[i].to_metadata_dict() if i < len(params) else unused_parameter_slot()
+    in_mono = bool(model.is_input_mono())
+    out_mono = bool(model.is_output_mono())
+    return {
+        **_common_metadata(model, slots),
         "is_input_mono": in_mono,
         "is_output_mono": out_mono,
         "model_type": MODEL_TYPES[(in_mono, out_mono)],
         "look_behind_samples": model.get_look_behind_samples(),
         "look_ahead_samples": model.get_look_ahead_samples(),
+    }
+
+
+def build_non_realtime_metadata(model: Any) -> Dict[str, Any]:
+    """The metadata dictionary of a `NonRealtimeBase` (the Neutone SDK 1.5's Gen keys included).
+
+    Parameters fill ``p1``, ``p2``, ... in the order of ``get_neutone_parameters()``, used ones
+    only, as the Neutone SDK writes them. ``sample_sound_files`` is empty.
+    """
+    params = list(model.get_neutone_parameters())
+    slots = {f"p{i + 1}": p.to_metadata_dict() for i, p in enumerate(params)}
+    bpm = model.get_model_bpm()
+    return {
+        **_common_metadata(model, slots),
+        "audio_in_channels": [int(c) for c in model.get_audio_in_channels()],
+        "audio_out_channels": [int(c) for c in model.get_audio_out_channels()],
+        "audio_in_labels": list(model.get_audio_in_labels()),
+        "audio_out_labels": list(model.get_audio_out_labels()),
+        "is_one_shot_model": bool(model.is_one_shot_model()),
+        "is_text_model": any(p.type_name == "text" for p in params),
+        "is_tokens_model": any(p.type_name == "tokens" for p in params),
+        "model_bpm": None if bpm is None else int(bpm),
     }
 
 
@@ -140,6 +195,11 @@ def _is_number(value: Any) -> bool:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_int_list(value: Any) -> bool:
+    """A non-empty list of ints (an empty list is stored with the string lists)."""
+    return isinstance(value, list) and bool(value) and all(_is_int(v) for v in value)
 
 
 def _check_text(out: List[str], key: str, value: Any, limit: int | None) -> None:
@@ -172,6 +232,33 @@ def _check_string_list(
         _check_text(out, f"{key}[{i}]", item, max_chars)
 
 
+def _check_limit(out: List[str], key: str, value: Any) -> None:
+    if not (_is_int(value) and (value == NO_LIMIT or value >= 1)):
+        out.append(f"{key}: -1 (no limit) or an int >= 1, got {value!r}")
+
+
+def _check_numerical_default(out: List[str], key: str, p: Dict[str, Any], kind: str) -> None:
+    """A continuous default lies in [min_value, max_value] (its own units, [0, 1] without a
+    range); a categorical default is an index."""
+    if "default_value" not in p:
+        return
+    default = p["default_value"]
+    if kind == "continuous":
+        low, high = p.get("min_value", 0.0), p.get("max_value", 1.0)
+        if not (_is_number(low) and _is_number(high)):
+            return  # reported with the range
+        low, high = min(low, high), max(low, high)
+        if not (_is_number(default) and low <= default <= high):
+            out.append(
+                f"{key}.default_value: a number in [min_value, max_value] = [{low}, {high}], "
+                f"got {default!r}"
+            )
+        return
+    n = p["n_values"]
+    if not (_is_number(default) and 0 <= default <= n - 1):
+        out.append(f"{key}.default_value: a number in [0, {n - 1}], got {default!r}")
+
+
 def _check_parameter(out: List[str], key: str, p: Any, realtime: bool) -> None:
     if not isinstance(p, dict):
         out.append(f"{key}: must be an object, got {type(p).__name__}")
@@ -185,47 +272,62 @@ def _check_parameter(out: List[str], key: str, p: Any, realtime: bool) -> None:
         if field in p:
             _check_text(out, f"{key}.{field}", p[field], None)
     kind = p.get("type")
-    allowed = ("continuous", "categorical") if realtime else ("continuous", "categorical", "text")
+    allowed = ("continuous", "categorical")
+    if not realtime:
+        allowed = (*allowed, "text", "tokens")
     if kind not in allowed:
         out.append(f"{key}.type: one of {list(allowed)}, got {kind!r}")
         return
     default = p.get("default_value")
     if kind == "continuous":
-        if "default_value" in p and not (_is_number(default) and 0.0 <= default <= 1.0):
-            out.append(f"{key}.default_value: a number in [0, 1], got {default!r}")
         for field in ("min_value", "max_value"):
             if field in p and not _is_number(p[field]):
                 out.append(f"{key}.{field}: a finite number, got {p[field]!r}")
+        _check_numerical_default(out, key, p, kind)
     elif kind == "categorical":
         n = p.get("n_values")
         if not (_is_int(n) and 2 <= n <= 20):
             out.append(f"{key}.n_values: an int in [2, 20], got {n!r}")
             return
-        if "default_value" in p and not (_is_number(default) and 0 <= default <= n - 1):
-            out.append(f"{key}.default_value: a number in [0, {n - 1}], got {default!r}")
+        _check_numerical_default(out, key, p, kind)
         labels = p.get("labels")
         if not isinstance(labels, list) or len(labels) != n:
             out.append(f"{key}.labels: a list of n_values = {n} strings, got {labels!r}")
         else:
             for i, label in enumerate(labels):
                 _check_text(out, f"{key}.labels[{i}]", label, 20)
-    else:
+    elif kind == "text":
         n = p.get("max_n_chars")
-        if not (_is_int(n) and n >= 1):
-            out.append(f"{key}.max_n_chars: an int >= 1, got {n!r}")
+        _check_limit(out, f"{key}.max_n_chars", n)
         if "default_value" in p:
-            _check_text(out, f"{key}.default_value", default, n if _is_int(n) else None)
+            limit = n if _is_int(n) and n >= 1 else None
+            _check_text(out, f"{key}.default_value", default, limit)
+    else:
+        n = p.get("max_n_tokens")
+        _check_limit(out, f"{key}.max_n_tokens", n)
+        if "default_value" in p:
+            if not (isinstance(default, list) and all(_is_int(t) and t >= 0 for t in default)):
+                out.append(f"{key}.default_value: a list of token ids (ints >= 0), got {default!r}")
+            elif _is_int(n) and n >= 1 and len(default) > n:
+                out.append(f"{key}.default_value: at most {n} tokens, got {len(default)}")
+
+
+def _parameter_kind(p: Any) -> str:
+    kind = p.get("type") if isinstance(p, dict) else None
+    return "numerical" if kind in ("continuous", "categorical") else str(kind)
 
 
 def _check_parameters(out: List[str], value: Any, realtime: bool) -> None:
     if not isinstance(value, dict):
         out.append(f"neutone_parameters: must be an object, got {type(value).__name__}")
         return
+    slots = PARAMETER_SLOTS if realtime else NON_REALTIME_PARAMETER_SLOTS
     for slot in value:
-        if slot not in PARAMETER_SLOTS:
-            out.append(f"neutone_parameters: keys are {PARAMETER_SLOTS}, got {slot!r}")
+        if slot not in slots:
+            out.append(f"neutone_parameters: keys are {slots}, got {slot!r}")
     names: Dict[str, str] = {}
-    for slot in PARAMETER_SLOTS:
+    counts: Dict[str, int] = {}
+    for slot in slots:
         if slot not in value:
             continue  # an absent slot is an unused knob: the Neutone SDK 1.5 writes used ones only
         p = value[slot]
@@ -237,6 +339,44 @@ def _check_parameters(out: List[str], value: Any, realtime: bool) -> None:
                     f"{names[p['name']]}"
                 )
             names[p["name"]] = slot
+        counts[_parameter_kind(p)] = counts.get(_parameter_kind(p), 0) + 1
+    if not realtime:
+        for kind, limit in _KIND_LIMITS.items():
+            if counts.get(kind, 0) > limit:
+                out.append(
+                    f"neutone_parameters: at most {limit} {kind} parameters, " f"got {counts[kind]}"
+                )
+
+
+def _check_non_realtime_keys(out: List[str], m: Dict[str, Any]) -> None:
+    """The Gen keys: channel counts 1 or 2 per track, labels one per track when given."""
+    for direction in ("in", "out"):
+        key = f"audio_{direction}_channels"
+        channels = m.get(key)
+        if key in m:
+            if not isinstance(channels, list) or not all(
+                _is_int(c) and c in (1, 2) for c in channels
+            ):
+                out.append(f"{key}: a list of channel counts, each 1 or 2, got {channels!r}")
+                channels = None
+            elif direction == "out" and not channels:
+                out.append(f"{key}: at least one output track, got []")
+        labels_key = f"audio_{direction}_labels"
+        if labels_key in m:
+            labels = m[labels_key]
+            if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+                out.append(f"{labels_key}: a list of strings, got {labels!r}")
+            elif labels and isinstance(channels, list) and len(labels) != len(channels):
+                out.append(
+                    f"{labels_key}: one label per track ({len(channels)}) or none, "
+                    f"got {len(labels)}"
+                )
+    for key in ("is_one_shot_model", "is_text_model", "is_tokens_model"):
+        if key in m and not isinstance(m[key], bool):
+            out.append(f"{key}: must be a bool, got {m[key]!r}")
+    bpm = m.get("model_bpm")
+    if bpm is not None and not (_is_int(bpm) and bpm > 0):
+        out.append(f"model_bpm: null or an int > 0, got {bpm!r}")
 
 
 def _check_int_list(out: List[str], key: str, value: Any, low: int, high: int | None) -> None:
@@ -254,8 +394,9 @@ def validate_metadata(metadata: Dict[str, Any], realtime: bool = True) -> None:
 
     Args:
         metadata: the dictionary (as built by `build_metadata` or read from ``metadata.json``).
-        realtime: also check the realtime keys and the realtime limits (sample rate <= 96000,
-            continuous or categorical knobs only).
+        realtime: True checks the realtime keys and limits (sample rate <= 96000, four
+            continuous or categorical knobs); False the non-realtime ("Gen") keys and limits
+            (up to four numerical knobs, one text and one tokens parameter, in ``p1``..``p6``).
 
     Raises:
         MetadataError: listing every violation, each with its key and the limit.
@@ -263,7 +404,7 @@ def validate_metadata(metadata: Dict[str, Any], realtime: bool = True) -> None:
     if not isinstance(metadata, dict):
         raise MetadataError([f"metadata: must be a dict, got {type(metadata).__name__}"])
     out: List[str] = []
-    required = _REQUIRED_KEYS + (_REALTIME_KEYS if realtime else [])
+    required = _REQUIRED_KEYS + (_REALTIME_KEYS if realtime else _NON_REALTIME_KEYS)
     for key in required:
         if key not in metadata:
             out.append(f"{key}: required")
@@ -316,12 +457,14 @@ def validate_metadata(metadata: Dict[str, Any], realtime: bool = True) -> None:
         if key in m and not (_is_number(m[key]) and 0.0 <= m[key] <= 1.0):
             out.append(f"{key}: a number in [0, 1], got {m[key]!r}")
     if "native_sample_rates" in m:
-        high = MAX_REALTIME_SAMPLE_RATE if realtime else None
+        high = MAX_REALTIME_SAMPLE_RATE if realtime else MAX_NON_REALTIME_SAMPLE_RATE
         _check_int_list(out, "native_sample_rates", m["native_sample_rates"], 1, high)
     if "native_buffer_sizes" in m:
         _check_int_list(out, "native_buffer_sizes", m["native_buffer_sizes"], 1, None)
     if "date_created" in m and not _is_number(m["date_created"]):
         out.append(f"date_created: a UNIX time (number), got {m['date_created']!r}")
+    if not realtime:
+        _check_non_realtime_keys(out, m)
     if realtime:
         for key in ("look_behind_samples", "look_ahead_samples"):
             if key in m and not (_is_int(m[key]) and m[key] >= 0):
@@ -362,11 +505,13 @@ class ScriptedMetadata(nn.Module):
     int_lists: Dict[str, List[int]]
     str_dicts: Dict[str, Dict[str, str]]
     str_dict_lists: Dict[str, List[Dict[str, str]]]
+    nones: List[str]
     p_strs: Dict[str, Dict[str, str]]
     p_floats: Dict[str, Dict[str, float]]
     p_ints: Dict[str, Dict[str, int]]
     p_bools: Dict[str, Dict[str, bool]]
     p_str_lists: Dict[str, Dict[str, List[str]]]
+    p_int_lists: Dict[str, Dict[str, List[int]]]
 
     def __init__(self, metadata: Dict[str, Any]) -> None:
         super().__init__()
@@ -378,17 +523,21 @@ class ScriptedMetadata(nn.Module):
         self.int_lists: Dict[str, List[int]] = {}
         self.str_dicts: Dict[str, Dict[str, str]] = {}
         self.str_dict_lists: Dict[str, List[Dict[str, str]]] = {}
+        self.nones: List[str] = []
         self.p_strs: Dict[str, Dict[str, str]] = {}
         self.p_floats: Dict[str, Dict[str, float]] = {}
         self.p_ints: Dict[str, Dict[str, int]] = {}
         self.p_bools: Dict[str, Dict[str, bool]] = {}
         self.p_str_lists: Dict[str, Dict[str, List[str]]] = {}
+        self.p_int_lists: Dict[str, Dict[str, List[int]]] = {}
         for key, value in metadata.items():
             if key == "neutone_parameters":
                 for slot, p in value.items():
                     self._store_parameter(slot, p)
-            elif key in ("native_sample_rates", "native_buffer_sizes"):
+            elif key in ("native_sample_rates", "native_buffer_sizes") or _is_int_list(value):
                 self.int_lists[key] = [int(v) for v in value]
+            elif value is None:
+                self.nones.append(key)
             elif key == "sample_sound_files":
                 self.str_dict_lists[key] = [{str(k): str(v) for k, v in f.items()} for f in value]
             elif isinstance(value, bool):
@@ -412,10 +561,15 @@ class ScriptedMetadata(nn.Module):
         self.p_ints[slot] = {}
         self.p_bools[slot] = {}
         self.p_str_lists[slot] = {}
+        self.p_int_lists[slot] = {}
         for field, value in p.items():
             if isinstance(value, bool):
                 self.p_bools[slot][field] = value
-            elif field == "default_value" or isinstance(value, float):
+            elif isinstance(value, str):
+                self.p_strs[slot][field] = value
+            elif field == "default_value" and isinstance(value, list):
+                self.p_int_lists[slot][field] = [int(v) for v in value]
+            elif isinstance(value, float):
                 self.p_floats[slot][field] = float(value)
             elif isinstance(value, int):
                 self.p_ints[slot][field] = value
@@ -444,6 +598,8 @@ class ScriptedMetadata(nn.Module):
             d[k] = v
         for k, v in self.str_dict_lists.items():
             d[k] = v
+        for k in self.nones:
+            d[k] = None
         params: Dict[str, Dict[str, Any]] = {}
         for slot in self.p_strs:
             p: Dict[str, Any] = {}
@@ -456,6 +612,8 @@ class ScriptedMetadata(nn.Module):
             for k, v in self.p_bools[slot].items():
                 p[k] = v
             for k, v in self.p_str_lists[slot].items():
+                p[k] = v
+            for k, v in self.p_int_lists[slot].items():
                 p[k] = v
             params[slot] = p
         d["neutone_parameters"] = params
