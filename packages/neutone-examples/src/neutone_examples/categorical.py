@@ -90,7 +90,7 @@ class WaveshaperWrapper(WaveformToWaveformBase):
             NeutoneParameter(
                 name="drive",
                 description="input gain, 0 to +30 dB",
-                default_value=0.3,
+                default_value=9.0,  # dB, in the knob's units like min/max
                 min_value=0.0,
                 max_value=30.0,
             ),

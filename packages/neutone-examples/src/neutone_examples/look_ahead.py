@@ -99,7 +99,7 @@ class LimiterModelWrapper(WaveformToWaveformBase):
             NeutoneParameter(
                 name="threshold",
                 description="ceiling, -30 to 0 dBFS",
-                default_value=0.8,
+                default_value=-6.0,  # in the knob's units, like min/max
                 min_value=-30.0,
                 max_value=0.0,
             ),

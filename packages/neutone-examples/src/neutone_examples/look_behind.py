@@ -94,7 +94,7 @@ class EchoModelWrapper(WaveformToWaveformBase):
             NeutoneParameter(
                 name="time",
                 description="echo time, 1 to 40 ms",
-                default_value=0.3,
+                default_value=12.7,  # ms, in the knob's units like min/max
                 min_value=1.0,
                 max_value=MAX_TIME_MS,
             ),

@@ -105,7 +105,7 @@ class WidenerModelWrapper(WaveformToWaveformBase):
             NeutoneParameter(
                 name="time",
                 description="delay, 1 to 30 ms",
-                default_value=0.4,
+                default_value=12.6,  # ms, in the knob's units like min/max
                 min_value=1.0,  # the adapter maps the knob's [0, 1] to milliseconds
                 max_value=MAX_TIME_MS,
             ),

@@ -99,7 +99,7 @@ class RingModWrapper(WaveformToWaveformBase):
             NeutoneParameter(
                 name="frequency",
                 description="carrier, 20 Hz to 2 kHz",
-                default_value=0.5,
+                default_value=math.log2(200.0),  # in the knob's units (octaves): 200 Hz
                 min_value=math.log2(20.0),
                 max_value=math.log2(2000.0),
             ),

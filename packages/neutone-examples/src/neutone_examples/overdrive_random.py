@@ -152,7 +152,7 @@ class OverdriveModelWrapper(WaveformToWaveformBase):
             NeutoneParameter(
                 name="drive",
                 description="input gain, 0 to +36 dB",
-                default_value=0.5,
+                default_value=18.0,  # dB, in the knob's units like min/max
                 min_value=0.0,
                 max_value=36.0,
             ),

@@ -102,8 +102,8 @@ class SpectralFilterWrapper(WaveformToWaveformBase):
         # Cutoffs on an octave scale: the adapter maps the knob to log2 of the frequency in Hz.
         octaves = {"min_value": math.log2(20.0), "max_value": math.log2(20000.0)}
         return [
-            NeutoneParameter("low", "low cutoff, 20 Hz to 20 kHz", 1 / 3, **octaves),  # 200 Hz
-            NeutoneParameter("high", "high cutoff, 20 Hz to 20 kHz", 0.87, **octaves),  # 8 kHz
+            NeutoneParameter("low", "low cutoff, 20 Hz to 20 kHz", math.log2(200.0), **octaves),
+            NeutoneParameter("high", "high cutoff, 20 Hz to 20 kHz", math.log2(8000.0), **octaves),
             NeutoneParameter("depth", "attenuation outside the band", default_value=0.9),
         ]
 

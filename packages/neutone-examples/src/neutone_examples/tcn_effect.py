@@ -151,14 +151,14 @@ class TCNEffectWrapper(WaveformToWaveformBase):
             NeutoneParameter(
                 name="drive",
                 description="input gain, -12 to +24 dB",
-                default_value=1 / 3,
+                default_value=0.0,  # dB, in the knob's units like min/max
                 min_value=-12.0,  # the adapter maps the knob's [0, 1] to decibels
                 max_value=24.0,
             ),
             NeutoneParameter(
                 name="level",
                 description="output gain, -24 to +6 dB",
-                default_value=0.8,
+                default_value=0.0,
                 min_value=-24.0,
                 max_value=6.0,
             ),
