@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from neutone_core import validate_metadata
 from neutone_export import (
     CheckResult,
+    NotANeutoneModelError,
     ValidationReport,
     load_neutone_model,
     script_neutone_model,
@@ -17,8 +17,11 @@ from neutone_export import (
 )
 
 CHECKS = [
+    "origin",
+    "plugin_load",
     "contract",
     "metadata",
+    "consistency",
     "shapes",
     "finite",
     "determinism",
@@ -137,32 +140,6 @@ def test_bad_metadata_in_a_file_fails_metadata(saved_gain, tmp_path) -> None:
     assert report.failures == [check]
 
 
-def test_sdk15_file_is_checked_not_crashed(sdk15_path) -> None:
-    report = validate_neutone_model(sdk15_path, seconds=0.25)
-    assert [c.name for c in report.checks] == CHECKS
-    assert not any(c.message.startswith("raised") for c in report.checks), describe(report)
-    assert report["contract"].passed, report["contract"].message
-    assert "no optional get_delay_breakdown" in report["contract"].message
-    breakdown = report["delay_breakdown"]
-    assert breakdown.skipped and "get_delay_breakdown" in breakdown.message
-    assert report["eager"].skipped
-    for name in ("shapes", "finite", "determinism", "reset", "delay"):
-        assert report[name].passed, report[name].message
-    assert report["delay"].figure == 0
-    # The SDK 1.5 needs one fixed host buffer size: variable sizes return the wrong length.
-    streaming = report["streaming"]
-    assert not streaming.passed
-    assert "forward returned shape (2, " in streaming.message
-    # The metadata verdict is neutone-core's validator's verdict on the file's metadata.
-    _, metadata = load_neutone_model(sdk15_path)
-    try:
-        validate_metadata(metadata)
-        core_accepts = True
-    except ValueError:
-        core_accepts = False
-    assert report["metadata"].passed == core_accepts
-
-
 def test_report_is_json_ready(saved_gain) -> None:
     data = json.loads(json.dumps(saved_gain.report.to_dict()))
     assert data["passed"] is True
@@ -194,18 +171,123 @@ def test_validation_restores_thread_count(saved_gain) -> None:
 @pytest.mark.parametrize(
     ("options", "match"),
     [
-        ({"seconds": 0.0}, "seconds: must be > 0, got 0.0"),
-        ({"sample_rates": [-1]}, "sample_rates: each must be > 0 Hz, got -1"),
-        ({"buffer_sizes": []}, "buffer_sizes: a non-empty list of sizes >= 1, got \\[\\]"),
-        ({"num_threads": 0}, "num_threads: must be >= 1 or None, got 0"),
+        ({"seconds": 0.0}, "seconds must be a number of seconds in \\(0, 3600.0\\], got 0.0"),
+        ({"seconds": float("nan")}, "seconds must be a number of seconds .*, got nan"),
+        ({"seconds": float("inf")}, "seconds must be a number of seconds .*, got inf"),
+        ({"sample_rates": [-1]}, "sample_rates must be in \\[1000, 384000\\], got -1"),
+        ({"sample_rates": [10**9]}, "sample_rates must be in \\[1000, 384000\\], got 1000000000"),
+        ({"buffer_sizes": []}, "buffer_sizes must be a non-empty list of sizes, got \\[\\]"),
+        ({"buffer_sizes": [0]}, "buffer_sizes must be in \\[1, 65536\\], got 0"),
+        ({"num_threads": 0}, "num_threads must be >= 1 or None, got 0"),
     ],
 )
 def test_bad_options_raise_value_error(saved_gain, options: dict, match: str) -> None:
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match="^validate_neutone_model: " + match) as caught:
         validate_neutone_model(saved_gain.path, **options)
+    assert "\n" not in str(caught.value)
 
 
 def test_progress_callback_sees_every_check(saved_gain) -> None:
     seen: List[str] = []
     validate_neutone_model(saved_gain.path, seconds=0.1, on_check=lambda c: seen.append(c.name))
     assert seen == CHECKS
+
+
+class ConstantOutput(nn.Module):
+    """Outputs one constant everywhere (NaN or infinity): a model broken at every setting."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.value = value
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.full_like(x, self.value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")], ids=["nan", "inf"])
+def test_non_finite_output_fails_every_check_that_compares_audio(
+    models, quick, value: float
+) -> None:
+    class Broken(models.Identity):
+        def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+            return self.model(x)
+
+    model = Broken(ConstantOutput(value))
+    report = run(model, **quick)
+    for name in ("finite", "determinism", "reset", "streaming", "delay", "eager"):
+        check = report[name]
+        assert not check.passed, f"{name} passed a {value} output: {check.message}"
+        assert "NaN/Inf" in check.message, check.message
+    assert "knobs" in report["determinism"].message  # names the knob setting
+    data = json.loads(report.to_json())  # strict JSON: NaN/Infinity tokens would not parse here
+    by_name = {c["name"]: c for c in data["checks"]}
+    assert by_name["determinism"]["figure"] is None
+    assert by_name["determinism"]["figure_non_finite"] is True
+    assert by_name["contract"]["figure_non_finite"] is False
+
+
+def test_a_non_finite_figure_never_passes() -> None:
+    result = CheckResult("x", True, float("nan"), "fine")
+    assert not result.figure_is_finite
+    report = ValidationReport("src", [result], settings={"seconds": float("inf")})
+    data = json.loads(report.to_json())
+    assert data["checks"][0]["figure"] is None and data["settings"]["seconds"] is None
+    assert "NaN" not in report.to_json() and "Infinity" not in report.to_json()
+
+
+def test_metadata_that_contradicts_the_module_fails_consistency(saved_gain, tmp_path) -> None:
+    module, metadata = load_neutone_model(saved_gain.path)
+    metadata.update(
+        is_input_mono=True,
+        native_sample_rates=[44100],
+        look_ahead_samples=999,
+    )
+    metadata["neutone_parameters"]["p1"]["default_value"] = 0.9
+    path = tmp_path / "liar.nm"
+    torch.jit.save(module, str(path), _extra_files={"metadata.json": json.dumps(metadata)})
+    report = validate_neutone_model(path, seconds=0.1, buffer_sizes=(512,))
+    consistency = report["consistency"]
+    assert not consistency.passed
+    assert consistency.figure == 4
+    for phrase in (
+        "is_input_mono = True but is_input_mono() = False",
+        "native_sample_rates = [44100] but get_native_sample_rates() = []",
+        "look_ahead_samples = 999 but get_look_ahead_samples() = 0",
+        "p1 default",
+    ):
+        assert phrase in consistency.message, consistency.message
+    assert report["consistency"].passed is False and "\n" not in consistency.message
+
+
+def test_our_files_agree_with_their_metadata(saved_gain) -> None:
+    consistency = saved_gain.report["consistency"]
+    assert consistency.passed and not consistency.skipped, consistency.message
+    assert saved_gain.report["plugin_load"].passed
+    assert "written by neutone" in saved_gain.report["origin"].message
+
+
+def freeze_without(module: torch.jit.ScriptModule, dropped: str) -> torch.jit.ScriptModule:
+    """A frozen copy that keeps every preserved name but `dropped` (and `realtime` unless that
+    is the one dropped): freezing discards what it is not asked to keep."""
+    keep = [name for name in module.get_preserved_attributes() if name != dropped]
+    if dropped != "realtime":
+        keep.append("realtime")
+    return torch.jit.freeze(module, preserved_attrs=keep)
+
+
+@pytest.mark.parametrize("dropped", ["realtime", "get_wet_default_value", "forward_bt"])
+def test_a_missing_preserved_name_fails_plugin_load_by_name(
+    saved_gain, tmp_path, dropped: str
+) -> None:
+    module, metadata = load_neutone_model(saved_gain.path)
+    path = tmp_path / "incomplete.nm"
+    frozen = freeze_without(module, dropped)
+    torch.jit.save(frozen, str(path), _extra_files={"metadata.json": json.dumps(metadata)})
+    report = validate_neutone_model(path, seconds=0.1, buffer_sizes=(512,))
+    plugin_load = report["plugin_load"]
+    assert not plugin_load.passed
+    assert dropped in plugin_load.message
+    assert plugin_load.message.startswith("the Neutone plugin's loader would refuse it")
+    with pytest.raises(NotANeutoneModelError, match=f"plugin would refuse this file: .*{dropped}"):
+        load_neutone_model(path)
+    load_neutone_model(path, strict=False)  # loads for inspection

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from neutone_core import MetadataError, RealtimeAdapter, WaveformToWaveformBase, validate_metadata
+from neutone_core.adapter import REFERENCE_PRESERVED_ATTRIBUTES
 from neutone_export.contract import DEFAULT_VALUE_GETTERS, OPTIONAL_METHODS, REQUIRED_METHODS
 from neutone_export.host import (
     configure,
@@ -33,7 +34,7 @@ from neutone_export.host import (
     sine_sweep,
     stream,
 )
-from neutone_export.load import copy_script_module
+from neutone_export.load import copy_script_module, plugin_load_problems
 from neutone_export.measure import best_shift, impulse_lag, xcorr_lag
 from neutone_export.report import CheckResult
 
@@ -65,6 +66,7 @@ class CheckContext:
     buffer_sizes: Sequence[int] = DEFAULT_BUFFER_SIZES
     seconds: float = 0.5
     seed: int = 0
+    made_by_reference: bool = False
     _is_script: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
@@ -104,8 +106,62 @@ def _max_diff(a: Tensor, b: Tensor) -> float:
 
 
 def _first_difference(a: Tensor, b: Tensor, tolerance: float) -> int:
-    over = ((a - b).abs() > tolerance).any(dim=0).nonzero()
+    over = (~((a - b).abs() <= tolerance)).any(dim=0).nonzero()  # NaN counts as a difference
     return int(over[0]) if over.numel() else -1
+
+
+def _non_finite(y: Tensor) -> str:
+    """Empty when `y` is all finite, else how many samples are NaN/Inf and where the first is."""
+    bad = ~torch.isfinite(y)
+    count = int(bad.sum())
+    if count == 0:
+        return ""
+    first = int(bad.any(dim=0).nonzero()[0])
+    return f"{count} NaN/Inf samples (first at sample {first})"
+
+
+def _knob_text(params: Tensor | None) -> str:
+    """The knob setting of a test run, for messages: defaults, or the ramp's start and end."""
+    if params is None:
+        return "knobs at their defaults"
+    start = ", ".join(f"{float(v):.2f}" for v in params[:, 0])
+    end = ", ".join(f"{float(v):.2f}" for v in params[:, -1])
+    return f"knobs ramping from [{start}] to [{end}]"
+
+
+def _within(diff: float, tolerance: float) -> bool:
+    """`diff <= tolerance`, False for NaN (a NaN difference is never within a tolerance)."""
+    return diff <= tolerance
+
+
+# -- plugin load and origin
+# -------------------------------------------------------------------------
+
+
+def check_plugin_load(ctx: CheckContext) -> CheckResult:
+    """The plugin's loader would accept the module: `realtime` and every preserved name exist."""
+    problems = plugin_load_problems(ctx.module)
+    if problems:
+        message = "the Neutone plugin's loader would refuse it: " + "; ".join(problems)
+        return CheckResult("plugin_load", False, len(problems), message, "problems")
+    names = len(REFERENCE_PRESERVED_ATTRIBUTES)
+    message = f"realtime is True and the reference's {names} preserved names exist"
+    return CheckResult("plugin_load", True, 0, message, "problems")
+
+
+def check_origin(ctx: CheckContext) -> CheckResult:
+    """Which tool wrote the file, and how the suite drives it: never fails."""
+    metadata = ctx.metadata if ctx.metadata is not None else {}
+    version = metadata.get("sdk_version", "?")
+    if ctx.made_by_reference:
+        message = (
+            f"written by the Neutone SDK {version}: checked with fixed host buffers, as the "
+            "plugin drives it; a re-export with neutone adds variable host buffer sizes, "
+            "anti-aliased streaming resampling and the exact delay split (get_delay_breakdown)"
+        )
+    else:
+        message = f"written by neutone {version}: checked with variable host buffer sizes"
+    return CheckResult("origin", True, None, message)
 
 
 # -- contract
@@ -140,7 +196,7 @@ def _value_problems(module: nn.Module) -> List[str]:
         problems.append(
             f"get_default_param_values() must have shape (4,), got {tuple(defaults.shape)}"
         )
-    elif defaults.min() < 0.0 or defaults.max() > 1.0:
+    elif not bool(((defaults >= 0.0) & (defaults <= 1.0)).all()):  # NaN is outside
         problems.append(f"get_default_param_values() must lie in [0, 1], got {defaults.flatten()}")
     for name in ("get_native_sample_rates", "get_native_buffer_sizes"):
         values = getattr(module, name)()
@@ -210,6 +266,119 @@ def check_metadata(ctx: CheckContext) -> CheckResult:
     return CheckResult(
         "metadata", True, 0, f"schema satisfied; sample_sound_files: {n_samples}", "violations"
     )
+
+
+# -- consistency of metadata.json with the module
+# ---------------------------------------------------------------------------------------
+
+
+def _answer(module: nn.Module, name: str) -> Any:
+    """The module's answer to the getter `name`, asking its `w2w_base` where the adapter lacks it
+    (a Neutone SDK 1.5 file keeps look-behind there); None when neither has it."""
+    for owner in (module, getattr(module, "w2w_base", None)):
+        if owner is None:
+            continue
+        has = (
+            owner._c._has_method(name)
+            if isinstance(owner, torch.jit.ScriptModule)
+            else callable(getattr(owner, name, None))
+        )
+        if has:
+            return getattr(owner, name)()
+    return None
+
+
+def _knob_position(slot: Dict[str, Any]) -> float | None:
+    """Default knob position in [0, 1] that a metadata slot states; None where it cannot say.
+
+    The metadata holds a continuous knob's default in the model's units, inside
+    `[min_value, max_value]`, and a categorical knob's default as an index below `n_values`.
+    """
+    default = slot.get("default_value")
+    if isinstance(default, bool) or not isinstance(default, (int, float)):
+        return None
+    if slot.get("type") == "categorical":
+        n_values = slot.get("n_values")
+        return default / (n_values - 1) if isinstance(n_values, int) and n_values > 1 else None
+    low, high = slot.get("min_value", 0.0), slot.get("max_value", 1.0)
+    numbers = all(isinstance(v, (int, float)) for v in (low, high))
+    return (default - low) / (high - low) if numbers and high != low else None
+
+
+def _used_slots(metadata: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    """The metadata's used knob slots (`p1`..`p4` with `used` true), by slot name."""
+    slots = metadata.get("neutone_parameters")
+    if not isinstance(slots, dict):
+        return {}
+    return {k: v for k, v in sorted(slots.items()) if isinstance(v, dict) and v.get("used")}
+
+
+def _consistency_problems(ctx: CheckContext, metadata: Dict[str, Any]) -> Tuple[List[str], int]:
+    """Disagreements between `metadata` and the module's answers, and how many items compared."""
+    module = ctx.fresh()
+    problems: List[str] = []
+    compared = 0
+    pairs = [
+        ("is_input_mono", "is_input_mono"),
+        ("is_output_mono", "is_output_mono"),
+        ("native_sample_rates", "get_native_sample_rates"),
+        ("native_buffer_sizes", "get_native_buffer_sizes"),
+        ("look_behind_samples", "get_look_behind_samples"),
+        ("look_ahead_samples", "get_look_ahead_samples"),
+    ]
+    for key, getter in pairs:
+        if key not in metadata:
+            continue
+        answer = _answer(module, getter)
+        if answer is None:
+            continue
+        compared += 1
+        answer = list(answer) if isinstance(answer, list) else answer
+        if metadata[key] != answer:
+            problems.append(f"metadata {key} = {metadata[key]!r} but {getter}() = {answer!r}")
+    if "model_type" in metadata and ctx.has("is_input_mono") and ctx.has("is_output_mono"):
+        compared += 1
+        layout = {True: "mono", False: "stereo"}
+        model_type = f"{layout[module.is_input_mono()]}-{layout[module.is_output_mono()]}"
+        if metadata["model_type"] != model_type:
+            problems.append(
+                f"metadata model_type = {metadata['model_type']!r}, module is {model_type}"
+            )
+    if "neutone_parameters" in metadata and ctx.has("to_metadata"):
+        compared += 1
+        ours = _used_slots(metadata)
+        theirs = _used_slots(dict(module.to_metadata()))
+        if len(ours) != len(theirs):
+            problems.append(f"metadata has {len(ours)} knob(s), the module {len(theirs)}")
+    if ctx.has("get_default_param_values"):
+        defaults = module.get_default_param_values().flatten().tolist()
+        for slot, entry in _used_slots(metadata).items():
+            i = int(slot[1:]) - 1 if slot[1:].isdigit() else len(defaults)
+            position = _knob_position(entry)
+            if position is None or not 0 <= i < len(defaults):
+                continue
+            compared += 1
+            if not abs(position - defaults[i]) <= 1e-6:
+                problems.append(
+                    f"metadata {slot} default is knob position {position:.4g} but "
+                    f"get_default_param_values()[{i}] = {defaults[i]:.4g}"
+                )
+    return problems, compared
+
+
+def check_consistency(ctx: CheckContext) -> CheckResult:
+    """`metadata.json` says what the module does: channels, native rates and buffer sizes,
+    look-behind, look-ahead, knob count and defaults."""
+    metadata = ctx.metadata if ctx.metadata is not None else dict(ctx.module.to_metadata())
+    problems, compared = _consistency_problems(ctx, metadata)
+    if problems:
+        message = "metadata.json contradicts the module: " + _listed(problems)
+        return CheckResult("consistency", False, len(problems), message, "contradictions")
+    if compared == 0:
+        message = "skipped: the metadata has none of the keys to compare with the module"
+        return CheckResult("consistency", True, None, message, skipped=True)
+    message = f"metadata.json agrees with the module on all {compared} items compared"
+    return CheckResult("consistency", True, 0, message, "contradictions")
 
 
 # -- shapes
@@ -319,8 +488,12 @@ def check_determinism(ctx: CheckContext) -> CheckResult:
         module = ctx.fresh()
         configure(module, sample_rate, buffer_size)
         outputs.append(stream(module, x, fixed_sizes(total, buffer_size), params))
+    bad = _non_finite(outputs[0]) or _non_finite(outputs[1])
+    if bad:
+        message = f"output is not finite with {_knob_text(params)}: {bad}; nothing to compare"
+        return CheckResult("determinism", False, math.nan, message, "max |difference|")
     diff = _max_diff(outputs[0], outputs[1])
-    if diff > EXACT_TOLERANCE:
+    if not _within(diff, EXACT_TOLERANCE):
         first = _first_difference(outputs[0], outputs[1], EXACT_TOLERANCE)
         message = (
             f"same input, different output: max difference {diff:.3g} (first at sample {first}); "
@@ -347,8 +520,12 @@ def check_reset(ctx: CheckContext) -> CheckResult:
     fresh = ctx.fresh()
     configure(fresh, sample_rate, buffer_size)
     expected = stream(fresh, probe, sizes)
+    bad = _non_finite(after_reset) or _non_finite(expected)
+    if bad:
+        message = f"output is not finite with {_knob_text(None)}: {bad}; nothing to compare"
+        return CheckResult("reset", False, math.nan, message, "max |difference|")
     diff = _max_diff(after_reset, expected)
-    if diff > EXACT_TOLERANCE:
+    if not _within(diff, EXACT_TOLERANCE):
         first = _first_difference(after_reset, expected, EXACT_TOLERANCE)
         message = (
             "reset() leaves state behind: after reset() the output differs from a fresh "
@@ -385,17 +562,51 @@ def _streaming_case(ctx: CheckContext, sample_rate: int, max_size: int) -> Tuple
             math.inf,
             f"forward_offline returned {tuple(offline.shape)}, expected {tuple(streamed.shape)}",
         )
+    bad = _non_finite(streamed) or _non_finite(offline)
+    if bad:
+        return math.nan, f"output is not finite with {_knob_text(None)}: {bad}"
     diff = _max_diff(streamed, offline)
     tolerance = NUMERIC_TOLERANCE * max(1.0, float(offline.abs().max()))
-    if diff <= tolerance:
+    if _within(diff, tolerance):
         return diff, ""
     shift = best_shift(streamed, offline, min(n // 2, 4 * max_size + delay))
     hint = f"; the offline output matches best shifted by {shift} samples" if shift else ""
     return diff, f"max difference {diff:.3g}{hint}"
 
 
+def _fixed_buffers_case(
+    ctx: CheckContext, sample_rate: int, sizes: Sequence[int]
+) -> Tuple[float, str]:
+    """Max difference between streams with different fixed host buffer sizes, delay removed."""
+    n = ctx.n_samples(sample_rate)
+    x = noise(n, ctx.seed + 3, amplitude=0.5)
+    outputs = []
+    for size in sizes:
+        module = ctx.fresh()
+        configure(module, sample_rate, size)
+        delay = reported_delay(module)
+        total = math.ceil((n + delay) / size) * size
+        outputs.append(
+            stream(module, pad_to(x, total), fixed_sizes(total, size))[:, delay : delay + n]
+        )
+    bad = _non_finite(outputs[0]) or _non_finite(outputs[1])
+    if bad:
+        return math.nan, f"output is not finite with {_knob_text(None)}: {bad}"
+    diff = _max_diff(outputs[0], outputs[1])
+    if _within(diff, NUMERIC_TOLERANCE * max(1.0, float(outputs[0].abs().max()))):
+        return diff, ""
+    first = _first_difference(outputs[0], outputs[1], NUMERIC_TOLERANCE)
+    return diff, f"buffers of {sizes[0]} and {sizes[1]} differ by {diff:.3g} (first at {first})"
+
+
 def check_streaming(ctx: CheckContext) -> CheckResult:
-    """Streaming with random host buffer sizes (delay removed) equals `forward_offline`."""
+    """Streaming with random host buffer sizes (delay removed) equals `forward_offline`.
+
+    A Neutone SDK 1.5 file takes one fixed host buffer size only (as its plugin sends); it is
+    checked as such: fixed buffers of two sizes give the same output once the delay is removed.
+    """
+    if ctx.made_by_reference:
+        return _check_fixed_streaming(ctx)
     cases = [(rate, (512, 2048)[i % 2]) for i, rate in enumerate(ctx.sample_rates)]
     failures: List[str] = []
     worst = 0.0
@@ -407,13 +618,38 @@ def check_streaming(ctx: CheckContext) -> CheckResult:
             failures.append(f"{label}: raised {_first_line(error)}")
             worst = math.inf
             continue
-        worst = max(worst, diff)
+        worst = diff if math.isnan(diff) else max(worst, diff)
         if problem:
             failures.append(f"{label}: {problem}")
     if failures:
         return CheckResult("streaming", False, worst, _listed(failures), "max |difference|")
     labels = ", ".join(f"{rate} Hz/0..{size}" for rate, size in cases)
     message = f"variable-size streaming equals forward_offline ({labels})"
+    return CheckResult("streaming", True, worst, message, "max |difference|")
+
+
+def _check_fixed_streaming(ctx: CheckContext) -> CheckResult:
+    """`check_streaming` for a file that takes one fixed host buffer size."""
+    sizes = (128, 512)
+    failures: List[str] = []
+    worst = 0.0
+    for sample_rate in ctx.sample_rates:
+        try:
+            diff, problem = _fixed_buffers_case(ctx, sample_rate, sizes)
+        except Exception as error:
+            failures.append(f"{sample_rate} Hz: raised {_first_line(error)}")
+            worst = math.inf
+            continue
+        worst = max(worst, diff) if not math.isnan(diff) else diff
+        if problem:
+            failures.append(f"{sample_rate} Hz: {problem}")
+    if failures:
+        return CheckResult("streaming", False, worst, _listed(failures), "max |difference|")
+    rates = ", ".join(f"{rate} Hz" for rate in ctx.sample_rates)
+    message = (
+        f"fixed host buffers of {sizes[0]} and {sizes[1]} samples give the same output, delay "
+        f"removed ({rates}); variable buffer sizes not tested (the file takes one fixed size)"
+    )
     return CheckResult("streaming", True, worst, message, "max |difference|")
 
 
@@ -434,10 +670,14 @@ def _delay_case(
     )
     sizes = fixed_sizes(total, buffer_size)
     y = stream(module, impulse(total, position), sizes)
+    bad = _non_finite(y)
     from_impulse = impulse_lag(y, position)
     module.reset()
     x = noise(total, ctx.seed + 4, amplitude=0.5)
     y = stream(module, x, sizes)
+    bad = bad or _non_finite(y)
+    if bad:
+        raise ValueError(f"output is not finite with {_knob_text(None)}: {bad}")
     from_xcorr, coefficient = xcorr_lag(x, y, total - 1)
     return reported, from_impulse, from_xcorr, coefficient
 
@@ -451,13 +691,18 @@ def check_delay(ctx: CheckContext) -> CheckResult:
     conclusive = 0
     for sample_rate, buffer_size in cases:
         label = f"{sample_rate} Hz/{buffer_size}"
-        reported, from_impulse, from_xcorr, coefficient = _delay_case(ctx, sample_rate, buffer_size)
+        try:
+            reported, from_impulse, from_xcorr, coefficient = _delay_case(
+                ctx, sample_rate, buffer_size
+            )
+        except ValueError as error:
+            return CheckResult("delay", False, math.nan, f"{label}: {error}", "samples")
         line = (
             f"{label}: reported {reported}, measured {from_xcorr} "
             f"(cross-correlation {coefficient:.2f}), impulse peak {from_impulse}"
         )
         lines.append(line)
-        if coefficient < MIN_CORRELATION:
+        if not coefficient >= MIN_CORRELATION:
             continue
         conclusive += 1
         if from_xcorr != reported:
@@ -540,9 +785,16 @@ def check_eager(ctx: CheckContext) -> CheckResult:
         for module in (_eager_adapter(ctx.eager_model), ctx.fresh()):
             configure(module, sample_rate, buffer_size)
             outputs.append(stream(module, x, fixed_sizes(total, buffer_size), params))
+        bad = _non_finite(outputs[0]) or _non_finite(outputs[1])
+        if bad:
+            failures.append(
+                f"{sample_rate} Hz/{buffer_size}: not finite with {_knob_text(params)}: {bad}"
+            )
+            worst = math.nan
+            continue
         diff = _max_diff(outputs[0], outputs[1])
-        worst = max(worst, diff)
-        if diff > NUMERIC_TOLERANCE * max(1.0, float(outputs[0].abs().max())):
+        worst = max(worst, diff)  # stays NaN once NaN
+        if not _within(diff, NUMERIC_TOLERANCE * max(1.0, float(outputs[0].abs().max()))):
             first = _first_difference(outputs[0], outputs[1], NUMERIC_TOLERANCE)
             failures.append(
                 f"{sample_rate} Hz/{buffer_size}: max difference {diff:.3g} (first at {first})"
@@ -587,8 +839,11 @@ def check_realtime(ctx: CheckContext) -> CheckResult:
 
 
 ALL_CHECKS: List[Tuple[str, Callable[[CheckContext], CheckResult], Tuple[str, ...]]] = [
+    ("origin", check_origin, ()),
+    ("plugin_load", check_plugin_load, ()),
     ("contract", check_contract, ()),
     ("metadata", check_metadata, ()),
+    ("consistency", check_consistency, ()),
     ("shapes", check_shapes, ("forward", "set_daw_sample_rate_and_buffer_size")),
     ("finite", check_finite, ("forward", "reset", "get_default_param_values")),
     ("determinism", check_determinism, ("forward",)),

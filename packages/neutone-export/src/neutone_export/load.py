@@ -1,21 +1,29 @@
 """Read a `.nm` file back: the scripted adapter and the metadata stored beside it.
 
-The file is a TorchScript archive with one extra file, `metadata.json` (see the `.nm` contract).
-Files written by the Neutone SDK 1.5 have the same layout, so they load here too. Anything else
-raises `NotANeutoneModelError` with one line that says what is wrong, so that a command line can
-print it without a traceback.
+The file is a TorchScript archive with one extra file, `metadata.json` (see
+docs/plugin-interface.md). Files written by the Neutone SDK 1.5 have the same layout, so they load
+here too. Anything else raises `NotANeutoneModelError` with one line that says what is wrong, so
+that a command line can print it without a traceback.
+
+The plugin's loader (the reference's `load_neutone_model`) reads the attribute `realtime` and then
+checks every preserved name; `plugin_load_problems` names what it would refuse, and a strict load
+(the default) refuses the same files, naming the missing names.
 """
 
 import io
 import json
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, Tuple, Union
+from typing import Any, Dict, List, Tuple, Union
 
 import torch
+from torch import nn
+
+from neutone_core.adapter import REFERENCE_PRESERVED_ATTRIBUTES
 
 METADATA_FILE = "metadata.json"
 ENTRY_METHODS = ("forward", "set_daw_sample_rate_and_buffer_size")
+REFERENCE_SDK_PACKAGE = "neutone_sdk"
 
 
 class NotANeutoneModelError(ValueError):
@@ -30,14 +38,56 @@ def _first_line(error: BaseException) -> str:
     return type(error).__name__
 
 
+def _has(module: nn.Module, name: str) -> bool:
+    """Whether a scripted (or Python) module has the attribute, submodule or method `name`."""
+    if isinstance(module, torch.jit.ScriptModule) and module._c._has_method(name):
+        return True
+    return hasattr(module, name)
+
+
+def plugin_load_problems(module: nn.Module) -> List[str]:
+    """What the Neutone plugin's loader would refuse in `module`, each naming the attribute.
+
+    It reads `realtime` (a bool, True for a realtime model) and checks that every name of the
+    reference's preserved list, and of the module's own `get_preserved_attributes()`, exists.
+    An empty list means the loader accepts the module.
+    """
+    problems: List[str] = []
+    if not _has(module, "realtime"):
+        problems.append("no attribute realtime")
+    elif module.realtime is not True:
+        problems.append(f"realtime is {module.realtime!r}, must be True")
+    names = list(REFERENCE_PRESERVED_ATTRIBUTES)
+    if _has(module, "get_preserved_attributes"):
+        names += [name for name in module.get_preserved_attributes() if name not in names]
+    missing = [name for name in names if not _has(module, name)]
+    if missing:
+        problems.append(f"missing preserved attribute(s) {', '.join(missing)}")
+    return problems
+
+
+def made_by_reference_sdk(module: nn.Module) -> bool:
+    """Whether a loaded module was written by the Neutone SDK 1.5 (its classes live in
+    `neutone_sdk`), which drives its model with one fixed host buffer size."""
+    if not isinstance(module, torch.jit.ScriptModule):
+        return False
+    qualified = module._c._type().qualified_name()
+    return qualified.split(".")[1:2] == [REFERENCE_SDK_PACKAGE]
+
+
 def load_neutone_model(
     path: Union[str, Path],
+    *,
+    strict: bool = True,
 ) -> Tuple[torch.jit.ScriptModule, Dict[str, Any]]:
     """Load a `.nm` file (ours or the Neutone SDK 1.5's) on the CPU.
 
     Returns the scripted adapter and the metadata dictionary read from the archive's
     `metadata.json`. Raises `NotANeutoneModelError` for a missing or corrupt file, a TorchScript
-    archive without `metadata.json`, or one whose module lacks the host's entry points.
+    archive without `metadata.json`, or one whose module lacks the host's entry points. With
+    `strict` (the default) it also refuses, naming them, a file without `realtime` or a preserved
+    name, as the plugin does; `strict=False` loads such a file for inspection
+    (`validate_neutone_model` then fails its `plugin_load` check).
     """
     path = Path(path)
     if not path.exists():
@@ -60,6 +110,12 @@ def load_neutone_model(
     if missing:
         raise NotANeutoneModelError(
             f"{path}: a TorchScript file but not a Neutone model (no method {', '.join(missing)})"
+        )
+    problems = plugin_load_problems(module) if strict else []
+    if problems:
+        raise NotANeutoneModelError(
+            f"{path}: the Neutone plugin would refuse this file: {'; '.join(problems)}; "
+            "export it again with neutone's save_neutone_model"
         )
     return module, metadata
 

@@ -1,9 +1,17 @@
-"""What the validation suite returns: a `CheckResult` per check in a `ValidationReport`."""
+"""What the validation suite returns: a `CheckResult` per check in a `ValidationReport`.
+
+JSON has no NaN or infinity: `to_dict()` writes a non-finite figure as `null` with
+`"figure_non_finite": true`, and any other non-finite number as `null`, so `report.json` is strict
+JSON that every parser reads.
+"""
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Union
+
+from neutone_export.atomic import atomic_write_text
 
 PASS, FAIL, SKIP, WARN = "pass", "fail", "skip", "warn"
 
@@ -39,14 +47,22 @@ class CheckResult:
         if self.figure is None:
             return ""
         value = self.figure
+        if not math.isfinite(value):
+            return f"{value} {self.unit}".strip()
         text = f"{int(value)}" if float(value).is_integer() else f"{value:.3g}"
         return f"{text} {self.unit}".strip()
 
+    @property
+    def figure_is_finite(self) -> bool:
+        """False when the figure is NaN or infinite (such a check never passes)."""
+        return self.figure is None or math.isfinite(self.figure)
+
     def to_dict(self) -> Dict[str, Any]:
-        """Plain JSON-ready dictionary, with the derived `status`."""
+        """Plain JSON-ready dictionary, with the derived `status`; NaN/inf figure as null + flag."""
         data = asdict(self)
         data["status"] = self.status
-        return data
+        data["figure_non_finite"] = not self.figure_is_finite
+        return _finite_or_null(data)
 
 
 @dataclass
@@ -79,10 +95,25 @@ class ValidationReport:
         return {
             "source": self.source,
             "passed": self.passed,
-            "settings": self.settings,
+            "settings": _finite_or_null(self.settings),
             "checks": [check.to_dict() for check in self.checks],
         }
 
+    def to_json(self) -> str:
+        """`to_dict()` as indented, strict JSON (no NaN or Infinity tokens), newline-terminated."""
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+
     def write_json(self, path: Union[str, Path]) -> None:
-        """Write `to_dict()` as indented JSON."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        """Write `to_json()` to `path` through a temporary file renamed into place."""
+        atomic_write_text(path, self.to_json())
+
+
+def _finite_or_null(value: Any) -> Any:
+    """`value` with every NaN or infinite float inside it replaced by None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(item) for item in value]
+    return value

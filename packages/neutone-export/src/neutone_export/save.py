@@ -5,9 +5,19 @@ it.
 the demo audio under `samples/` (WAV and MP3, input and delay-compensated output) and `report.json`
 (what was checked and measured). Nothing global is changed (no thread settings), so saving twice in
 one process works.
+
+The export is atomic: everything is built, written and validated in a hidden folder beside
+`root_dir`, then swapped into place in one step. An error, Ctrl-C or a full disk removes that
+folder and leaves the previous export byte-identical. An export whose checks fail does not replace
+a passing one unless asked (`overwrite_passing=True`); it is kept beside it as `<root_dir>.failed`
+so its report can be read.
 """
 
+import errno
+import io
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Union
@@ -15,6 +25,8 @@ from typing import Any, Dict, List, Sequence, Union
 import torch
 
 from neutone_core import WaveformToWaveformBase, validate_metadata
+from neutone_core.limits import check_sample_rate
+from neutone_export.atomic import make_staging_folder, replace_folder_atomically
 from neutone_export.load import METADATA_FILE, copy_script_module, load_neutone_model
 from neutone_export.report import CheckResult, ValidationReport
 from neutone_export.samples import (
@@ -31,7 +43,29 @@ from neutone_export.validation import validate_neutone_model
 MODEL_FILE = "model.nm"
 REPORT_FILE = "report.json"
 SAMPLES_DIR = "samples"
+FAILED_SUFFIX = ".failed"
+EXPORT_ENTRIES = frozenset({MODEL_FILE, METADATA_FILE, REPORT_FILE, SAMPLES_DIR})
 MAX_SAMPLE_PAIRS = 3
+
+
+class ExportError(ValueError):
+    """`save_neutone_model` refused its arguments or the model failed to run; one-line message."""
+
+
+class ExportFailedError(ExportError):
+    """The new export failed its checks and the folder holds a passing one, which was kept.
+
+    `report` is the failed attempt's `ValidationReport`; `attempt_dir` is where it was kept.
+    """
+
+    def __init__(self, message: str, report: ValidationReport, attempt_dir: Path) -> None:
+        super().__init__(message)
+        self.report = report
+        self.attempt_dir = attempt_dir
+
+
+class ExportWriteError(OSError):
+    """Writing the export failed (disk full, permissions); the previous export is unchanged."""
 
 
 class _Progress:
@@ -49,9 +83,102 @@ class _Progress:
         self(f"  {result.status:<4} {result.name}{figure}")
 
 
+def _one_line(error: BaseException) -> str:
+    """The meaningful line of an error: for a TorchScript error, the Python exception it carries."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("builtins."):  # TorchScript's trace ends with the original exception
+            return line[len("builtins.") :]
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def _check_root(root_dir: Union[str, Path]) -> Path:
+    """`root_dir` as an absolute folder path we may replace; ExportError (one line) if not."""
+    root = Path(os.path.abspath(root_dir))
+    if root.exists() and not root.is_dir():
+        raise ExportError(
+            f"save_neutone_model: root_dir {root_dir} is a file; give a folder path "
+            "(it is created if missing)"
+        )
+    for parent in root.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ExportError(
+                f"save_neutone_model: root_dir {root_dir} lies under {parent}, which is a file"
+            )
+    cwd = Path.cwd()
+    if root == cwd or root in cwd.parents:
+        raise ExportError(
+            f"save_neutone_model: root_dir {root_dir} holds the current folder, which an export "
+            "replaces; give a subfolder"
+        )
+    if root.is_dir():
+        foreign = sorted(entry.name for entry in root.iterdir() if entry.name not in EXPORT_ENTRIES)
+        if foreign:
+            shown = ", ".join(foreign[:4]) + (", ..." if len(foreign) > 4 else "")
+            raise ExportError(
+                f"save_neutone_model: root_dir {root_dir} holds files that are not part of an "
+                f"export ({shown}), which replacing it would delete; save into a new or empty "
+                "folder"
+            )
+    return root
+
+
+def _holds_passing_export(root: Path) -> bool:
+    """Whether `root` holds a model whose `report.json` says every check passed."""
+    try:
+        report = json.loads((root / REPORT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        (root / MODEL_FILE).is_file() and isinstance(report, dict) and report.get("passed") is True
+    )
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write one file of the staged export (the only place save writes bytes)."""
+    with open(path, "wb") as handle:
+        handle.write(data)
+
+
 def _to_json_ready(metadata: Dict[str, Any]) -> Dict[str, Any]:
     """A plain-Python copy of TorchScript's metadata dictionary."""
     return json.loads(json.dumps(metadata))
+
+
+def _nm_bytes(scripted: torch.jit.ScriptModule, metadata_json: str) -> bytes:
+    """The `.nm` archive in memory: torch's own file writer aborts the process on a full disk."""
+    buffer = io.BytesIO()
+    torch.jit.save(scripted, buffer, _extra_files={METADATA_FILE: metadata_json})
+    return buffer.getvalue()
+
+
+def _render_and_write_samples(
+    scripted: torch.jit.ScriptModule,
+    inputs: List[torch.Tensor],
+    sample_rate: int,
+    samples_dir: Path,
+) -> List[Dict[str, str]]:
+    """Render the demo inputs through the scripted model, write WAV and MP3, return base64 MP3s."""
+    try:
+        pairs = render_samples(copy_script_module(scripted), inputs, sample_rate)
+    except (RuntimeError, ValueError) as error:  # torch.jit.Error is a RuntimeError
+        raise ExportError(
+            f"save_neutone_model: the model failed while rendering the demo samples at "
+            f"{sample_rate} Hz with host buffers of 512 samples: {_one_line(error)}; "
+            "fix do_forward_pass (neutone-export check on a saved file lists every failing setting)"
+        ) from None
+    samples_dir.mkdir()
+    sound_files: List[Dict[str, str]] = []
+    for i, pair in enumerate(pairs):
+        entry: Dict[str, str] = {}
+        for side, audio in (("in", pair.audio_in), ("out", pair.audio_out)):
+            stem = samples_dir / f"sample_{side}_{i}"
+            mp3 = encode_mp3(audio, pair.sample_rate)
+            _write(stem.with_suffix(".wav"), encode_wav(audio, pair.sample_rate))
+            _write(stem.with_suffix(".mp3"), mp3)
+            entry[side] = to_base64(mp3)
+        sound_files.append(entry)
+    return sound_files
 
 
 def save_neutone_model(
@@ -60,77 +187,147 @@ def save_neutone_model(
     *,
     freeze: bool = False,
     optimize: bool = False,
+    trace: bool = False,
     input_samples: Sequence[torch.Tensor] | None = None,
     samples_sample_rate: int = DEFAULT_SAMPLE_RATE,
     sample_rates: Sequence[int] = (),
+    overwrite_passing: bool = False,
     quiet: bool = False,
 ) -> ValidationReport:
     """Script `model`, write the `.nm` file and its companions, and validate the file as loaded.
 
     Args:
         model: the researcher's model.
-        root_dir: output folder, created if needed.
+        root_dir: output folder, created if needed; a previous export there is replaced only by a
+            finished one (see `overwrite_passing`).
         freeze: `torch.jit.freeze` the adapter (contract methods preserved); off by default.
         optimize: `torch.jit.optimize_for_inference`; off by default.
+        trace: trace the inner model where TorchScript cannot compile it (see
+            `script_neutone_model`); off by default.
         input_samples: up to 3 demo inputs `(1 or 2, n)` at `samples_sample_rate`; default:
             3 s of synthetic plucked notes.
         samples_sample_rate: sample rate of the demo audio, in Hz.
         sample_rates: host sample rates to validate besides 44100 and 48000 Hz.
+        overwrite_passing: replace a passing export in `root_dir` even when this one fails its
+            checks. Off by default: the failed attempt is kept as `<root_dir>.failed` instead.
         quiet: no progress lines on stderr.
 
     Returns:
-        the validation report of the loaded file (also written as `report.json`).
+        the validation report of the loaded file (also written as `report.json`). It may have
+        failed checks when `root_dir` held no passing export.
 
     Raises:
         ScriptingError: TorchScript cannot compile the model (the message says where and how
             to fix it).
+        ExportFailedError: the checks failed and `root_dir` keeps its passing export.
+        ExportError: a bad `root_dir`, or the model failed to run.
+        ExportWriteError: a write failed (disk full); `root_dir` is unchanged.
         ValueError: bad arguments, or the model's getters break a rule (MetadataError included).
     """
     progress = _Progress(quiet)
-    root = Path(root_dir)
+    root = _check_root(root_dir)
     inputs = [demo_input(samples_sample_rate)] if input_samples is None else list(input_samples)
     if len(inputs) > MAX_SAMPLE_PAIRS:
         raise ValueError(f"input_samples: at most {MAX_SAMPLE_PAIRS} inputs, got {len(inputs)}")
-    root.mkdir(parents=True, exist_ok=True)
+    samples_sample_rate = check_sample_rate(samples_sample_rate, "samples_sample_rate")
+    rates = [check_sample_rate(rate, "sample_rates") for rate in sample_rates]
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True)
+        staging = make_staging_folder(root)
+    except OSError as error:
+        raise ExportWriteError(f"save_neutone_model: cannot create {root_dir}: {error}") from None
+    try:
+        report = _export(
+            model,
+            staging,
+            root_dir,
+            inputs,
+            samples_sample_rate,
+            rates,
+            progress,
+            freeze=freeze,
+            optimize=optimize,
+            trace=trace,
+        )
+        if report.passed or overwrite_passing or not _holds_passing_export(root):
+            _finish(staging, root, report, Path(root_dir) / MODEL_FILE)
+            verdict = (
+                "all checks passed" if report.passed else f"{len(report.failures)} check(s) failed"
+            )
+            progress(f"{verdict}; report in {Path(root_dir) / REPORT_FILE}")
+            return report
+        failed = root.with_name(root.name + FAILED_SUFFIX)
+        _finish(staging, failed, report, failed / MODEL_FILE)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        progress(f"export stopped; {root_dir} is unchanged")
+        if error.errno == errno.ENOSPC:
+            problem = "the disk is full; free some space and save again"
+        else:
+            problem = f"{error.strerror or error}; check the folder's permissions and save again"
+        failure = ExportWriteError(
+            f"save_neutone_model: writing the export of {root_dir} failed: {problem} "
+            "(the previous export is unchanged)"
+        )
+        failure.errno = error.errno
+        raise failure from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        progress(f"export stopped; {root_dir} is unchanged")
+        raise
+    names = ", ".join(check.name for check in report.failures)
+    message = (
+        f"save_neutone_model: {len(report.failures)} check(s) failed ({names}); {root_dir} keeps "
+        f"its passing export; the failed attempt's report is {failed / REPORT_FILE}; "
+        "pass overwrite_passing=True to replace it anyway"
+    )
+    progress(message)
+    raise ExportFailedError(message, report, failed)
 
+
+def _export(
+    model: WaveformToWaveformBase,
+    staging: Path,
+    root_dir: Union[str, Path],
+    inputs: List[torch.Tensor],
+    samples_sample_rate: int,
+    sample_rates: Sequence[int],
+    progress: _Progress,
+    *,
+    freeze: bool,
+    optimize: bool,
+    trace: bool,
+) -> ValidationReport:
+    """Script, render, write and validate into `staging`; everything but `report.json`."""
     progress(f"scripting {type(model).__name__}")
-    scripted = script_neutone_model(model, freeze=freeze, optimize=optimize)
+    scripted = script_neutone_model(model, freeze=freeze, optimize=optimize, trace=trace)
 
     progress(f"rendering {len(inputs)} demo sample(s) at {samples_sample_rate} Hz")
-    pairs = render_samples(copy_script_module(scripted), inputs, samples_sample_rate)
-    samples_dir = root / SAMPLES_DIR
-    samples_dir.mkdir(exist_ok=True)
-    sound_files: List[Dict[str, str]] = []
-    for i, pair in enumerate(pairs):
-        entry: Dict[str, str] = {}
-        for side, audio in (("in", pair.audio_in), ("out", pair.audio_out)):
-            stem = samples_dir / f"sample_{side}_{i}"
-            mp3 = encode_mp3(audio, pair.sample_rate)
-            stem.with_suffix(".wav").write_bytes(encode_wav(audio, pair.sample_rate))
-            stem.with_suffix(".mp3").write_bytes(mp3)
-            entry[side] = to_base64(mp3)
-        sound_files.append(entry)
+    sound_files = _render_and_write_samples(
+        scripted, inputs, samples_sample_rate, staging / SAMPLES_DIR
+    )
 
     metadata = _to_json_ready(scripted.to_metadata())
     metadata["sample_sound_files"] = sound_files
     validate_metadata(metadata)
     metadata_json = json.dumps(metadata, indent=2)
-    model_path = root / MODEL_FILE
-    progress(f"writing {model_path}")
-    torch.jit.save(scripted, str(model_path), _extra_files={METADATA_FILE: metadata_json})
-    (root / METADATA_FILE).write_text(metadata_json + "\n", encoding="utf-8")
+    progress(f"writing {Path(root_dir) / MODEL_FILE}")
+    _write(staging / MODEL_FILE, _nm_bytes(scripted, metadata_json))
+    _write(staging / METADATA_FILE, (metadata_json + "\n").encode("utf-8"))
 
-    progress(f"validating {model_path} as loaded")
-    loaded, loaded_metadata = load_neutone_model(model_path)
-    report = validate_neutone_model(
+    progress(f"validating {Path(root_dir) / MODEL_FILE} as loaded")
+    loaded, loaded_metadata = load_neutone_model(staging / MODEL_FILE)
+    return validate_neutone_model(
         loaded,
         metadata=loaded_metadata,
         eager_model=model,
         sample_rates=sample_rates,
         on_check=progress.check,
     )
-    report.source = str(model_path)
-    report.write_json(root / REPORT_FILE)
-    verdict = "all checks passed" if report.passed else f"{len(report.failures)} check(s) failed"
-    progress(f"{verdict}; report in {root / REPORT_FILE}")
-    return report
+
+
+def _finish(staging: Path, target: Path, report: ValidationReport, source: Path) -> None:
+    """Write `report.json` naming where the model will be, then swap `staging` in at `target`."""
+    report.source = str(source)
+    _write(staging / REPORT_FILE, report.to_json().encode("utf-8"))
+    replace_folder_atomically(staging, target)

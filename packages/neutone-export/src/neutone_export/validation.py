@@ -1,42 +1,46 @@
 """Run the validation suite on a `.nm` file or a scripted module and gather a `ValidationReport`.
 
 A check that raises is reported as failed with the error's first line; a check that needs a method
-the module lacks is reported as skipped with the reason. Neither stops the suite.
+the module lacks is reported as skipped with the reason. Neither stops the suite. A check whose
+figure is NaN or infinite never passes, whatever the check itself concluded.
 """
 
 from pathlib import Path
-from typing import Any, Callable, Dict, Sequence, Union
+from typing import Any, Callable, Dict, List, Sequence, Union
 
 import torch
 from torch import nn
 
 from neutone_core import WaveformToWaveformBase
+from neutone_core.limits import check_buffer_size, check_sample_rate, check_seconds
 from neutone_export.checks import (
     ALL_CHECKS,
     DEFAULT_BUFFER_SIZES,
     DEFAULT_SAMPLE_RATES,
     CheckContext,
 )
-from neutone_export.load import load_neutone_model
+from neutone_export.load import load_neutone_model, made_by_reference_sdk
 from neutone_export.report import CheckResult, ValidationReport
 from neutone_export.scripting import script_neutone_model
 
 
-def _sample_rates(extra: Sequence[int]) -> Sequence[int]:
+def _sample_rates(extra: Sequence[int]) -> List[int]:
     """44100 and 48000 first, then the extra rates asked for, without repeats."""
     rates = list(DEFAULT_SAMPLE_RATES)
     for rate in extra:
-        if rate <= 0:
-            raise ValueError(f"sample_rates: each must be > 0 Hz, got {rate}")
+        rate = check_sample_rate(rate, "validate_neutone_model: sample_rates")
         if rate not in rates:
-            rates.append(int(rate))
+            rates.append(rate)
     return rates
 
 
-def _check_buffer_sizes(buffer_sizes: Sequence[int]) -> Sequence[int]:
-    if not buffer_sizes or any(size < 1 for size in buffer_sizes):
-        raise ValueError(f"buffer_sizes: a non-empty list of sizes >= 1, got {list(buffer_sizes)}")
-    return sorted(int(size) for size in buffer_sizes)
+def _check_buffer_sizes(buffer_sizes: Sequence[int]) -> List[int]:
+    if not buffer_sizes:
+        raise ValueError(
+            "validate_neutone_model: buffer_sizes must be a non-empty list of sizes, got []"
+        )
+    option = "validate_neutone_model: buffer_sizes"
+    return sorted(check_buffer_size(size, option) for size in buffer_sizes)
 
 
 def validate_neutone_model(
@@ -62,7 +66,7 @@ def validate_neutone_model(
             to compare the module with; without it the `eager` check is skipped.
         sample_rates: host sample rates (Hz) to test besides 44100 and 48000.
         buffer_sizes: host buffer sizes (samples) for the shape check, 32 to 2048 by default.
-        seconds: length of the test signals, in seconds (> 0).
+        seconds: length of the test signals, in seconds (finite, > 0).
         seed: seed of every random signal and buffer-size sequence.
         num_threads: intra-op threads while checking (restored afterwards); 1 by default, as a
             plugin runs one model per audio thread. None keeps the current setting.
@@ -71,12 +75,15 @@ def validate_neutone_model(
     Returns:
         the report; `report.passed` is False when any check failed.
     """
-    if seconds <= 0:
-        raise ValueError(f"seconds: must be > 0, got {seconds}")
+    seconds = check_seconds(seconds, "validate_neutone_model: seconds")
     if num_threads is not None and num_threads < 1:
-        raise ValueError(f"num_threads: must be >= 1 or None, got {num_threads}")
+        raise ValueError(
+            f"validate_neutone_model: num_threads must be >= 1 or None, got {num_threads}"
+        )
+    rates = _sample_rates(sample_rates)
+    sizes = _check_buffer_sizes(buffer_sizes)
     if isinstance(module_or_path, (str, Path)):
-        module, file_metadata = load_neutone_model(module_or_path)
+        module, file_metadata = load_neutone_model(module_or_path, strict=False)
         metadata = file_metadata if metadata is None else metadata
         source = str(module_or_path)
     elif isinstance(module_or_path, WaveformToWaveformBase):
@@ -90,10 +97,11 @@ def validate_neutone_model(
         module=module,
         metadata=metadata,
         eager_model=eager_model,
-        sample_rates=_sample_rates(sample_rates),
-        buffer_sizes=_check_buffer_sizes(buffer_sizes),
+        sample_rates=rates,
+        buffer_sizes=sizes,
         seconds=seconds,
         seed=seed,
+        made_by_reference=made_by_reference_sdk(module),
     )
     report = ValidationReport(
         source=source,
@@ -136,6 +144,15 @@ def _run_checks(
                 lines = [line.strip() for line in str(error).splitlines() if line.strip()]
                 detail = lines[0] if lines else ""
                 result = CheckResult(name, False, None, f"raised {type(error).__name__}: {detail}")
+        if result.passed and not result.figure_is_finite:
+            result = CheckResult(
+                name,
+                False,
+                result.figure,
+                f"figure is {result.figure}: a NaN or infinite figure never passes; "
+                + result.message,
+                result.unit,
+            )
         report.checks.append(result)
         if on_check is not None:
             on_check(result)

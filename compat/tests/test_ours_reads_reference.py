@@ -1,0 +1,59 @@
+"""Our tools read what the reference Neutone SDK 1.5.2 writes: load, benchmark and check.
+
+A reference file takes one fixed host buffer size only; `neutone-export check` recognises it,
+checks it with fixed buffers as the plugin drives it, and says in one line what a re-export with
+neutone would add.
+"""
+
+import json
+from pathlib import Path
+from typing import Dict
+
+import pytest
+import torch
+from conftest import REFERENCE_MODELS, run, tool
+
+from neutone_export import load_neutone_model, validate_neutone_model
+from neutone_export.load import made_by_reference_sdk
+
+
+@pytest.mark.parametrize("name", REFERENCE_MODELS)
+def test_our_loader_reads_reference_files(reference_files: Dict[str, Path], name: str) -> None:
+    module, metadata = load_neutone_model(reference_files[name])  # strict: as the plugin loads
+    assert metadata["sdk_version"] == "1.5.2"
+    assert made_by_reference_sdk(module)
+    channels = 1 if metadata["is_input_mono"] else 2
+    assert module.set_daw_sample_rate_and_buffer_size(48000, 512) >= 512
+    assert module.forward(torch.zeros(channels, 512), None).shape == (channels, 512)
+
+
+@pytest.mark.parametrize("name", REFERENCE_MODELS)
+def test_check_passes_reference_files_with_fixed_buffers(
+    reference_files: Dict[str, Path], name: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.json"
+    args = [str(reference_files[name]), "--seconds", "0.2", "--json", str(out)]
+    result = run([tool("neutone-export"), "check", *args])
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(out.read_text())
+    checks = {check["name"]: check for check in report["checks"]}
+    origin = checks["origin"]["message"]
+    assert "written by the Neutone SDK 1.5.2" in origin and "\n" not in origin
+    assert "a re-export with neutone adds variable host buffer sizes" in origin
+    assert "fixed host buffers" in checks["streaming"]["message"]
+    assert checks["plugin_load"]["status"] == "pass"
+    assert checks["consistency"]["status"] == "pass"
+
+
+def test_reference_delay_is_what_it_reports(reference_files: Dict[str, Path]) -> None:
+    report = validate_neutone_model(reference_files["monoblocks"], seconds=0.2)
+    delay = report["delay"]
+    assert delay.passed and not delay.skipped, delay.message
+    assert "48000 Hz/128: reported 128, measured 128" in delay.message  # blocks of 256
+
+
+@pytest.mark.parametrize("name", REFERENCE_MODELS)
+def test_bench_speed_runs_reference_files(reference_files: Dict[str, Path], name: str) -> None:
+    result = run([tool("neutone-bench"), "speed", str(reference_files[name]), "--duration", "0.2"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
