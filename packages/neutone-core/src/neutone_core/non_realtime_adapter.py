@@ -15,6 +15,7 @@ The knob rows arrive at the host rate in [0, 1] and are held sample by sample at
 gets blocks of the native buffer size chosen by ``set_daw_sample_rate_and_buffer_size``, so
 progress moves block by block from 0 to 100 and a cancel request stops the run before the next
 block: the run returns ``[]`` and the request stays until ``reset()`` (as in the Neutone SDK).
+Each run starts with the model's ``reset_model()``, so a clip renders the same every time.
 
 Unlike the Neutone SDK 1.5, outputs come back at the host's sample rate: a processed clip has the
 input's length, a generated clip ``ceil(m * host_rate / native_rate)`` samples for ``m`` native
@@ -587,6 +588,7 @@ class NonRealtimeAdapter(nn.Module):
         self.nrb.progress_percentage = 0.0
         if self.nrb.should_cancel_forward_pass():
             return []
+        self.nrb.reset_model()  # every clip starts from a clean state: runs are reproducible
         text = self.text_defaults if text_params is None else text_params
         tokens = self.tokens_defaults if tokens_params is None else tokens_params
         if len(self.text_names) == 0:
