@@ -197,10 +197,12 @@ def trace_inner_model(
 
     Raises:
         TracingError: the trace fails, or differs from the Python model at some block (the
-            message says which and why: frozen state or data-dependent control flow).
+            message says which and why: frozen state or data-dependent control flow). The
+            wrapper is then left as it was.
     """
     if not isinstance(getattr(wrapper, "model", None), nn.Module):
         raise TracingError(f"{type(wrapper).__name__}.model must be the nn.Module to trace")
+    original_class = type(wrapper)
     sizes = list(wrapper.get_native_buffer_sizes())
     chosen = None
     if not sizes:
@@ -209,14 +211,35 @@ def trace_inner_model(
         sizes = [chosen]
     rates = list(wrapper.get_native_sample_rates())
     rate = sample_rate or (rates[0] if rates else 48000)
-    generator = torch.Generator().manual_seed(seed)
+    try:
+        traced, shapes, worst, tracer_warnings = _trace_and_prove(
+            wrapper, rate, sizes, torch.Generator().manual_seed(seed)
+        )
+    except BaseException:
+        wrapper.__class__ = original_class
+        _reset(wrapper)
+        raise
+    wrapper.model = traced
+    return TraceReport(
+        module_path="self.model",
+        native_buffer_sizes=sizes,
+        chosen_buffer_size=chosen,
+        input_shapes=shapes,
+        blocks_compared=_BLOCKS * len(sizes),
+        max_difference=worst,
+        tracer_warnings=tracer_warnings,
+    )
+
+
+def _trace_and_prove(
+    wrapper: WaveformToWaveformBase, rate: int, sizes: List[int], generator: torch.Generator
+) -> Tuple[torch.jit.ScriptModule, List[List[int]], float, List[str]]:
+    """The trace at the first size, proven over ``_BLOCKS`` consecutive blocks at every size."""
     inner = wrapper.model
     inner.eval()
-
     wrapper.set_model_sample_rate_and_buffer_size(rate, sizes[0])
     _reset(wrapper)
-    example = _block_inputs(wrapper, sizes[0], generator)
-    traced, tracer_warnings = _trace(inner, example)
+    traced, tracer_warnings = _trace(inner, _block_inputs(wrapper, sizes[0], generator))
 
     worst = 0.0
     shapes: List[List[int]] = []
@@ -229,25 +252,27 @@ def trace_inner_model(
             if block == 0:
                 shapes.append(list(args[0].shape))
             with torch.no_grad():
-                expected = eager(*args)
-                got = traced(*args)
-            difference = _max_difference(expected, got)
+                difference = _max_difference(eager(*args), traced(*args))
             if not difference <= _TOLERANCE:  # NaN fails too
+                alone = _first_block_difference(wrapper, traced, args)
                 raise TracingError(
-                    _why(type(inner).__name__, size, sizes[0], block, difference, tracer_warnings)
+                    _why(type(inner).__name__, size, sizes[0], block, difference, alone)
+                    + _warned(tracer_warnings)
                 )
             worst = max(worst, difference)
     _reset(wrapper)
-    wrapper.model = traced
-    return TraceReport(
-        module_path="self.model",
-        native_buffer_sizes=sizes,
-        chosen_buffer_size=chosen,
-        input_shapes=shapes,
-        blocks_compared=_BLOCKS * len(sizes),
-        max_difference=worst,
-        tracer_warnings=tracer_warnings,
-    )
+    return traced, shapes, worst, tracer_warnings
+
+
+def _first_block_difference(
+    wrapper: WaveformToWaveformBase, traced: torch.jit.ScriptModule, args: Tuple[Tensor, ...]
+) -> float:
+    """Traced against eager on the failing block alone, from the reset state: equal there means
+    the difference came from state carried between blocks; different means the values decide."""
+    _reset(wrapper)
+    eager = copy.deepcopy(wrapper.model)
+    with torch.no_grad():
+        return _max_difference(eager(*args), traced(*args))
 
 
 def _max_difference(expected: Any, got: Any) -> float:
@@ -263,33 +288,32 @@ def _max_difference(expected: Any, got: Any) -> float:
 
 
 def _why(
-    name: str,
-    size: int,
-    traced_size: int,
-    block: int,
-    difference: float,
-    tracer_warnings: List[str],
+    name: str, size: int, traced_size: int, block: int, difference: float, alone: float
 ) -> str:
+    """Why the trace differs, from where it first did and whether the block alone differs."""
     head = (
-        f"the trace of {name} differs from the Python model at native buffer size {size}, "
-        f"block {block + 1} of {_BLOCKS} (max difference {difference:.3g}): "
+        f"trace=True: the trace of {name} differs from the Python model at native buffer size "
+        f"{size}, block {block + 1} of {_BLOCKS} (max difference {difference:.3g}): "
     )
-    if size != traced_size and block == 0:
-        cause = (
+    if alone <= _TOLERANCE:
+        return head + (
+            "the same block from the reset state matches, so state carried between calls is "
+            "frozen in the trace; keep state in registered buffers (self.register_buffer) "
+            "updated in place (self.state.copy_(...)), not in plain attributes"
+        )
+    if size != traced_size:
+        return head + (
             f"the trace was made at native buffer size {traced_size} and holds that shape; "
             "declare a single native buffer size"
         )
-    elif block > 0:
-        cause = (
-            "the first block matched, so state carried between calls is frozen in the trace; "
-            "keep state in registered buffers (self.register_buffer) updated in place "
-            "(self.state.copy_(...)), not in plain attributes"
-        )
-    else:
-        cause = (
-            "a trace records one run, so control flow that depends on the input's values is "
-            "frozen; make the model scriptable instead"
-        )
-    if tracer_warnings:
-        cause += "; the tracer warned: " + " | ".join(tracer_warnings[:3])
-    return head + cause
+    return head + (
+        "a trace records one run, so control flow that depends on the input's values (or the "
+        "knobs') is frozen at the branch the example took; compute both branches with "
+        "torch.where, or make the model scriptable instead"
+    )
+
+
+def _warned(tracer_warnings: List[str]) -> str:
+    if not tracer_warnings:
+        return ""
+    return "; the tracer warned: " + " | ".join(tracer_warnings[:3])
