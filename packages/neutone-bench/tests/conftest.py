@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import pytest
 import torch
@@ -20,6 +20,8 @@ class Sdk15LikeAdapter(nn.Module):
 
     def __init__(self, delay: int, reported: int, gain: float) -> None:
         super().__init__()
+        self.realtime = True  # what the plugin's loader reads first
+        self.w2w_base = nn.Identity()
         self.delay = delay
         self.reported = reported
         self.gain = gain
@@ -62,6 +64,55 @@ class Sdk15LikeAdapter(nn.Module):
     @torch.jit.export
     def calc_model_delay_samples(self) -> int:
         return 3
+
+    # The rest of what the plugin's loader looks for (the reference's preserved names).
+    @torch.jit.export
+    def forward_bt(self, x: Tensor, params: Optional[Tensor] = None) -> Optional[Tensor]:
+        return None
+
+    @torch.jit.export
+    def is_input_mono(self) -> bool:
+        return False
+
+    @torch.jit.export
+    def is_output_mono(self) -> bool:
+        return False
+
+    @torch.jit.export
+    def is_resampling(self) -> bool:
+        return False
+
+    @torch.jit.export
+    def get_preserved_attributes(self) -> List[str]:
+        return ["w2w_base", "forward_bt", "is_input_mono", "is_output_mono", "is_resampling"]
+
+    @torch.jit.export
+    def to_metadata(self) -> Dict[str, str]:
+        return {"model_name": "sdk15-delay"}
+
+    @torch.jit.export
+    def get_metadata_json(self) -> str:
+        return '{"model_name": "sdk15-delay"}'
+
+    @torch.jit.export
+    def get_wet_default_value(self) -> float:
+        return 1.0
+
+    @torch.jit.export
+    def get_dry_default_value(self) -> float:
+        return 0.0
+
+    @torch.jit.export
+    def get_input_gain_default_value(self) -> float:
+        return 0.5
+
+    @torch.jit.export
+    def get_output_gain_default_value(self) -> float:
+        return 0.5
+
+    @torch.jit.export
+    def get_default_param_values(self) -> Tensor:
+        return torch.zeros(4)
 
 
 def save_sdk15_like(path: Path, delay: int, reported: int, gain: float = 1.0) -> Path:
@@ -120,4 +171,29 @@ def foreign_file(tmp_path: Path) -> Path:
     """A valid TorchScript archive that is not a neutone model."""
     path = tmp_path / "linear.nm"
     torch.jit.save(torch.jit.script(nn.Linear(4, 4)), str(path))
+    return path
+
+
+class Imitation(nn.Module):
+    """Only the two methods a loader looks for: a TorchScript file that imitates a neutone model."""
+
+    def forward(self, x: Tensor, params: Optional[Tensor] = None) -> Tensor:
+        return x
+
+    @torch.jit.export
+    def set_daw_sample_rate_and_buffer_size(
+        self,
+        daw_sr: int,
+        daw_bs: int,
+        model_sr: Optional[int] = None,
+        model_bs: Optional[int] = None,
+    ) -> int:
+        return daw_bs
+
+
+@pytest.fixture
+def imitation_file(tmp_path: Path) -> Path:
+    """`forward` and `set_daw_sample_rate_and_buffer_size` only, with an empty metadata.json."""
+    path = tmp_path / "imitation.nm"
+    torch.jit.save(torch.jit.script(Imitation()), str(path), _extra_files={"metadata.json": "{}"})
     return path

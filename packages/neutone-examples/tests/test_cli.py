@@ -1,45 +1,87 @@
-"""`neutone-examples export`: exit codes, the summary table and JSON, progress on stderr."""
+"""`neutone-examples export`: exit status, the summary table and JSON, the CLI contract."""
 
 import json
 from pathlib import Path
 from typing import List
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from neutone_examples import clipper, registry
 from neutone_examples.cli import app
 
 runner = CliRunner()
+ENVELOPE = ["tool", "version", "torch", "python", "platform", "cpu", "threads", "created"]
+
+
+def show(result) -> str:
+    return f"exit {result.exit_code}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    """Exit 2, nothing on stdout, one line on stderr (before any work), naming the fragments."""
+    assert result.exit_code == 2, show(result)
+    assert result.stdout == "", show(result)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), show(result)
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, show(result))
 
 
 def test_exports_two_examples_and_prints_one_row_each(tmp_path: Path) -> None:
     result = runner.invoke(app, ["export", "clipper", "look_ahead", "--out", str(tmp_path)])
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, show(result)
     rows: List[str] = [line for line in result.stdout.splitlines() if "pass" in line]
     assert [row.split()[1] for row in rows] == ["clipper", "look_ahead"], result.stdout
-    assert all("11/11" in row for row in rows), result.stdout
     assert "64" in rows[1].split()  # look-ahead of 2 * 32 samples at 48 kHz/128
     assert "exporting look_ahead" in result.stderr
     assert (tmp_path / "clipper" / "model.nm").is_file()
     assert (tmp_path / "look_ahead" / "report.json").is_file()
 
 
-def test_json_summary(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["export", "clipper", "--out", str(tmp_path), "--json"])
-    assert result.exit_code == 0, result.stderr
-    (row,) = json.loads(result.stdout)
+def test_json_dash_is_the_envelope_on_stdout(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["export", "clipper", "--out", str(tmp_path), "--json", "-"])
+    assert result.exit_code == 0, show(result)
+    data = json.loads(result.stdout)
+    assert list(data)[: len(ENVELOPE)] == ENVELOPE
+    assert (data["tool"], data["command"]) == ("neutone-examples", "export")
+    assert data["torch"] == torch.__version__.split("+")[0]
+    (row,) = data["examples"]
     assert row["name"] == "clipper" and row["passed"] is True
     assert row["checks_passed"] == row["checks_total"] > 0
-    assert row["delay_samples"] == 0
-    assert row["realtime_factor"] > 0
+    assert row["delay_samples"] == 0 and row["realtime_factor"] > 0
 
 
 def test_unknown_name_exits_2_and_exports_nothing(tmp_path: Path) -> None:
     result = runner.invoke(app, ["export", "clipper", "nope", "--out", str(tmp_path)])
-    assert result.exit_code == 2
-    assert "unknown example(s) nope" in result.stderr
+    assert_one_line_error(result, "unknown example(s) nope")
     assert not (tmp_path / "clipper").exists()
+
+
+def test_output_paths_are_checked_before_any_work(tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("keep me")
+    cases = [
+        (["--out", str(a_file)], "--out: ", "is a file; give a folder"),
+        (["--out", str(tmp_path / "no" / "such")], "--out: ", "does not exist"),
+        (["--json", str(tmp_path / "no" / "r.json")], "--json: ", "does not exist"),
+        (["--json", str(tmp_path)], "--json: ", "is a folder"),
+    ]
+    for args, *fragments in cases:
+        out = [] if "--out" in args else ["--out", str(tmp_path / "exports")]
+        assert_one_line_error(runner.invoke(app, ["export", "clipper", *out, *args]), *fragments)
+    assert a_file.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_version_names_package_torch_and_python() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, show(result)
+    assert result.stdout.startswith("neutone-examples ")
+    assert (
+        f"torch {torch.__version__.split('+')[0]}" in result.stdout and "python 3." in result.stdout
+    )
 
 
 class _WrongDelayClipper(clipper.ClipperModelWrapper):
@@ -56,8 +98,10 @@ def test_failed_check_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(
         registry.EXAMPLES, "wrong_delay", lambda: _WrongDelayClipper(clipper.ClipperModel())
     )
-    result = runner.invoke(app, ["export", "wrong_delay", "--out", str(tmp_path), "--json"])
-    assert result.exit_code == 1, result.stdout
-    (row,) = json.loads(result.stdout)
+    out = tmp_path / "summary.json"
+    args = ["export", "wrong_delay", "--out", str(tmp_path / "exports"), "--json", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, show(result)
+    (row,) = json.loads(out.read_text())["examples"]
     assert row["passed"] is False and "delay" in row["failed_checks"]
     assert "1 example(s) failed: wrong_delay" in result.stderr

@@ -2,43 +2,60 @@
 
 Modules:
 
-- ``cli``: the ``neutone-bench`` typer app joining the three commands (``__main__``: ``python -m``).
-- ``speed``: ``speed`` command; per-buffer timings of the adapter's ``forward`` at each setting.
-- ``latency``: ``latency`` command; reported delay split, and delay measured with a noise burst.
-- ``profile``: ``profile`` command; torch profiler top operators, psutil memory and CPU figures.
-- ``stats``: percentiles, deadline misses and the outlier rule (pure functions on timings).
-- ``host``: host settings checked, a refused setting in one line, the reported delay split (the
-  calls themselves go through ``neutone_export.host``).
+- ``cli``: the ``neutone-bench`` typer app; one module per command joins it with ``register``:
+  ``cli_speed``, ``cli_latency``, ``cli_profile`` (``__main__``: ``python -m neutone_bench``).
+- ``speed``: per-call timings of the adapter's ``forward`` at a setting, and the machine's floor.
+- ``stats``: percentiles, IQR, deadline misses, slow calls, whose a miss is (pure functions).
+- ``compare``: ``speed --compare BASELINE.json``, the change of each setting's median.
+- ``latency``: reported delay split, and the delay measured with a noise burst.
+- ``profile``: torch profiler top operators, psutil memory and CPU figures.
+- ``host``: settings checked, a refused setting in one line, the reported delay split (the calls
+  themselves go through ``neutone_export.host``).
 - ``models``: resolving MODEL (``.nm`` path, entry point ``neutone.models``, embedded name).
 - ``embedded``: the models shipped inside the package (``clipper``, ``smoother-48k``).
-- ``options``: arguments shared by the commands; bad input to ``typer.BadParameter``.
-- ``render``: rich tables and JSON output, stdout and stderr consoles.
-- ``plot``: ``speed --plot``, time per buffer against buffer size (matplotlib, Agg).
+- ``options``: arguments shared by the commands; bad input as one line.
+- ``render``: tables that fit 80 columns and never cut a figure.
+- ``plot``: ``speed --plot``, every call against the deadline, with the machine's floor.
+
+The names below are imported on first use, so that ``neutone-bench --help`` does not load torch.
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from neutone_bench.__about__ import __version__
-from neutone_bench.embedded import DEFAULT_MODEL, EMBEDDED_MODELS
-from neutone_bench.host import DelayReport, SettingError, configure, reported_delay
-from neutone_bench.latency import LatencyRow, find_lag, measure_delay, noise_burst
-from neutone_bench.models import BenchModel, ModelNotFoundError, resolve_model
-from neutone_bench.profile import OperatorRow, ProfileResult, profile_model
-from neutone_bench.speed import SpeedResult, measure_speed
-from neutone_bench.stats import (
-    OUTLIER_K,
-    TimingSummary,
-    count_deadline_misses,
-    find_outliers,
-    median,
-    median_absolute_deviation,
-    outlier_threshold,
-    percentile,
-    summarize_timings,
-)
+
+_HOMES = {
+    "DEFAULT_MODEL": "embedded",
+    "EMBEDDED_MODELS": "embedded",
+    "DelayReport": "host",
+    "SettingError": "host",
+    "configure": "host",
+    "reported_delay": "host",
+    "LatencyRow": "latency",
+    "find_lag": "latency",
+    "measure_delay": "latency",
+    "noise_burst": "latency",
+    "BenchModel": "models",
+    "ModelNotFoundError": "models",
+    "resolve_model": "models",
+    "OperatorRow": "profile",
+    "ProfileResult": "profile",
+    "profile_model": "profile",
+    "SpeedResult": "speed",
+    "measure_speed": "speed",
+    "TimingSummary": "stats",
+    "count_deadline_misses": "stats",
+    "interquartile_range": "stats",
+    "median": "stats",
+    "percentile": "stats",
+    "slow_threshold": "stats",
+    "summarize_timings": "stats",
+}
 
 __all__ = [
     "DEFAULT_MODEL",
     "EMBEDDED_MODELS",
-    "OUTLIER_K",
     "BenchModel",
     "DelayReport",
     "LatencyRow",
@@ -52,16 +69,41 @@ __all__ = [
     "configure",
     "count_deadline_misses",
     "find_lag",
-    "find_outliers",
+    "interquartile_range",
     "measure_delay",
     "measure_speed",
     "median",
-    "median_absolute_deviation",
     "noise_burst",
-    "outlier_threshold",
     "percentile",
     "profile_model",
     "reported_delay",
     "resolve_model",
+    "slow_threshold",
     "summarize_timings",
 ]
+
+if TYPE_CHECKING:
+    from neutone_bench.embedded import DEFAULT_MODEL, EMBEDDED_MODELS
+    from neutone_bench.host import DelayReport, SettingError, configure, reported_delay
+    from neutone_bench.latency import LatencyRow, find_lag, measure_delay, noise_burst
+    from neutone_bench.models import BenchModel, ModelNotFoundError, resolve_model
+    from neutone_bench.profile import OperatorRow, ProfileResult, profile_model
+    from neutone_bench.speed import SpeedResult, measure_speed
+    from neutone_bench.stats import (
+        TimingSummary,
+        count_deadline_misses,
+        interquartile_range,
+        median,
+        percentile,
+        slow_threshold,
+        summarize_timings,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use."""
+    if name not in _HOMES:
+        raise AttributeError(f"module 'neutone_bench' has no attribute {name!r}")
+    value = getattr(import_module(f"neutone_bench.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value

@@ -1,30 +1,20 @@
-"""The `neutone-bench` application: one typer app, each command defined in its own module."""
+"""The `neutone-bench` application: one typer app, each command in its own module.
 
-from __future__ import annotations
+The app follows `neutone_export.cli_contract` (one-line errors, exit status, `--json FILE|-`, the
+JSON envelope, `--version`, `--color/--no-color`). Adding a command is a new module
+`cli_<name>.py` whose `register(app)` joins it (`app.command("<name>")(<function>)`), plus its
+`register(app)` line below. A command module imports torch only inside its command, so `--help`
+never loads it.
+"""
 
-import warnings
+from neutone_bench import cli_latency, cli_profile, cli_speed
+from neutone_export.cli_contract import make_app
 
-import typer
-
-from neutone_bench.latency import latency
-from neutone_bench.profile import profile
-from neutone_bench.speed import speed
-
-app = typer.Typer(
-    name="neutone-bench",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
+app = make_app(
+    "neutone-bench",
+    "Will a Neutone model run in realtime, with what latency, and where do time and memory go?",
 )
-app.command("speed")(speed)
-app.command("latency")(latency)
-app.command("profile")(profile)
 
-
-@app.callback()
-def main() -> None:
-    """Will a Neutone model run in realtime, with what latency, and where do time and memory go?"""
-    # The plugin loads TorchScript, so torch's deprecation of it is noise on every load here.
-    warnings.filterwarnings(
-        "ignore", message=r"`torch\.jit\.\w+` is deprecated", category=FutureWarning
-    )
+cli_speed.register(app)
+cli_latency.register(app)
+cli_profile.register(app)

@@ -3,9 +3,9 @@
 The host (a stereo DAW track) calls ``set_daw_sample_rate_and_buffer_size`` when its settings
 change, then ``forward`` once per buffer of ``(2, buffer_size)`` samples with knob values
 ``(4, buffer_size)`` in [0, 1]. Calling the module goes through ``neutone_export.host``; this module
-adds what the commands need on top: settings checked against what a host uses, a refusal turned
-into a one-line ``SettingError``, and the delay split read with ``get_delay_breakdown`` where the
-file has it (neutone models), with the two contract methods otherwise (Neutone SDK 1.5 files).
+adds what the commands need on top: settings checked against ``neutone_core.limits``, a refusal
+turned into a one-line ``SettingError``, and the delay split read with ``get_delay_breakdown``
+where the file has it (neutone models), with the two contract methods otherwise (SDK 1.5 files).
 """
 
 from __future__ import annotations
@@ -17,33 +17,16 @@ from typing import Any
 
 import torch
 
+from neutone_core.limits import check_buffer_size, check_sample_rate
 from neutone_export import host as export_host
 from neutone_export.host import N_KNOBS
 
 #: Channels of the simulated host track.
 HOST_CHANNELS = 2
-#: Host sample rates accepted, in Hz.
-SAMPLE_RATE_RANGE = (8000, 768000)
-#: Host buffer sizes accepted, in samples.
-BUFFER_SIZE_RANGE = (1, 65536)
 
 
 class SettingError(ValueError):
-    """The model refused a host setting, or the setting is outside what any host uses."""
-
-
-def check_sample_rate(sample_rate: int) -> None:
-    """Raise ``SettingError`` unless ``sample_rate`` (Hz) is one a host could run at."""
-    low, high = SAMPLE_RATE_RANGE
-    if not low <= sample_rate <= high:
-        raise SettingError(f"sample rate must be in [{low}, {high}] Hz, got {sample_rate}")
-
-
-def check_buffer_size(buffer_size: int) -> None:
-    """Raise ``SettingError`` unless ``buffer_size`` (samples) is one a host could use."""
-    low, high = BUFFER_SIZE_RANGE
-    if not low <= buffer_size <= high:
-        raise SettingError(f"buffer size must be in [{low}, {high}] samples, got {buffer_size}")
+    """The model refused a host setting."""
 
 
 def one_line(exc: BaseException) -> str:
@@ -58,9 +41,13 @@ def one_line(exc: BaseException) -> str:
 
 
 def configure(module: torch.jit.ScriptModule, sample_rate: int, buffer_size: int) -> None:
-    """Set the host's sample rate (Hz) and buffer size (samples); the adapter resets its state."""
-    check_sample_rate(sample_rate)
-    check_buffer_size(buffer_size)
+    """Set the host's sample rate (Hz) and buffer size (samples); the adapter resets its state.
+
+    A setting outside ``neutone_core.limits`` raises its ``LimitError``; one the model refuses,
+    ``SettingError``.
+    """
+    check_sample_rate(sample_rate, "sample_rate")
+    check_buffer_size(buffer_size, "buffer_size")
     try:
         export_host.configure(module, sample_rate, buffer_size)
     except (torch.jit.Error, RuntimeError, ValueError) as exc:

@@ -1,4 +1,4 @@
-"""`neutone-bench latency`: the delay the adapter reports at each setting, and the delay it has.
+"""The delay the adapter reports at each setting, and the delay it has (`neutone-bench latency`).
 
 Reported: ``get_delay_breakdown`` (buffering, resampling, look-ahead, model, total; host samples),
 or for Neutone SDK 1.5 files the two contract methods whose sum the host compensates.
@@ -17,28 +17,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import torch
-import typer
 
-from neutone_bench.host import HOST_CHANNELS, DelayReport, SettingError, configure, reported_delay
-from neutone_bench.options import (
-    BufferSizesOption,
-    JsonOption,
-    ModelArgument,
-    SampleRatesOption,
-    SeedOption,
-    check_settings,
-    load_model,
-    refused_setting,
-)
-from neutone_bench.render import opt, print_table, stderr_console, stdout_console, write_json
+from neutone_bench.host import HOST_CHANNELS, DelayReport, configure
+from neutone_bench.render import opt
 from neutone_export.host import fixed_sizes, pad_to, stream
 from neutone_export.measure import xcorr_lag
 
-DEFAULT_SAMPLE_RATES = [44100, 48000]
-DEFAULT_BUFFER_SIZES = [128, 256, 512, 1024, 2048]
 #: Burst length in host samples (before band-limiting spreads it a little).
 BURST_SAMPLES = 2048
 #: Silence before the burst, in host samples: room to see a delay shorter than reported.
@@ -149,79 +136,10 @@ def table_cells(rows: Sequence[LatencyRow], measured: bool) -> list[list[str]]:
             str(r.model),
         ]
         if measured:
-            cell.append(opt(row.measured) + (" (differs)" if row.mismatch else ""))
+            cell.append(opt(row.measured) + (" differs" if row.mismatch else ""))
         cells.append(cell)
     return cells
 
 
-HEADERS = [
-    "rate (Hz)",
-    "buffer",
-    "total",
-    "total ms",
-    "buffering",
-    "resampling",
-    "look-ahead",
-    "model",
-]
-
-
-def latency(
-    model: ModelArgument = None,
-    sample_rate: SampleRatesOption = None,
-    buffer_size: BufferSizesOption = None,
-    measure: Annotated[
-        bool,
-        typer.Option("--measure", help="Also measure the delay with a noise burst."),
-    ] = False,
-    seed: SeedOption = 0,
-    json_file: JsonOption = None,
-) -> None:
-    """Delay in host samples at each setting, lowest first, split as the model reports it.
-
-    With --measure, a measured delay that differs from the reported total is a warning and the
-    command exits with code 1 (the host would misalign the model's output by the difference).
-    """
-    sample_rates = sample_rate or DEFAULT_SAMPLE_RATES
-    buffer_sizes = buffer_size or DEFAULT_BUFFER_SIZES
-    check_settings(sample_rates, buffer_sizes)
-    bench = load_model(model)
-    err = stderr_console()
-    rates = [int(r) for r in bench.module.get_native_sample_rates()] or "any"
-    sizes = [int(b) for b in bench.module.get_native_buffer_sizes()] or "any"
-    err.print(
-        f"latency: {bench.name}, native sample rates {rates}, native buffer sizes {sizes}"
-        + (", measuring" if measure else "")
-    )
-    rows = []
-    try:
-        for sr in sample_rates:
-            for bs in buffer_sizes:
-                report = reported_delay(bench.module, sr, bs)
-                if measure:
-                    found = measure_delay(bench.module, sr, bs, report.total, seed)
-                    rows.append(LatencyRow(report, found, True))
-                else:
-                    rows.append(LatencyRow(report))
-    except SettingError as exc:
-        raise refused_setting(exc) from exc
-    rows = sort_rows(rows)
-    headers = [*HEADERS, "measured"] if measure else HEADERS
-    data = {"command": "latency", "model": bench.name, "rows": [r.to_dict() for r in rows]}
-    if json_file is None or str(json_file) != "-":
-        title = f"delay of {bench.name} in host samples (lowest first)"
-        print_table(stdout_console(), title, headers, table_cells(rows, measure))
-    if json_file is not None:
-        write_json(data, json_file)
-    differing = [r for r in rows if r.mismatch]
-    for row in differing:
-        r = row.report
-        found = (
-            "the output stayed silent" if row.measured is None else f"{row.measured} were measured"
-        )
-        err.print(
-            f"[yellow]warning:[/] at {r.sample_rate} Hz / {r.buffer_size} samples the model "
-            f"reports {r.total} samples of delay but {found}"
-        )
-    if differing:
-        raise typer.Exit(code=1)
+#: Column headers, short enough for 80 columns with "measured"; the JSON keys are the full names.
+HEADERS = ["rate Hz", "buffer", "total", "total ms", "buffers", "resampler", "look ahead", "model"]

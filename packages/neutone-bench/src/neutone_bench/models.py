@@ -25,6 +25,16 @@ from neutone_export import load_neutone_model, script_neutone_model
 
 #: Entry-point group under which packages advertise example models.
 ENTRY_POINT_GROUP = "neutone.models"
+#: Methods the commands call: the Neutone SDK 1.5 contract (a file without one is an imitation).
+BENCH_METHODS = (
+    "forward",
+    "set_daw_sample_rate_and_buffer_size",
+    "reset",
+    "get_native_sample_rates",
+    "get_native_buffer_sizes",
+    "calc_buffering_delay_samples",
+    "calc_model_delay_samples",
+)
 
 
 class ModelNotFoundError(ValueError):
@@ -76,7 +86,8 @@ def _script_once(
 def resolve_model(spec: str | None) -> BenchModel:
     """The model that MODEL ``spec`` names (``None``: the embedded default).
 
-    Raises ``ModelNotFoundError`` for an unknown name; ``load_neutone_model``'s
+    Raises ``ModelNotFoundError`` for an unknown name or a file that lacks a method of the Neutone
+    SDK 1.5 contract; ``load_neutone_model``'s
     ``NotANeutoneModelError`` (a ``ValueError``) for a missing, corrupt or foreign file.
     """
     if spec is None:
@@ -89,6 +100,12 @@ def resolve_model(spec: str | None) -> BenchModel:
         if path.is_dir() and (path / "model.nm").is_file():
             path = path / "model.nm"
         module, _metadata = load_neutone_model(path)
+        missing = [name for name in BENCH_METHODS if not module._c._has_method(name)]
+        if missing:
+            raise ModelNotFoundError(
+                f"{path}: a TorchScript file but not a Neutone model (no method "
+                f"{', '.join(missing)}); export it with neutone_export.save_neutone_model"
+            )
         return BenchModel(module, str(path), "file")
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == spec:

@@ -1,19 +1,23 @@
-"""Arguments shared by the commands; the one place where bad input becomes ``typer.BadParameter``.
+"""Arguments shared by the commands, and the checks that turn bad input into one line (exit 2).
 
-``typer.BadParameter`` makes typer print one error line (in its error panel) on stderr and exit with
-code 2, with no traceback.
+Nothing here imports torch: the option types are read when the app is built (`--help`), the
+checks import what they need when a command runs.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from neutone_bench.host import SettingError, check_buffer_size, check_sample_rate
-from neutone_bench.models import BenchModel, resolve_model
+from neutone_export.cli_contract import BadInput, checked, checked_all
+
+if TYPE_CHECKING:
+    from neutone_bench.host import SettingError
+    from neutone_bench.models import BenchModel
 
 ModelArgument = Annotated[
     str | None,
@@ -26,23 +30,11 @@ ModelArgument = Annotated[
         show_default=False,
     ),
 ]
-JsonOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--json",
-        metavar="FILE",
-        help="Also write the figures as JSON to FILE ('-': JSON on stdout instead of the table).",
-        dir_okay=False,
-    ),
-]
 NumThreadsOption = Annotated[
     int,
-    typer.Option(
-        "--num-threads", min=1, help="Torch intra-op threads while measuring (restored after)."
-    ),
+    typer.Option("--num-threads", min=1, max=1024, help="Torch intra-op threads while measuring."),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the random audio and knobs.")]
-#: Host settings of the commands that sweep them (``None``: the command's defaults).
 SampleRatesOption = Annotated[
     list[int] | None,
     typer.Option("--sample-rate", "-r", help="Host sample rate in Hz; repeat for several."),
@@ -51,37 +43,48 @@ BufferSizesOption = Annotated[
     list[int] | None,
     typer.Option("--buffer-size", "-b", help="Host buffer size in samples; repeat for several."),
 ]
-#: Host setting of a command that runs at one.
-SampleRateOption = Annotated[
-    int, typer.Option("--sample-rate", "-r", help="Host sample rate in Hz.")
-]
-BufferSizeOption = Annotated[
-    int, typer.Option("--buffer-size", "-b", help="Host buffer size in samples.")
+WarmupOption = Annotated[
+    int, typer.Option("--warmup", min=0, max=100000, help="Calls before timing, reported apart.")
 ]
 
 
 def load_model(spec: str | None) -> BenchModel:
     """Resolve the MODEL argument; a missing, corrupt, foreign or unknown model is bad input."""
+    from neutone_bench.models import resolve_model
+
     try:
         return resolve_model(spec)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="'MODEL'") from exc
+        raise BadInput(f"MODEL: {exc}") from None
 
 
-def check_settings(sample_rates: Sequence[int], buffer_sizes: Sequence[int]) -> None:
-    """Reject sample rates and buffer sizes that no host uses, naming the option."""
-    for sample_rate in sample_rates:
-        try:
-            check_sample_rate(sample_rate)
-        except SettingError as exc:
-            raise typer.BadParameter(str(exc), param_hint="'--sample-rate'") from exc
-    for buffer_size in buffer_sizes:
-        try:
-            check_buffer_size(buffer_size)
-        except SettingError as exc:
-            raise typer.BadParameter(str(exc), param_hint="'--buffer-size'") from exc
+def input_paths(spec: str | None) -> list[Path]:
+    """The files the MODEL argument reads, for the check that no output overwrites them."""
+    if spec is None or not os.path.exists(spec):
+        return []
+    path = Path(spec)
+    return [path, path / "model.nm"] if path.is_dir() else [path]
 
 
-def refused_setting(exc: SettingError) -> typer.BadParameter:
+def check_settings(
+    sample_rates: Sequence[int], buffer_sizes: Sequence[int]
+) -> tuple[list[int], list[int]]:
+    """The settings, each checked against ``neutone_core.limits`` (the option named on refusal)."""
+    from neutone_core.limits import check_buffer_size, check_sample_rate
+
+    return (
+        checked_all(check_sample_rate, sample_rates, "--sample-rate"),
+        checked_all(check_buffer_size, buffer_sizes, "--buffer-size"),
+    )
+
+
+def check_duration(seconds: float, option: str) -> float:
+    """A duration in seconds checked against ``neutone_core.limits``."""
+    from neutone_core.limits import check_seconds
+
+    return checked(check_seconds, seconds, option)
+
+
+def refused_setting(exc: SettingError) -> BadInput:
     """The error for a setting the model itself refused."""
-    return typer.BadParameter(str(exc), param_hint="'--sample-rate' / '--buffer-size'")
+    return BadInput(f"--sample-rate / --buffer-size: {exc}")

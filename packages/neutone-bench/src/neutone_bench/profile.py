@@ -1,4 +1,4 @@
-"""`neutone-bench profile`: where the time and memory of the adapter's ``forward`` go.
+"""Where the time and memory of the adapter's ``forward`` go (`neutone-bench profile`).
 
 The adapter is configured at one host setting, called ``warmup`` times, then ``num_calls`` times
 under ``torch.profiler`` (CPU activity, input shapes and memory recorded). Operators are grouped by
@@ -6,36 +6,30 @@ name and input shape, and the top ones by self CPU time and by self CPU memory (
 the operator itself, minus what it freed) are listed. The process's resident memory and CPU use
 over the profiled calls come from psutil (CPU use: user + system time over wall time, 100 % = one
 core busy).
+
+The profiler's own C++ log lines (kineto's ``USDT: profiler_start``, ``ERROR: gpuGetDeviceCount
+failed`` on a machine without a GPU) are written to the process's stderr below Python; they are
+sent to the null device while the profiler starts and stops, so stderr holds only our messages.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import psutil
 import torch
-import typer
 from torch.profiler import ProfilerActivity
 from torch.profiler import profile as torch_profile
 
-from neutone_bench.host import SettingError, configure, random_buffers, torch_threads
-from neutone_bench.options import (
-    BufferSizeOption,
-    JsonOption,
-    ModelArgument,
-    NumThreadsOption,
-    SampleRateOption,
-    SeedOption,
-    check_settings,
-    load_model,
-    refused_setting,
-)
-from neutone_bench.render import print_table, stderr_console, stdout_console, write_json
+from neutone_bench.host import configure, random_buffers
+from neutone_export.cli_contract import write_output
 
 try:
     import resource
@@ -111,6 +105,24 @@ def _operator_rows(events: Sequence[Any]) -> list[OperatorRow]:
     ]
 
 
+@contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Send what C++ code writes to file descriptor 2 to the null device for the block."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 to redirect
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def profile_model(
     module: torch.jit.ScriptModule,
     sample_rate: int,
@@ -133,18 +145,22 @@ def profile_model(
         for _ in range(warmup):
             module.forward(x, params)
         rss_before = process.memory_info().rss
-        cpu_before = process.cpu_times()
-        start = time.perf_counter()
-        with torch_profile(
-            activities=[ProfilerActivity.CPU], record_shapes=True, profile_memory=True
-        ) as prof:
+        with (
+            native_stderr_silenced(),
+            torch_profile(
+                activities=[ProfilerActivity.CPU], record_shapes=True, profile_memory=True
+            ) as prof,
+        ):
+            # Wall and CPU time of the calls only, not of the profiler's start and stop.
+            cpu_before = process.cpu_times()
+            start = time.perf_counter()
             for _ in range(num_calls):
                 module.forward(x, params)
-        wall = time.perf_counter() - start
-        cpu_after = process.cpu_times()
+            wall = time.perf_counter() - start
+            cpu_after = process.cpu_times()
         rss_after = process.memory_info().rss
     if trace is not None:
-        prof.export_chrome_trace(str(trace))
+        write_output(trace, lambda temp: prof.export_chrome_trace(str(temp)))
     events = list(prof.key_averages(group_by_input_shape=True))
     by_cpu = sorted(events, key=lambda e: e.self_cpu_time_total, reverse=True)[:top]
     by_memory = sorted(events, key=lambda e: e.self_cpu_memory_usage, reverse=True)[:top]
@@ -192,65 +208,3 @@ OPERATOR_HEADERS = [
     "self mem KiB",
     "mem KiB",
 ]
-
-
-def profile(
-    model: ModelArgument = None,
-    sample_rate: SampleRateOption = 48000,
-    buffer_size: BufferSizeOption = 128,
-    num_calls: Annotated[
-        int, typer.Option("--num-calls", min=1, help="Calls recorded by the profiler.")
-    ] = 100,
-    warmup: Annotated[int, typer.Option("--warmup", min=0, help="Calls before profiling.")] = 20,
-    top: Annotated[int, typer.Option("--top", min=1, help="Operators listed per table.")] = 10,
-    num_threads: NumThreadsOption = 1,
-    seed: SeedOption = 0,
-    trace: Annotated[
-        Path | None,
-        typer.Option("--trace", metavar="FILE", dir_okay=False, help="Write a Chrome trace."),
-    ] = None,
-    json_file: JsonOption = None,
-) -> None:
-    """Top operators by CPU time and by memory (grouped by input shape), peak RSS and CPU use."""
-    check_settings([sample_rate], [buffer_size])
-    bench = load_model(model)
-    err = stderr_console()
-    err.print(
-        f"profile: {bench.name} at {sample_rate} Hz / {buffer_size} samples, {num_calls} calls"
-    )
-    with err.status("profiling"), torch_threads(num_threads):
-        try:
-            result = profile_model(
-                bench.module, sample_rate, buffer_size, num_calls, warmup, top, seed, trace
-            )
-        except SettingError as exc:
-            raise refused_setting(exc) from exc
-    data = {"command": "profile", "model": bench.name, "num_threads": num_threads}
-    data.update(result.to_dict())
-    if json_file is None or str(json_file) != "-":
-        out = stdout_console()
-        for title, rows in (
-            ("top operators by self CPU time", result.top_cpu),
-            ("top operators by self CPU memory", result.top_memory),
-        ):
-            print_table(out, title, OPERATOR_HEADERS, operator_cells(rows), text_columns=2)
-        peak = "-" if result.peak_rss_bytes is None else f"{result.peak_rss_bytes / 2**20:.1f}"
-        print_table(
-            out,
-            "process",
-            ["calls", "wall s", "CPU %", "RSS before MiB", "RSS after MiB", "peak RSS MiB"],
-            [
-                [
-                    str(result.num_calls),
-                    f"{result.wall_s:.3f}",
-                    f"{result.cpu_percent:.0f}",
-                    f"{result.rss_before_bytes / 2**20:.1f}",
-                    f"{result.rss_after_bytes / 2**20:.1f}",
-                    peak,
-                ]
-            ],
-        )
-    if json_file is not None:
-        write_json(data, json_file)
-    if trace is not None:
-        err.print(f"Chrome trace written to {trace}")

@@ -1,11 +1,16 @@
-"""Robust statistics of per-buffer call timings.
+"""Statistics of per-call timings, against the deadline a realtime audio callback has.
 
-A realtime audio callback fails on its slowest call, not on its mean: one call in a thousand that
-overruns the buffer's duration is an audible click. So the figures here are order statistics
-(median, 99th percentile, maximum), a count of deadline misses over every call, and a list of
-outliers found with a rule that the outliers themselves cannot hide (median and median absolute
-deviation instead of mean and standard deviation; the reference benchmark cut at mean + 2 sigma,
-which the tail inflates, and then averaged what was left).
+A realtime callback fails on its slowest call, not on its mean: a call that overruns the buffer's
+duration is an audible click. So each setting is summarised by order statistics (median, the
+interquartile range as the spread, 99th percentile, maximum) and by its deadline misses, and every
+call is kept for the JSON.
+
+The machine is measured too (the *floor*): the same loop, over the same span of time, around a
+module that does nothing, records how long the machine itself took the CPU away. A miss is the
+machine's when the floor had at least as many stalls that would make a median call miss; else it
+is the model's. A "slow call" is reported only when it is far out of the bulk *and* costs a
+noticeable part of the deadline (Tukey's far-out fence, Q3 + 3 IQR, and at least 10 % of the
+buffer's duration above the median), so microsecond jitter of a fast model is not flagged.
 
 All functions are pure and take timings in seconds.
 """
@@ -14,15 +19,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-#: Scale that turns the median absolute deviation into a standard-deviation estimate for
-#: normally distributed data (1 / Phi^-1(3/4)).
-MAD_TO_SIGMA = 1.482602218505602
+#: Tukey's "far out" fence: this many interquartile ranges above the third quartile.
+FAR_OUT_IQR = 3.0
+#: A slow call also costs at least this fraction of the deadline more than the median call.
+SLOW_DEADLINE_FRACTION = 0.1
+#: Spread (IQR over median) above which the timings are called unstable (torch.utils.benchmark's
+#: "gross" threshold) when the spread is also at least ``UNSTABLE_DEADLINE_FRACTION`` of the
+#: deadline (a spread of microseconds under a millisecond deadline is jitter, not instability).
+UNSTABLE_IQR_FRACTION = 0.25
+UNSTABLE_DEADLINE_FRACTION = 0.05
+#: The floor stalled longer than this (seconds): the machine was disturbed during the run.
+DISTURBED_STALL_S = 1e-3
 
-#: Default number of robust standard deviations above the median beyond which a call is an outlier.
-OUTLIER_K = 5.0
+SLOW_RULE = (
+    f"time > max(Q3 + {FAR_OUT_IQR:g} * IQR, median + {SLOW_DEADLINE_FRACTION:g} * deadline)"
+)
+MACHINE_RULE = (
+    "a miss is the machine's when the floor (the same loop around a no-op module over the same "
+    "span) stalled longer than deadline - median (> 0) at least as many times as the model missed"
+)
 
 
 def _check_nonempty(values: Sequence[float], name: str) -> None:
@@ -34,21 +52,19 @@ def percentile(values: Sequence[float], q: float) -> float:
     """Percentile ``q`` (0..100) of ``values`` by linear interpolation between order statistics.
 
     The sorted values sit at ranks ``0 .. n-1``; the percentile is read at rank
-    ``q / 100 * (n - 1)`` with linear interpolation between neighbours (Hyndman and Fan type 7,
-    numpy's default ``linear`` method), so ``q = 0`` is the minimum and ``q = 100`` the maximum.
+    ``q / 100 * (n - 1)`` (Hyndman and Fan type 7, numpy's default ``linear`` method).
 
     >>> percentile([1.0, 2.0, 3.0, 4.0], 50)
     2.5
     """
     _check_nonempty(values, "values")
-    if not 0.0 <= q <= 100.0 or math.isnan(q):
+    if not 0.0 <= q <= 100.0:
         raise ValueError(f"q must be in [0, 100], got {q}")
     ordered = sorted(values)
     rank = q / 100.0 * (len(ordered) - 1)
     low = math.floor(rank)
     high = min(low + 1, len(ordered) - 1)
-    frac = rank - low
-    return ordered[low] + (ordered[high] - ordered[low]) * frac
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def median(values: Sequence[float]) -> float:
@@ -56,89 +72,101 @@ def median(values: Sequence[float]) -> float:
     return percentile(values, 50.0)
 
 
-def median_absolute_deviation(values: Sequence[float]) -> float:
-    """Median of ``|v - median(values)|``: a spread estimate that half the data can't move."""
-    centre = median(values)
-    return median([abs(v - centre) for v in values])
-
-
-def outlier_threshold(values: Sequence[float], k: float = OUTLIER_K) -> float:
-    """Time above which a call counts as an outlier: ``median + k * 1.4826 * MAD``.
-
-    Only slow calls matter for realtime audio, so the rule is one-sided. ``1.4826 * MAD`` estimates
-    the standard deviation of the bulk of the calls without being inflated by the tail. When more
-    than half of the calls take exactly the same time the MAD is 0 and every slower call is an
-    outlier.
-
-    >>> outlier_threshold([1.0, 2.0, 3.0], k=1.0)
-    3.482602218505602
-    """
-    if k < 0.0 or math.isnan(k):
-        raise ValueError(f"k must be >= 0, got {k}")
-    return median(values) + k * MAD_TO_SIGMA * median_absolute_deviation(values)
-
-
-def find_outliers(values: Sequence[float], k: float = OUTLIER_K) -> list[int]:
-    """Indices (in call order) of the calls slower than :func:`outlier_threshold`."""
-    threshold = outlier_threshold(values, k)
-    return [i for i, v in enumerate(values) if v > threshold]
+def interquartile_range(values: Sequence[float]) -> float:
+    """``Q3 - Q1``: the spread of the middle half of the calls, which the tail cannot move."""
+    return percentile(values, 75.0) - percentile(values, 25.0)
 
 
 def count_deadline_misses(values: Sequence[float], deadline: float) -> int:
-    """Number of calls that took longer than ``deadline`` seconds (the buffer's duration).
-
-    A call that takes exactly the deadline is on time.
-    """
+    """Number of calls that took longer than ``deadline`` seconds (exactly on it is on time)."""
     if not deadline > 0.0:
         raise ValueError(f"deadline must be > 0 seconds, got {deadline}")
     return sum(1 for v in values if v > deadline)
+
+
+def slow_threshold(values: Sequence[float], deadline: float) -> float:
+    """Time above which a call is slow: see ``SLOW_RULE``."""
+    fence = percentile(values, 75.0) + FAR_OUT_IQR * interquartile_range(values)
+    return max(fence, median(values) + SLOW_DEADLINE_FRACTION * deadline)
 
 
 @dataclass(frozen=True)
 class TimingSummary:
     """Figures for one setting; times in seconds.
 
-    ``inverse_rtf`` is the buffer's duration over the median call time: how many times faster than
-    realtime a typical call is (it must be above 1, and the p99 and max tell whether every call is).
-    ``outliers`` holds ``(call index, time)`` pairs, slowest first.
+    ``load`` is the median call over the buffer's duration (1.0: the audio thread is always busy).
+    ``floor_misses`` counts floor stalls longer than ``deadline - median``: how many misses the
+    machine alone would have caused a median call. ``cause`` is ``""`` without misses, else
+    ``"machine"`` or ``"model"`` (see ``MACHINE_RULE``).
     """
 
     num_calls: int
     median_s: float
+    q1_s: float
+    q3_s: float
+    iqr_s: float
     p99_s: float
     max_s: float
     deadline_s: float
-    inverse_rtf: float
+    load: float
     deadline_misses: int
-    outlier_threshold_s: float
-    outliers: list[tuple[int, float]]
+    slow_threshold_s: float
+    slow_calls: int
+    floor_median_s: float
+    floor_max_s: float
+    floor_misses: int
+
+    @property
+    def cause(self) -> str:
+        """Who the misses are due to: ``""`` (none), ``"machine"`` or ``"model"``."""
+        if self.deadline_misses == 0:
+            return ""
+        return "machine" if self.floor_misses >= self.deadline_misses else "model"
+
+    @property
+    def unstable(self) -> bool:
+        """Whether the middle half of the calls spreads over 25 % of the median and 5 % of the
+        deadline."""
+        return (
+            self.iqr_s > UNSTABLE_IQR_FRACTION * self.median_s
+            and self.iqr_s > UNSTABLE_DEADLINE_FRACTION * self.deadline_s
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dictionary (outliers as ``{"call", "time_s"}`` objects)."""
-        data = asdict(self)
-        data["outliers"] = [{"call": i, "time_s": t} for i, t in self.outliers]
-        if math.isinf(self.inverse_rtf):
-            data["inverse_rtf"] = None
+        """Plain JSON-ready dictionary, with the derived ``cause``."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["cause"] = self.cause or None
         return data
 
 
 def summarize_timings(
-    values: Sequence[float], deadline: float, k: float = OUTLIER_K
+    values: Sequence[float], deadline: float, floor: Sequence[float]
 ) -> TimingSummary:
-    """Summarize per-call times ``values`` (seconds) against a per-call ``deadline`` (seconds)."""
+    """Summarize per-call times ``values`` against ``deadline``; ``floor``: the machine's stalls.
+
+    ``floor`` holds one figure per iteration of the floor loop (seconds the machine took the CPU
+    away at most, see ``neutone_bench.speed``).
+    """
     _check_nonempty(values, "values")
+    _check_nonempty(floor, "floor")
     med = median(values)
-    threshold = outlier_threshold(values, k)
-    outliers = sorted(((i, values[i]) for i in find_outliers(values, k)), key=lambda item: -item[1])
-    misses = count_deadline_misses(values, deadline)
+    headroom = deadline - med
+    threshold = slow_threshold(values, deadline)
     return TimingSummary(
         num_calls=len(values),
         median_s=med,
+        q1_s=percentile(values, 25.0),
+        q3_s=percentile(values, 75.0),
+        iqr_s=interquartile_range(values),
         p99_s=percentile(values, 99.0),
         max_s=max(values),
         deadline_s=deadline,
-        inverse_rtf=deadline / med if med > 0.0 else math.inf,
-        deadline_misses=misses,
-        outlier_threshold_s=threshold,
-        outliers=outliers,
+        load=med / deadline,
+        deadline_misses=count_deadline_misses(values, deadline),
+        slow_threshold_s=threshold,
+        slow_calls=sum(1 for v in values if v > threshold),
+        floor_median_s=median(floor),
+        floor_max_s=max(floor),
+        # A median call already past its deadline misses by itself: the machine explains none.
+        floor_misses=sum(1 for f in floor if f > headroom) if headroom > 0 else 0,
     )

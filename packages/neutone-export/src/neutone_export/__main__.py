@@ -1,5 +1,6 @@
-"""`python -m neutone_export` runs the `neutone-export` command line."""
+"""`python -m neutone_export`: the same app as the `neutone-export` command."""
 
 from neutone_export.cli import app
 
-app(prog_name="neutone-export")
+if __name__ == "__main__":
+    app(prog_name="neutone-export")

@@ -1,0 +1,185 @@
+"""`neutone-examples export`: export example models as `.nm` files and show how each validated.
+
+Each example NAME is saved with `neutone_export.save_neutone_model` to ``OUT/NAME/`` (``model.nm``,
+``metadata.json``, demo samples, ``report.json``). The summary table (stdout) gives, per example,
+the validation checks passed, the total delay the exported file reports at 48 kHz with 128-sample
+buffers, and the slowest realtime factor measured by the suite. Progress and errors go to stderr.
+Exit status 1 if any example fails a check or cannot be exported; 2 for an unknown name or an
+OUT that cannot be written (one line, before any work).
+"""
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+from rich.table import Table
+
+from neutone_export.cli_contract import (
+    BadInput,
+    JsonOption,
+    check_output_file,
+    check_output_folder,
+    emit_json,
+    envelope,
+    stderr_console,
+    stdout_console,
+    table_wanted,
+)
+
+DELAY_SAMPLE_RATE = 48000
+DELAY_BUFFER_SIZE = 128
+
+
+def register(app: typer.Typer) -> None:
+    """Join the `export` command to `app`."""
+    app.command("export")(export)
+
+
+@dataclass
+class ExportRow:
+    """The outcome of exporting one example."""
+
+    name: str
+    passed: bool
+    checks_passed: int
+    checks_total: int
+    failed_checks: List[str]
+    delay_samples: int | None
+    realtime_factor: float | None
+    seconds: float
+    path: str
+    error: str = ""
+
+    def cells(self) -> List[str]:
+        """The table row."""
+        status = "[green]pass[/]" if self.passed else "[red]FAIL[/]"
+        checks = f"{self.checks_passed}/{self.checks_total}" if self.checks_total else "-"
+        if self.failed_checks:
+            checks += f" (failed: {', '.join(self.failed_checks)})"
+        if self.error:
+            checks = self.error
+        delay = "-" if self.delay_samples is None else str(self.delay_samples)
+        rtf = "-" if self.realtime_factor is None else f"{self.realtime_factor:.1f}x"
+        return [self.name, status, checks, delay, rtf, f"{self.seconds:.1f}"]
+
+
+def _delay_at_48k(model_file: Path) -> int:
+    """Total delay (buffering + model), in host samples, of the saved file at 48 kHz/128."""
+    from neutone_export import load_neutone_model
+
+    module, _ = load_neutone_model(model_file)
+    module.set_daw_sample_rate_and_buffer_size(DELAY_SAMPLE_RATE, DELAY_BUFFER_SIZE)
+    return int(module.calc_buffering_delay_samples()) + int(module.calc_model_delay_samples())
+
+
+def export_example(name: str, out: Path, verbose: bool) -> ExportRow:
+    """Save example `name` to ``out / name`` and summarise its validation report."""
+    from neutone_examples.registry import build_example
+    from neutone_export import save_neutone_model
+
+    folder = out / name
+    start = time.perf_counter()
+    try:
+        report = save_neutone_model(build_example(name), folder, quiet=not verbose)
+    except ValueError as error:  # ScriptingError, MetadataError: the model cannot be exported
+        lines = str(error).strip().splitlines()
+        return ExportRow(
+            name=name,
+            passed=False,
+            checks_passed=0,
+            checks_total=0,
+            failed_checks=[],
+            delay_samples=None,
+            realtime_factor=None,
+            seconds=time.perf_counter() - start,
+            path=str(folder),
+            error=f"{type(error).__name__}: {lines[0] if lines else ''}",
+        )
+    realtime = next((c.figure for c in report.checks if c.name == "realtime"), None)
+    return ExportRow(
+        name=name,
+        passed=report.passed,
+        checks_passed=sum(1 for check in report.checks if check.passed),
+        checks_total=len(report.checks),
+        failed_checks=[check.name for check in report.failures],
+        delay_samples=_delay_at_48k(folder / "model.nm"),
+        realtime_factor=realtime,
+        seconds=time.perf_counter() - start,
+        path=str(folder),
+    )
+
+
+def _print_table(rows: List[ExportRow]) -> None:
+    table = Table(
+        title="neutone examples",
+        caption=(
+            f"delay: samples at {DELAY_SAMPLE_RATE} Hz with {DELAY_BUFFER_SIZE}-sample buffers; "
+            "realtime: audio seconds per second, slowest setting of the suite"
+        ),
+    )
+    for column, justify in (
+        ("example", "left"),
+        ("result", "left"),
+        ("checks", "left"),
+        ("delay", "right"),
+        ("realtime", "right"),
+        ("time (s)", "right"),
+    ):
+        table.add_column(column, justify=justify, no_wrap=column != "checks")
+    for row in rows:
+        table.add_row(*row.cells())
+    stdout_console().print(table)
+
+
+def export(
+    names: Annotated[
+        Optional[List[str]],
+        typer.Argument(
+            metavar="NAMES",
+            help="Examples to export (default: all; `neutone-examples export --help` lists them).",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder; each example goes to OUT/NAME.")
+    ] = Path("exports"),
+    json_file: JsonOption = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show every check as it runs (stderr).")
+    ] = False,
+) -> None:
+    """Export example models with save_neutone_model and summarise their validation."""
+    check_output_folder(out, "--out")
+    check_output_file(json_file, "--json", allow_stdout=True)
+
+    from neutone_examples.registry import EXAMPLES
+
+    selected = list(dict.fromkeys(names)) if names else list(EXAMPLES)
+    unknown = [name for name in selected if name not in EXAMPLES]
+    if unknown:
+        raise BadInput(
+            f"NAMES: unknown example(s) {', '.join(unknown)}; known: {', '.join(EXAMPLES)}"
+        )
+    out.mkdir(exist_ok=True)
+    err = stderr_console()
+    rows: List[ExportRow] = []
+    for index, name in enumerate(selected, start=1):
+        err.print(f"[{index}/{len(selected)}] exporting {name} to {out / name} ...")
+        row = export_example(name, out, verbose)
+        rows.append(row)
+        if row.error:
+            err.print(f"  [red]cannot export {name}[/]: {row.error}")
+        else:
+            verdict = "all checks passed" if row.passed else f"FAILED {row.failed_checks}"
+            err.print(f"  {verdict} ({row.seconds:.1f} s)")
+    if table_wanted(json_file):
+        _print_table(rows)
+    if json_file is not None:
+        data = {"command": "export", "out": str(out), "examples": [asdict(row) for row in rows]}
+        emit_json(envelope("neutone-examples", data), json_file)
+    failed = [row.name for row in rows if not row.passed]
+    if failed:
+        err.print(f"[red]{len(failed)} example(s) failed:[/] {', '.join(failed)}")
+        raise typer.Exit(code=1)
