@@ -54,10 +54,9 @@ from neutone_core.resample import StreamingResampler, minimum_delay_units
 DEFAULT_DAW_SR = 48000
 DEFAULT_DAW_BS = 2048
 RESAMPLE_CHUNK = 16384
-"""Samples per resampler call: bounds its buffers and lets a cancel stop a long conversion."""
+"""Samples per resampler call: bounds the resampler's buffers for any clip length."""
 
-PRESERVED_ATTRIBUTES = [
-    # The Neutone SDK 1.5's list, in its order.
+REFERENCE_PRESERVED_ATTRIBUTES = [
     "nrb",
     "get_audio_in_channels",
     "get_audio_out_channels",
@@ -82,7 +81,11 @@ PRESERVED_ATTRIBUTES = [
     "get_tokenizer_str",
     "get_tokenizer_type",
     "get_numerical_params_default_values_0to1",
-    # Ours.
+]
+"""The Neutone SDK 1.5's preserved names of a non-realtime wrapper, in its order."""
+
+PRESERVED_ATTRIBUTES = [
+    *REFERENCE_PRESERVED_ATTRIBUTES,
     "forward_non_realtime",
     "get_audio_in_labels",
     "get_audio_out_labels",
