@@ -189,7 +189,7 @@ def test_traced_stateful_model_streams_as_offline_and_any_size_becomes_512() -> 
     result = validate_neutone_model(
         scripted, eager_model=wrapper, seconds=0.25, buffer_sizes=(32, 128, 512, 2048)
     )
-    assert result.passed, result.summary()
+    assert result.passed, result.to_json()
 
 
 def test_trace_carries_state_between_blocks_like_the_python_model() -> None:

@@ -1,0 +1,130 @@
+"""NAM's own networks stream as NAM runs them offline, export through the trace fallback and pass
+every check; a capture written by NAM's exporter becomes a checked `.nm`.
+
+Needs the ``nam`` extra (``neural-amp-modeler``); without it only the missing-extra message is
+tested. Run with the NAM environment: ``/tmp/namvenv/bin/python -m pytest``.
+"""
+
+import importlib.util
+import json
+from itertools import pairwise
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neutone_export import ScriptingError, save_neutone_model, script_neutone_model
+from neutone_export.nam import NAMCaptureError, load_nam_capture
+
+HAS_NAM = importlib.util.find_spec("nam") is not None
+needs_nam = pytest.mark.skipif(
+    not HAS_NAM, reason="neural-amp-modeler is not installed (pip install 'neutone-examples[nam]')"
+)
+FIGURES: Dict[str, Dict[str, float]] = {}
+
+
+@pytest.fixture(scope="module")
+def nets() -> Dict[str, torch.nn.Module]:
+    """One random WaveNet and one random LSTM per session: importing NAM takes ~30 s."""
+    from neutone_examples.nam import build_nam_net
+
+    return {name: build_nam_net(name) for name in ("wavenet", "lstm")}
+
+
+@pytest.mark.skipif(HAS_NAM, reason="tests the message shown when neural-amp-modeler is missing")
+def test_missing_extra_is_named(tmp_path: Path) -> None:
+    capture = tmp_path / "amp.nam"
+    capture.write_text(json.dumps({"architecture": "LSTM", "weights": []}), encoding="utf-8")
+    with pytest.raises(NAMCaptureError, match=r"pip install 'neutone-export\[nam\]'"):
+        load_nam_capture(capture)
+
+
+def test_not_a_capture_is_refused(tmp_path: Path) -> None:
+    capture = tmp_path / "notes.nam"
+    capture.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(NAMCaptureError, match="is not a NAM capture"):
+        load_nam_capture(capture)
+
+
+@needs_nam
+@pytest.mark.parametrize("architecture", ["wavenet", "lstm"])
+@settings(max_examples=5, deadline=None)
+@given(cuts=st.lists(st.integers(1, 700), min_size=1, max_size=4))
+def test_stream_equals_nam_offline(nets, architecture: str, cuts: List[int]) -> None:
+    """Blocks of any sizes, one after another, give what NAM computes for the whole signal."""
+    from neutone_export.nam import stream_nam_model
+
+    net = nets[architecture]
+    stream = stream_nam_model(net)
+    x = torch.rand(1, 1500, generator=torch.Generator().manual_seed(len(cuts))) - 0.5
+    edges = sorted({0, 1500, *cuts})
+    gain = torch.tensor([1.5])
+    with torch.no_grad():
+        expected = net(x * gain, pad_start=True)
+        got = torch.cat([stream(x[:, a:b], gain) for a, b in pairwise(edges)], dim=1)
+    assert got.shape == expected.shape
+    assert torch.allclose(got, expected, atol=1e-5), float((got - expected).abs().max())
+
+
+@needs_nam
+def test_wavenet_is_refused_by_torchscript_with_its_path_and_tracing_applies() -> None:
+    from neutone_examples.nam import build_wrapper
+
+    with pytest.raises(ScriptingError) as caught:
+        script_neutone_model(build_wrapper("wavenet"))
+    error = caught.value
+    assert error.traceable, str(error)
+    assert error.module_path == "self.model.net", str(error)
+    assert "In: self.model.net (WaveNet)" in str(error)
+
+
+@needs_nam
+@pytest.mark.parametrize("architecture", ["wavenet", "lstm"])
+def test_exports_through_the_trace_and_passes_every_check(tmp_path: Path, architecture) -> None:
+    from neutone_examples.nam import build_wrapper
+
+    report = save_neutone_model(
+        build_wrapper(architecture), tmp_path / "out", trace=True, quiet=True
+    )
+    assert report.passed, report.to_json()
+    for name in ("streaming", "eager", "reset"):
+        assert report[name].passed and not report[name].skipped, report[name].message
+    print(f"{architecture}: {report['delay'].message} | {report['realtime'].message}")
+
+
+@needs_nam
+def test_traced_example_scripts_without_the_fallback() -> None:
+    from neutone_examples.nam import build_lstm_model
+
+    scripted = script_neutone_model(build_lstm_model())
+    scripted.set_daw_sample_rate_and_buffer_size(48000, 128)
+    assert scripted.calc_buffering_delay_samples() == 31  # native blocks of 32 samples
+    assert torch.isfinite(scripted.forward(torch.rand(2, 128) - 0.5, None)).all()
+
+
+@needs_nam
+def test_capture_from_nams_exporter_imports_with_its_metadata(nets, tmp_path: Path) -> None:
+    from nam.models.metadata import GearType, ToneType, UserMetadata
+
+    from neutone_export.nam import import_nam
+
+    user = UserMetadata(
+        name="Tweed Deluxe",
+        modeled_by="Jane Capture",
+        gear_type=GearType.AMP,
+        gear_make="Fender",
+        gear_model="Tweed Deluxe 5E3",
+        tone_type=ToneType.CRUNCH,
+    )
+    nets["lstm"].export(tmp_path, basename="tweed", user_metadata=user)
+    report = import_nam(tmp_path / "tweed.nam", tmp_path / "out", quiet=True)
+    assert report.passed, report.to_json()
+    metadata = json.loads((tmp_path / "out" / "metadata.json").read_text(encoding="utf-8"))
+    assert metadata["model_name"] == "Tweed Deluxe"
+    assert metadata["model_authors"] == ["Jane Capture"]
+    assert "Fender Tweed Deluxe 5E3 (amp)" in metadata["model_short_description"]
+    assert metadata["tags"] == ["nam", "amp", "crunch"]
+    assert metadata["neutone_parameters"]["p1"]["name"] == "gain"
