@@ -18,8 +18,11 @@ from neutone_bench.response import (
     ResponseError,
     frequency_grid,
     harmonic_levels,
+    harmonics_table,
     impulse_response,
     magnitude_on_grid,
+    magnitude_responses,
+    magnitude_table,
     measure_response,
     plot_response,
 )
@@ -39,21 +42,21 @@ def smoother_taps() -> np.ndarray:
     return build_smoother().model.kernel.flatten().double().numpy()
 
 
-def curve_of(result, label: str):
-    (curve,) = [c for c in result.curves if c.label == label]
+def curve_of(curves, label: str):
+    (curve,) = [c for c in curves if c.label == label]
     return np.array(curve.frequencies_hz), np.array(curve.magnitude_db)
 
 
 @pytest.mark.parametrize("method", ["sweep", "noise"])
 @pytest.mark.parametrize("sample_rate", [48000, 44100])
 def test_fir_magnitude_matches_freqz_in_the_pass_band(smoother, method: str, sample_rate: int):
-    result = measure_response(smoother, sample_rate=sample_rate, method=method, steps=2)
-    freqs, measured = curve_of(result, "tone=1")
+    curves = magnitude_responses(smoother, sample_rate, method=method, seconds=1.0, steps=2)
+    freqs, measured = curve_of(curves, "tone=1")
     _, h = freqz(smoother_taps(), worN=freqs, fs=48000)  # the filter runs at its native 48 kHz
     pass_band = freqs < 4000.0
     error = np.abs(measured[pass_band] - 20 * np.log10(np.abs(h[pass_band])))
     assert error.max() < PASS_BAND_DB, (method, sample_rate, freqs[error.argmax()], error.max())
-    _, dry = curve_of(result, "tone=0")
+    _, dry = curve_of(curves, "tone=0")
     assert np.abs(dry[freqs < 0.4 * sample_rate]).max() < 0.1  # dry path: flat
 
 
@@ -141,6 +144,12 @@ def test_knobs_are_measured_at_each_step_and_the_plot_is_written(tmp_path: Path,
     assert [p.name for p in tmp_path.iterdir()] == ["response.png"]  # no temporary left
     data = result.to_dict()
     assert data["harmonics"]["nonlinear"] is False and len(data["curves"]) == 4
+    headers, rows = magnitude_table(result)
+    assert headers[1:] == ["100 Hz (dB)", "1000 Hz (dB)", "10000 Hz (dB)"]
+    assert rows[1][0] == "tone=0" and all(abs(float(c)) < 0.01 for c in rows[1][1:])  # dry: flat
+    assert float(rows[3][3]) < -50  # low-passed: 10 kHz is in the stop band
+    headers, rows = harmonics_table(result)
+    assert len(headers) == 6 and [row[0] for row in rows] == ["-24", "-12", "-6", "0"]
 
 
 @pytest.mark.parametrize(
@@ -171,7 +180,7 @@ def test_the_prefilter_example_matches_freqz_of_its_taps(entry, tmp_path: Path) 
     # the test signals peak at -12 dBFS, where the clipper does not clip: no harmonics there
     at_level = result.harmonics.input_levels_db.index(-12.0)
     assert max(result.harmonics.levels_db[at_level][1:]) < -100
-    freqs, measured = curve_of(result, "default")
+    freqs, measured = curve_of(result.curves, "default")
     _, h = freqz(taps, worN=freqs, fs=48000)
     pass_band = freqs < (0.125 - 0.04 / 2) * 48000  # cutoff minus half the transition band
     error = np.abs(measured[pass_band] - 20 * np.log10(np.abs(h[pass_band])))

@@ -246,6 +246,49 @@ def harmonic_levels(
     return HarmonicLevels(f0, list(levels_db), rows, nonlinear)
 
 
+def _check_options(method: str, seconds: float, steps: int) -> None:
+    if method not in METHODS:
+        raise ResponseError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
+    if not (math.isfinite(seconds) and 0.5 <= seconds <= 60.0):
+        raise ResponseError(f"--seconds must be in [0.5, 60], got {seconds!r}")
+    if not 2 <= steps <= 9:
+        raise ResponseError(f"--steps must be in [2, 9] positions per knob, got {steps!r}")
+
+
+def magnitude_responses(
+    model: nn.Module | str | Path,
+    sample_rate: int = 48000,
+    buffer_size: int = 512,
+    method: str = "sweep",
+    seconds: float = 2.0,
+    steps: int = 3,
+    progress: Progress | None = None,
+) -> list[Curve]:
+    """Magnitude response at the default knobs, then at ``steps`` positions of each knob.
+
+    Args:
+        model: adapter, ``.nm`` path or researcher's model.
+        sample_rate: host sample rate, Hz; buffer_size: host buffer, samples.
+        method: "sweep" (exponential sine sweep) or "noise" (white noise, Welch average).
+        seconds: length of each test signal, 0.5 to 60 s.
+        steps: positions per continuous knob, 0 to 1, 2 to 9.
+    """
+    _check_options(method, seconds, steps)
+    module, metadata = load_model(model)
+    n = int(seconds * sample_rate)
+    x = probe_signal(method, n, sample_rate)
+    grid = frequency_grid(sample_rate)
+    segment = 0 if method == "sweep" else min(SEGMENT, n // 4)
+    curves = []
+    for label, values in knob_settings(knobs_of(module, metadata), steps):
+        if progress is not None:
+            progress(f"magnitude response, {label}")
+        y = render(module, x, sample_rate, knobs=values, buffer_size=buffer_size, compensate=True)
+        levels = magnitude_on_grid(x[0], y.audio[0], sample_rate, segment, grid)
+        curves.append(Curve(label, values, grid.tolist(), levels))
+    return curves
+
+
 def measure_response(
     model: nn.Module | str | Path,
     name: str = "",
@@ -256,40 +299,57 @@ def measure_response(
     steps: int = 3,
     progress: Progress | None = None,
 ) -> ResponseResult:
-    """Magnitude responses at the default and ``steps`` positions of each knob, the impulse
-    response and the harmonic levels of ``model`` (adapter, ``.nm`` path or researcher's model).
+    """``magnitude_responses``, the impulse response and the harmonic levels of ``model``.
 
-    Args:
-        sample_rate: host sample rate, Hz; buffer_size: host buffer, samples.
-        method: "sweep" (exponential sine sweep) or "noise" (white noise, Welch average).
-        seconds: length of each test signal (at least 0.5 s; noise needs several segments).
-        steps: positions per continuous knob, 0 to 1 (2 or more).
+    ``name`` titles the plot (default: the model's name in its metadata); the other arguments are
+    those of ``magnitude_responses``. ``progress`` receives one line per measurement.
     """
-    if method not in METHODS:
-        raise ResponseError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
-    if not (math.isfinite(seconds) and 0.5 <= seconds <= 60.0):
-        raise ResponseError(f"--seconds must be in [0.5, 60], got {seconds!r}")
-    if not 2 <= steps <= 9:
-        raise ResponseError(f"--steps must be in [2, 9] positions per knob, got {steps!r}")
+    _check_options(method, seconds, steps)
     module, metadata = load_model(model)
     say = progress or (lambda _line: None)
     result = ResponseResult(
         name or str(metadata.get("model_name", "model")), sample_rate, buffer_size, method
     )
-    n = int(seconds * sample_rate)
-    x = probe_signal(method, n, sample_rate)
-    grid = frequency_grid(sample_rate)
-    segment = 0 if method == "sweep" else min(SEGMENT, n // 4)
-    for label, values in knob_settings(knobs_of(module, metadata), steps):
-        say(f"magnitude response, {label}")
-        y = render(module, x, sample_rate, knobs=values, buffer_size=buffer_size, compensate=True)
-        levels = magnitude_on_grid(x[0], y.audio[0], sample_rate, segment, grid)
-        result.curves.append(Curve(label, values, grid.tolist(), levels))
+    result.curves = magnitude_responses(
+        module, sample_rate, buffer_size, method, seconds, steps, progress
+    )
     say("impulse response")
     result.impulse = impulse_response(module, sample_rate, buffer_size)
     say("harmonics of a sine")
     result.harmonics = harmonic_levels(module, sample_rate, buffer_size)
     return result
+
+
+TABLE_HZ = (100.0, 1000.0, 10000.0)
+"""Frequencies of the table's magnitude columns."""
+
+
+def magnitude_table(result: ResponseResult) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows for a terminal: each setting's magnitude in dB at ``TABLE_HZ`` (the
+    nearest grid frequency)."""
+    headers = ["setting", *[f"{f:g} Hz (dB)" for f in TABLE_HZ]]
+    rows = []
+    for curve in result.curves:
+        logs = [math.log(f) for f in curve.frequencies_hz]
+        cells = [curve.label]
+        for f in TABLE_HZ:
+            nearest = min(range(len(logs)), key=lambda i, f=f: abs(logs[i] - math.log(f)))
+            cells.append(f"{curve.magnitude_db[nearest]:.2f}")
+        rows.append(cells)
+    return headers, rows
+
+
+def harmonics_table(result: ResponseResult) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows for a terminal: output level in dBFS of each harmonic per input level."""
+    headers = ["input (dBFS)", *[f"harmonic {k} (dBFS)" for k in range(1, HARMONICS + 1)]]
+    if result.harmonics is None:
+        return headers, []
+    levels = result.harmonics
+    rows = [
+        [f"{level:g}", *[f"{value:.1f}" for value in row]]
+        for level, row in zip(levels.input_levels_db, levels.levels_db, strict=True)
+    ]
+    return headers, rows
 
 
 def _impulse_span(response: ImpulseResponse) -> tuple[float, float]:
