@@ -203,6 +203,7 @@ def _measure(
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # a bar drawn into a pipe or a log is noise
     )
     results = []
     with progress, torch_threads(num_threads):
