@@ -45,8 +45,12 @@ from neutone_core.kaiser import kaiser_beta, kaiser_kernel, kaiser_num_taps
 
 MAX_RATE = 384000
 _CHUNK_OUTPUTS = 640  # outputs per batched product at most; bounds the scratch memory.
-_MAX_BLOCK = 16  # outputs per block matrix at most; halved until the tables fit the budget
+_MAX_BLOCK = 64  # outputs per block matrix at most
 _TABLE_BUDGET = 1 << 20  # elements of block matrices worth precomputing (4 MB in float32)
+# Work per block and per gathered block, in multiply-adds of one output: what a batched product's
+# per-matrix overhead and an index_select cost on one CPU core (512-sample calls, measured).
+_BLOCK_COST = 1000
+_GATHER_COST = 80
 _DEFAULT_MAX_INPUT = 4096
 _MAX_COEFFICIENTS = 1 << 24  # polyphase bank size limit (134 MB in float64 while designing)
 # TorchScript cannot read module constants: the functions it compiles take them as the default
@@ -58,17 +62,20 @@ def quality_preset(quality: str) -> Tuple[float, float, float, bool]:
 
     Returns:
         ``(stop-band attenuation dB, pass-band edge, stop-band edge, compute in float64)``. Edges
-        are fractions of the lower Nyquist frequency ``min(in_rate, out_rate) / 2``: a pass band to
-        0.87 keeps 19 kHz at 44.1 kHz; a stop band from 1.0 leaves no aliasing at all ("fast" lets
-        the transition band reach 8 % past Nyquist, so content in it folds back above 0.92 of
-        Nyquist).
+        are fractions of the lower Nyquist frequency ``min(in_rate, out_rate) / 2``. Every stop
+        band starts at Nyquist, so nothing aliases; the pass-band edges are what the Kaiser
+        length formula leaves at a latency of 0.45, 1.05 and 1.75 ms at 44.1 kHz (19, 46 and 77
+        input samples a side), where libsamplerate's `sinc_fastest`, `sinc_medium` and
+        `sinc_best` delay by about 0.45, 1.07 and 3.27 ms. Their -3 dB points fall at 0.75,
+        0.89 and 0.92 of Nyquist (libsamplerate: 0.82, 0.91, 0.98). "best" computes in float64:
+        float32 arithmetic caps the SINAD near 131 dB.
     """
     if quality == "fast":
-        return 70.0, 0.87, 1.08, False
+        return 128.0, 0.559, 1.0, False
     if quality == "high":
-        return 125.0, 0.87, 1.0, False
+        return 128.0, 0.815, 1.0, False
     if quality == "best":
-        return 150.0, 0.87, 1.0, True
+        return 170.0, 0.853, 1.0, True
     raise ValueError(f"quality must be one of ['best', 'fast', 'high'], got '{quality}'")
 
 
@@ -172,13 +179,74 @@ def _phase_split(index: Tensor, up: int, down: int, delay: int) -> Tuple[Tensor,
     return q, units - q * up
 
 
-def _block_shape(up: int, down: int, delay: int, taps: int, block: int) -> Tuple[int, int]:
-    """Number of distinct matrices of ``block``-output blocks and input samples per block."""
+def _block_geometry(
+    up: int, down: int, delay: int, block: int, stored: int
+) -> Tuple[Tensor, Tensor]:
+    """First input of blocks ``0 .. stored`` relative to block 0, and the inputs each block spans.
+
+    Block ``i`` holds outputs ``i B .. i B + B - 1``; its first output reads from ``q(i B) - hw``
+    and its last from ``q(i B + B - 1) - hw`` (``k down - S = q(k) up + r(k)``).
+    """
+    first, _ = _phase_split(torch.arange(stored + 1, dtype=torch.long) * block, up, down, delay)
+    last, _ = _phase_split(
+        torch.arange(stored, dtype=torch.long) * block + block - 1, up, down, delay
+    )
+    return first - first[0], last - first[:stored]
+
+
+def _window_offsets(starts: Tensor, stride: int) -> Tensor:
+    """Where each block's inputs begin inside its window when windows start ``stride`` apart.
+
+    With ``stride > 0`` window ``i`` starts at ``i * stride`` (shifted so that no offset is
+    negative); ``stride == 0`` means windows start at the blocks' own first inputs (offset 0).
+    """
+    if stride == 0:
+        return torch.zeros_like(starts)
+    offsets = starts - torch.arange(starts.shape[0], dtype=torch.long) * stride
+    return offsets - offsets.min()
+
+
+def _stored_blocks(period: int, block: int, chunk_outputs: int = _CHUNK_OUTPUTS) -> int:
+    """Block matrices kept: one period plus a chunk, or the single one when the period is 1."""
+    return period + chunk_outputs // block if period > 1 else 1
+
+
+def _chunk_blocks(block: int, chunk_outputs: int = _CHUNK_OUTPUTS) -> int:
+    """Blocks one batched product computes at most."""
+    return chunk_outputs // block
+
+
+def _layout_cost(
+    up: int,
+    down: int,
+    delay: int,
+    taps: int,
+    block: int,
+    strided: bool,
+    chunk_outputs: int = _CHUNK_OUTPUTS,
+    block_cost: int = _BLOCK_COST,
+    gather_cost: int = _GATHER_COST,
+) -> Tuple[int, int, int]:
+    """``(width, stride, cost)`` of `block`-output blocks read by strided windows or by a gather.
+
+    ``width`` is the window of inputs one block reads, ``stride`` the step between windows
+    (0: gathered at the blocks' own starts), ``cost`` the estimated work per output in
+    multiply-adds (``width``, plus a share of the per-block and per-gather overheads measured on a
+    CPU core).
+    """
     period = up // math.gcd(up, block)
-    first = torch.arange(period, dtype=torch.long) * block
-    q, _ = _phase_split(first, up, down, delay)
-    span = int(((first + block - 1) * down - delay - q * up).max())
-    return period, span // up + taps
+    stored = _stored_blocks(period, block, chunk_outputs)
+    starts, spans = _block_geometry(up, down, delay, block, stored)
+    stride = 0
+    extra = gather_cost
+    if strided:
+        # Blocks advance by block * down / up inputs: the nearest whole step drifts by under half a
+        # sample per block, which the windows absorb (zero on exact steps, when up divides block).
+        stride = max(1, (2 * block * down + up) // (2 * up))
+        extra = 0
+    offsets = _window_offsets(starts[:stored], stride)
+    width = int((offsets + spans).max()) + taps
+    return width, stride, width + block_cost // block + extra
 
 
 def _block_layout(
@@ -188,31 +256,31 @@ def _block_layout(
     taps: int,
     max_block: int = _MAX_BLOCK,
     budget: int = _TABLE_BUDGET,
-) -> Tuple[int, int, int]:
-    """Outputs per block, number of distinct block matrices and input samples per block.
+    chunk_outputs: int = _CHUNK_OUTPUTS,
+) -> Tuple[int, int, int, int]:
+    """Cheapest ``(block, period, width, stride)`` whose block matrices fit the budget.
 
     Blocks of ``B`` consecutive outputs start at multiples of ``B``; block ``j``'s matrix depends on
-    ``j B mod up`` only, so ``up / gcd(up, B)`` matrices repeat. They are stored for one period
-    plus a chunk, so that a chunk's matrices are one slice (a single matrix, expanded, when the
-    period is 1). The largest ``B`` (a power of 2 up to `max_block`) whose tables hold at most
-    `budget` elements is chosen (``B = 1`` is a plain polyphase bank in output order).
+    ``j B mod up`` only, so ``up / gcd(up, B)`` of them repeat (the period). Every ``B`` up to
+    `max_block` is tried, with windows a whole stride apart (one strided view of the history per
+    call, no copy) or gathered at each block's start (one `index_select`); the one with the least
+    estimated work per output wins. Only divisors of ``up`` and powers of 2 are tried, which keeps
+    the tables small. When none fits the budget, ``B = 1`` gathered (a polyphase bank
+    in output order) is used.
     """
-    block = max_block
-    period, width = _block_shape(up, down, delay, taps, block)
-    while block > 1 and _stored_blocks(period, block) * block * width > budget:
-        block = block // 2
-        period, width = _block_shape(up, down, delay, taps, block)
-    return block, period, width
-
-
-def _chunk_blocks(block: int, chunk_outputs: int = _CHUNK_OUTPUTS) -> int:
-    """Blocks one batched product computes at most."""
-    return chunk_outputs // block
-
-
-def _stored_blocks(period: int, block: int) -> int:
-    """Block matrices kept: one period plus a chunk, or the single one when the period is 1."""
-    return period + _chunk_blocks(block) if period > 1 else 1
+    best_cost = -1
+    choice = (1, up, taps, 0)
+    for block in range(1, max_block + 1):
+        period = up // math.gcd(up, block)
+        if period * block != up and block & (block - 1) != 0:
+            continue  # only divisors of up (one period spans up outputs) and powers of 2
+        for strided in [True, False]:
+            width, stride, cost = _layout_cost(up, down, delay, taps, block, strided)
+            fits = _stored_blocks(period, block, chunk_outputs) * width * block <= budget
+            if fits and (best_cost < 0 or cost < best_cost):
+                best_cost = cost
+                choice = (block, period, width, stride)
+    return choice
 
 
 def _block_tables(
@@ -223,30 +291,38 @@ def _block_tables(
     count: int,
     stored: int,
     width: int,
+    stride: int,
     bank: Tensor,
     dtype: torch.dtype,
-) -> Tuple[List[int], Tensor]:
-    """Start of each block's input segment for blocks ``0 .. count - 1``; the first matrices.
+) -> Tuple[List[int], List[int], Tensor]:
+    """First input of blocks ``0 .. count`` (relative to block 0), window offsets, matrices.
 
     Output ``k = t B + i`` is the dot product of inputs ``q(k) - hw + j`` with ``bank[r(k), j]``,
-    where ``k down - S = q(k) up + r(k)``. Block ``t`` reads the ``width`` inputs from
-    ``q(t B) - hw``; its matrix (stored transposed, ``width x B``) puts row ``r(k)`` at offset
-    ``q(k) - q(t B)`` in column ``i``. Starts are relative to block 0 (one extra entry at the end).
+    where ``k down - S = q(k) up + r(k)``. Block ``t``'s window starts ``offset[t]`` inputs before
+    its first input ``q(t B) - hw``; its matrix (stored transposed, ``width x B``) puts row
+    ``r(k)`` at ``offset[t] + q(k) - q(t B)`` in column ``i``.
 
     Returns:
-        ``(starts, matrices)`` with ``len(starts) == count + 1`` and matrices of shape
-        ``(stored, width, block)`` (blocks ``0 .. stored - 1``, ``stored <= count``) in `dtype`.
+        ``(starts, offsets, matrices)``: ``count + 1`` starts, ``stored`` offsets and matrices of
+        shape ``(stored, width, block)`` in `dtype` (blocks ``0 .. stored - 1``).
     """
     taps = bank.shape[1]
-    q, _ = _phase_split(torch.arange(count + 1, dtype=torch.long) * block, up, down, delay)
-    starts: List[int] = (q - q[0]).tolist()
+    first, _ = _block_geometry(up, down, delay, block, count)
+    starts: List[int] = first.tolist()
+    offsets = _window_offsets(first[:stored], stride)
     q, r = _phase_split(torch.arange(stored * block, dtype=torch.long), up, down, delay)
     q = q.view(stored, 1, block)
-    row = q - q[:, :, :1] + torch.arange(taps, dtype=torch.long).view(1, taps, 1)
+    row = (
+        q
+        - q[:, :, :1]
+        + offsets.view(stored, 1, 1)
+        + torch.arange(taps, dtype=torch.long).view(1, taps, 1)
+    )
     values = bank.to(dtype).index_select(0, r).view(stored, block, taps).transpose(1, 2)
     matrices = torch.zeros(stored, width, block, dtype=dtype)
     matrices.scatter_(1, row, values)
-    return starts, matrices
+    window_offsets: List[int] = offsets.tolist()
+    return starts, window_offsets, matrices
 
 
 class StreamingResampler(nn.Module):
@@ -267,10 +343,11 @@ class StreamingResampler(nn.Module):
     Shape:
         forward: ``(num_channels, n)`` -> ``(num_channels, m)`` float32, any ``n >= 0``,
         ``m = output_count(n)`` evaluated before the call. The result is a view of an internal
-        buffer, valid until the next call: copy it to keep it.
+        buffer (not always contiguous), valid until the next call: copy it to keep it.
     """
 
     block_starts: List[int]
+    offsets: List[int]
 
     def __init__(
         self,
@@ -296,7 +373,7 @@ class StreamingResampler(nn.Module):
         self.extra_delay = 0
         # Buffers, all (re)allocated by `configure` and `set_max_input_size`.
         tables = ["start_table", "matrices", "segments", "products", "gathered"]
-        for name in [*tables, "history", "scratch", "output"]:
+        for name in [*tables, "history"]:
             self.register_buffer(name, torch.zeros(0), False)
         self.configure(in_rate, out_rate, extra_delay, _DEFAULT_MAX_INPUT)
 
@@ -326,14 +403,13 @@ class StreamingResampler(nn.Module):
         taps = 2 * half_width + 1
         delay = (half_width + 1) * up - down + extra_delay
         bank = polyphase_bank(up, half_width, cutoff, beta)
-        block, period, width = _block_layout(up, down, delay, taps)
+        block, period, width, stride = _block_layout(up, down, delay, taps)
         chunk = _chunk_blocks(block)
         dtype = torch.float64 if self.double_precision else torch.float32
         stored = _stored_blocks(period, block)
-        starts, matrices = _block_tables(
-            up, down, delay, block, period + chunk, stored, width, bank, dtype
+        starts, offsets, matrices = _block_tables(
+            up, down, delay, block, period + chunk, stored, width, stride, bank, dtype
         )
-        channels = self.num_channels
 
         self.in_rate = in_rate
         self.out_rate = out_rate
@@ -346,19 +422,23 @@ class StreamingResampler(nn.Module):
         self.delay_units = delay
         self.block = block
         self.period = period  # distinct block matrices: block starts repeat every `period` blocks
+        self.cycle = period * block  # outputs after which the blocks repeat
         self.width = width  # input samples one block reads
+        self.stride = stride  # inputs between consecutive windows; 0: gathered at the starts
         self.chunk_blocks = chunk
         self.block_starts = starts
+        self.offsets = offsets
         self.start_table = torch.tensor(starts, dtype=torch.long)
         self.matrices = matrices
-        # Gathers read at most block_starts[period - 1] samples before a chunk's first segment.
-        self.pad = starts[period - 1]
+        # Windows begin up to max(offsets) before the next block's first input; gathers slice the
+        # history from block_starts[period - 1] before it.
+        self.pad = max(max(offsets), starts[period - 1])
         # Samples kept between calls: from the first window of the next output's block onwards.
         self.initial_fill = half_width - (-delay) // up
         self.keep = max(self.initial_fill, 2 * half_width + 2) + width
-        self.segments = torch.zeros(chunk, channels, width, dtype=dtype)
-        self.products = torch.zeros(chunk, channels, block, dtype=dtype)
-        self.gathered = torch.zeros(channels * chunk * block, dtype=dtype)
+        self.segments = torch.zeros(
+            chunk if stride == 0 else 0, self.num_channels, width, dtype=dtype
+        )
         # Streaming state (set by `reset`): `fill` samples in `history` from `origin` (the first
         # input the block of the next output reads; the history is zero after them), index of
         # the next output modulo block * period, and T up + e - down * (outputs so far), which
@@ -376,14 +456,20 @@ class StreamingResampler(nn.Module):
         if max_input < 0:
             raise ValueError(f"max_input must be in [0, inf), got {max_input}")
         dtype = self.matrices.dtype
+        channels = self.num_channels
         self.max_input = max_input
-        # Room for two calls past the kept samples, so that the kept samples are moved back to
-        # the front (`_compact`) only every other call at most; blocks past the last output read
-        # up to `width` zeros past the data.
-        length = self.pad + 2 * (self.keep + max_input) + self.width
-        self.history = torch.zeros(self.num_channels, length, dtype=dtype)
-        self.scratch = torch.zeros(self.num_channels, self.keep, dtype=dtype)
-        self.output = torch.zeros(self.num_channels * self.max_output_size(max_input))
+        # Room for four calls past the kept samples, so that the kept samples are moved back to
+        # the front (`_compact`) every few calls only, without overlapping themselves; blocks past
+        # the last output read up to `width` samples past the data.
+        length = self.pad + 2 * self.keep + 4 * max_input + self.width
+        self.history = torch.zeros(channels, length, dtype=dtype)
+        self.length = length
+        # Every block one call computes, in output order; then channel-major float32 unless the
+        # products already are the output (one channel in float32).
+        blocks = (self.block - 1 + self.max_output_size(max_input)) // self.block + 1
+        self.products = torch.zeros(blocks, channels, self.block, dtype=dtype)
+        self.direct = channels == 1 and dtype == torch.float32
+        self.gathered = torch.zeros(0 if self.direct else channels * blocks * self.block)
         self.reset()
 
     @torch.jit.export
@@ -396,13 +482,18 @@ class StreamingResampler(nn.Module):
         self.credit = self.extra_delay
 
     def _compact(self) -> None:
-        """Move the kept samples to the front of the history; zero everything after them."""
+        """Move the kept samples to the front of the history.
+
+        The history leaves room for several calls, so source and destination never overlap; what
+        lies after the kept samples is overwritten by the next inputs before any counted output
+        reads it (blocks past the last output read it, and are dropped).
+        """
         if self.origin == self.pad:
             return
-        kept = self.scratch[:, : self.fill]
-        kept.copy_(self.history[:, self.origin : self.origin + self.fill])
-        self.history[:, self.pad : self.pad + self.fill].copy_(kept)
-        self.history[:, self.pad + self.fill :].zero_()
+        channels = self.num_channels
+        length = self.length
+        kept = self.history.as_strided([channels, self.fill], [length, 1], self.origin)
+        self.history.as_strided([channels, self.fill], [length, 1], self.pad).copy_(kept)
         self.origin = self.pad
 
     @torch.jit.export
@@ -438,6 +529,17 @@ class StreamingResampler(nn.Module):
         """Delay in output samples, ``S / down``."""
         return self.delay_units / self.down
 
+    def _gather(self, origin: int, index: int, blocks: int) -> Tensor:
+        """Input windows of blocks ``index .. index + blocks - 1`` at their own starts (one copy).
+
+        Shape: ``(blocks, channels, width)``.
+        """
+        frames = self.history.unfold(1, self.width, 1).transpose(0, 1)
+        segments = self.segments[:blocks]
+        table = self.start_table[index : index + blocks]
+        torch.index_select(frames[origin - self.block_starts[index] :], 0, table, out=segments)
+        return segments
+
     def forward(self, x: Tensor) -> Tensor:
         """Convert the next `n` samples of every channel; see the class docstring for shapes."""
         if x.dim() != 2 or x.size(0) != self.num_channels:
@@ -447,49 +549,57 @@ class StreamingResampler(nn.Module):
         n = x.size(1)
         if n > self.max_input:
             self.set_max_input_size(n)  # allocates: call set_max_input_size up front instead
-        if self.origin + self.fill + n + self.width > self.history.size(1):
+        if self.origin + self.fill + n + self.width > self.length:
             self._compact()
+        # Views are taken with as_strided: one cheap dispatch where slicing takes one per dimension.
         channels = self.num_channels
         block = self.block
+        width = self.width
+        length = self.length
         count = self.output_count(n)
         origin = self.origin
-        end = origin + self.fill + n
-        history = self.history
         if n > 0:
-            history[:, origin + self.fill : end].copy_(x)
-        frames = history.unfold(1, self.width, 1).transpose(0, 1)
-        out = self.output[: channels * count].view(channels, count)
+            self.history.as_strided([channels, n], [length, 1], origin + self.fill).copy_(x)
+        end = origin + self.fill + n
+        first_skip = self.position % block
         done = 0
+        computed = 0  # blocks computed so far: they follow each other in `products`
         while done < count:
             index = self.position // block
             skip = self.position - index * block
             todo = min(count - done, self.chunk_blocks * block - skip)
             blocks = (skip + todo + block - 1) // block
-            first = self.block_starts[index]
-            segments = self.segments[:blocks]
-            products = self.products[:blocks]
-            torch.index_select(
-                frames[origin - first :],
-                0,
-                self.start_table[index : index + blocks],
-                out=segments,
-            )
             if self.period == 1:
-                matrices = self.matrices.expand(blocks, self.width, block)
+                matrices = self.matrices.expand(blocks, width, block)
             else:
-                matrices = self.matrices[index : index + blocks]
+                matrices = self.matrices.as_strided(
+                    [blocks, width, block], [width * block, block, 1], index * width * block
+                )
+            products = self.products.as_strided(
+                [blocks, channels, block], [channels * block, block, 1], computed * channels * block
+            )
+            if self.stride > 0:  # strided windows: a view of the history, no copy
+                segments = self.history.as_strided(
+                    [blocks, channels, width],
+                    [self.stride, length, 1],
+                    origin - self.offsets[index],
+                )
+            else:
+                segments = self._gather(origin, index, blocks)
             torch.bmm(segments, matrices, out=products)
-            gathered = self.gathered[: channels * blocks * block].view(channels, blocks, block)
-            gathered.copy_(products.transpose(0, 1))
-            flat = gathered.view(channels, blocks * block)
-            out[:, done : done + todo].copy_(flat[:, skip : skip + todo])
-            origin += self.block_starts[index + (skip + todo) // block] - first
-            self.position = (self.position + todo) % (self.period * block)
+            origin += self.block_starts[index + (skip + todo) // block] - self.block_starts[index]
+            self.position = (self.position + todo) % self.cycle
             done += todo
+            computed += blocks
         self.credit = self.credit + n * self.up - count * self.down
         self.origin = origin
         self.fill = end - origin
-        return out
+        if self.direct:  # one float32 channel: the products are the output
+            return self.products.as_strided([1, count], [count, 1], first_skip)
+        total = computed * block
+        gathered = self.gathered.as_strided([channels, computed, block], [total, block, 1], 0)
+        gathered.copy_(self.products[:computed].transpose(0, 1))
+        return gathered.as_strided([channels, count], [total, 1], first_skip)
 
 
 def resample(x: Tensor, in_rate: int, out_rate: int, quality: str = "high") -> Tensor:

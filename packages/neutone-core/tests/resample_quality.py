@@ -1,6 +1,7 @@
 """Measurements of a sample-rate converter chain: SINAD, aliasing and delay (torch only).
 
-Shared by the tests and the benchmark so that both report the same figures. A "chain" is a list of
+A test and benchmark helper (it lives beside the tests, outside the wheel; the benchmark puts this
+folder on its path), so that both report the same figures. A "chain" is a list of
 `StreamingResampler` applied one after the other (one converter, or a round trip such as
 44.1 -> 48 -> 44.1 kHz). Signals are streamed in host buffers of a given size, as a plugin would.
 
@@ -9,6 +10,8 @@ Shared by the tests and the benchmark so that both report the same figures. A "c
   reported delay) is the signal; everything else (noise, distortion, aliasing, images) the error.
 - `measure_aliasing`: the strongest spectral line left after removing the expected tone (if it lies
   below every Nyquist frequency of the chain), in dB relative to the input tone.
+- `folded_level`: the level of the one line a tone above the output's Nyquist frequency folds to,
+  by a least-squares fit (far below the noise floor a spectrum shows; issue 20's "alias").
 - `impulse_delay`: the delay of a chain in output samples, found by cross-correlating the output
   of a Gaussian pulse with the pulse and interpolating the peak; independent of the reported delay.
 
@@ -151,6 +154,29 @@ def measure_aliasing(
     window = torch.kaiser_window(residual.shape[0], periodic=False, beta=20.0, dtype=torch.float64)
     spectrum = torch.fft.rfft(residual * window).abs() * (2.0 / float(window.sum()))
     return 20.0 * math.log10(max(float(spectrum.max()), 1e-300) / amplitude)
+
+
+def folded_level(
+    converter: StreamingResampler, frequency: float, buffer_size: int = 512, duration: float = 2.0
+) -> float:
+    """Level in dB (re the input tone) of the alias of a tone above the output's Nyquist frequency.
+
+    The tone at `frequency` (between ``out_rate / 2`` and ``out_rate``) folds to
+    ``out_rate - frequency``; that component is fitted by least squares on channel 0.
+    """
+    out_rate = converter.out_rate
+    if not out_rate / 2 < frequency < out_rate:
+        raise ValueError(
+            f"frequency must lie in ({out_rate / 2}, {out_rate}) Hz to fold, got {frequency}"
+        )
+    amplitude = 0.5
+    x = tone(
+        [frequency] * converter.num_channels, converter.in_rate, int(duration * converter.in_rate)
+    )
+    t, y = _steady_output([converter], x, buffer_size)
+    fitted = fit_tone(y[0], out_rate - frequency, t)
+    level = math.sqrt(2.0 * float(fitted.pow(2).mean()))
+    return 20.0 * math.log10(max(level, 1e-300) / amplitude)
 
 
 def impulse_delay(chain: List[StreamingResampler], buffer_size: int = 512) -> float:
