@@ -1,33 +1,48 @@
-"""Per-call cost of the scripted `RealtimeAdapter` around an identity model, beside the bare model.
+"""Per-call cost of the scripted `RealtimeAdapter` beside a bare call and the Neutone SDK 1.5.2.
 
-For each host buffer size the adapter and the bare (scripted) identity model run on the same buffer
-in the same process, interleaved in rounds of `CALLS` calls, so drift affects both alike. The
-mismatch case (host 44100 Hz / 128, model 48000 Hz / 2048) also times the two resamplers alone, fed
-the same way, so the overhead of queueing can be told apart from the converter's own cost.
+Every case wraps a stereo identity model with 0, 1 or 4 knobs and calls it as the plugin does,
+``forward(x, params)`` with ``params`` either ``None`` or a ``(4, n)`` tensor of knob positions that
+change every sample. Three host / model pairings:
 
-Run: ``python packages/neutone-core/benchmarks/bench_adapter.py`` (prints a markdown table).
+- matched: host 48000 Hz / 128, model any size at 48000 Hz (the host buffer is the block);
+- queued: host 48000 Hz / 128, model 48000 Hz / 512 (blocks gathered in a queue);
+- resampled: host 44100 Hz / 128, model 48000 Hz / 2048 (two resamplers and the queues).
+
+In one process and interleaved in rounds of `CALLS` calls (so drift affects all alike): a bare
+scripted identity call, ours, and the same identity wrapped by the reference SDK
+(``neutone_sdk.WaveformToWaveformBase`` in its ``SampleQueueWrapper``, scripted by
+``neutone_sdk.utils.model_to_torchscript``). The resampled case also times our two resamplers alone,
+fed as the adapter feeds them, so that the adapter's own cost can be told apart from theirs.
+
+Run: ``python packages/neutone-core/benchmarks/bench_adapter.py [--rounds R] [--calls C]``
+(prints a markdown table; needs ``neutone-sdk==1.5.2`` for the reference column).
 """
 
+import argparse
+import logging
 import statistics
 import time
-from typing import Callable, Dict, List
+import warnings
+from typing import Callable, Dict, List, Optional
 
 import torch
 from torch import Tensor, nn
 
-from neutone_core import RealtimeAdapter, StreamingResampler, WaveformToWaveformBase
+from neutone_core import NeutoneParameter, RealtimeAdapter, StreamingResampler
+from neutone_core import WaveformToWaveformBase as OurBase
 
-ROUNDS = 30
-CALLS = 200
+HOST_BS = 128
+# label, host rate, model rates, model buffer sizes
+PATHS = [
+    ("matched", 48000, [48000], []),
+    ("queued", 48000, [48000], [512]),
+    ("resampled", 44100, [48000], [2048]),
+]
+KNOB_COUNTS = [0, 1, 4]
 
 
-class Identity(WaveformToWaveformBase):
-    """Stereo identity model with configurable native settings."""
-
-    def __init__(self, rates: List[int], sizes: List[int]) -> None:
-        super().__init__(nn.Identity())
-        self.rates = rates
-        self.sizes = sizes
+class Described:
+    """The metadata getters both SDKs ask for, shared by the two identity wrappers."""
 
     def get_model_name(self) -> str:
         return "identity"
@@ -41,38 +56,106 @@ class Identity(WaveformToWaveformBase):
     def get_model_short_description(self) -> str:
         return "identity"
 
+    def get_model_long_description(self) -> str:
+        return ""
+
+    def get_technical_description(self) -> str:
+        return ""
+
+    def get_tags(self) -> List[str]:
+        return []
+
+    def is_experimental(self) -> bool:
+        return False
+
     def is_input_mono(self) -> bool:
         return False
 
     def is_output_mono(self) -> bool:
         return False
 
-    def get_native_sample_rates(self) -> List[int]:
-        return self.rates
 
-    def get_native_buffer_sizes(self) -> List[int]:
-        return self.sizes
+def ours(n_knobs: int, rates: List[int], sizes: List[int]) -> torch.jit.ScriptModule:
+    """Our adapter around an identity with `n_knobs` knobs, scripted."""
 
-    def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
-        return x
+    class Identity(Described, OurBase):
+        rates: List[int]
+        sizes: List[int]
+
+        def __init__(self) -> None:
+            super().__init__(nn.Identity())
+            self.rates = rates
+            self.sizes = sizes
+            self.knobs = [NeutoneParameter(f"k{i}", "", 0.5) for i in range(n_knobs)]
+
+        def get_neutone_parameters(self) -> list:
+            return self.knobs
+
+        def get_native_sample_rates(self) -> List[int]:
+            return self.rates
+
+        def get_native_buffer_sizes(self) -> List[int]:
+            return self.sizes
+
+        def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+            return x
+
+    return torch.jit.script(RealtimeAdapter(Identity()))
+
+
+def reference(n_knobs: int, rates: List[int], sizes: List[int]) -> torch.jit.ScriptModule:
+    """The same identity wrapped and scripted by the Neutone SDK 1.5.2."""
+    import neutone_sdk
+    from neutone_sdk.utils import model_to_torchscript
+
+    class Identity(Described, neutone_sdk.WaveformToWaveformBase):
+        # TorchScript reads the class's own annotations only: restate the base class's.
+        __annotations__ = {
+            **neutone_sdk.WaveformToWaveformBase.__annotations__,
+            "rates": List[int],
+            "sizes": List[int],
+        }
+
+        def __init__(self) -> None:
+            # Set before the base constructor: it reads the getters.
+            self.rates = rates
+            self.sizes = sizes
+            self.knobs = [
+                neutone_sdk.ContinuousNeutoneParameter(f"k{i}", "", 0.5) for i in range(n_knobs)
+            ]
+            super().__init__(nn.Identity())
+
+        def get_neutone_parameters(self) -> list:
+            return self.knobs
+
+        def get_native_sample_rates(self) -> List[int]:
+            return self.rates
+
+        def get_native_buffer_sizes(self) -> List[int]:
+            return self.sizes
+
+        def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+            return x
+
+    return model_to_torchscript(neutone_sdk.SampleQueueWrapper(Identity()))
 
 
 class BareIdentity(nn.Module):
-    """What the bare model call costs: ``do_forward_pass`` of the identity, scripted."""
+    """What the bare model call costs: the identity's forward, scripted."""
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, params: Optional[Tensor] = None) -> Tensor:
         return x
 
 
 class ResamplersOnly(nn.Module):
-    """The two converters of the mismatch case fed as the adapter feeds them."""
+    """Our two converters of the resampled case, fed as the adapter feeds them."""
 
     def __init__(self, host: int, native: int, block: int) -> None:
         super().__init__()
         self.r_in = StreamingResampler(host, native, 2)
         self.r_out = StreamingResampler(native, host, 2)
-        self.r_in.set_max_input_size(4096)
-        self.r_out.set_max_input_size(block)
+        self.r_in.configure(host, native, 0, HOST_BS)
+        self.r_out.configure(native, host, 0, block)
         self.block = block
         self.pending = 0
         self.buf = torch.zeros(2, block)
@@ -86,64 +169,76 @@ class ResamplersOnly(nn.Module):
         return x
 
 
-def _per_call_us(fns: Dict[str, Callable[[], object]]) -> Dict[str, float]:
+def per_call_us(fns: Dict[str, Callable[[], object]], rounds: int, calls: int) -> Dict[str, float]:
     """Median over rounds of the mean per-call time, in microseconds; the functions interleave."""
     times: Dict[str, List[float]] = {k: [] for k in fns}
     for fn in fns.values():  # warm up: the profiling executor optimises after a few calls
-        for _ in range(5 * CALLS):
+        for _ in range(5 * calls):
             fn()
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         for name, fn in fns.items():
             t0 = time.perf_counter_ns()
-            for _ in range(CALLS):
+            for _ in range(calls):
                 fn()
-            times[name].append((time.perf_counter_ns() - t0) / CALLS / 1000.0)
+            times[name].append((time.perf_counter_ns() - t0) / calls / 1000.0)
     return {k: statistics.median(v) for k, v in times.items()}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--calls", type=int, default=200)
+    args = parser.parse_args()
     torch.set_num_threads(1)
+    warnings.filterwarnings("ignore", category=FutureWarning)  # TorchScript's deprecation notice
+    logging.getLogger("neutone_sdk").setLevel(logging.ERROR)
+    logging.getLogger("neutone_sdk.utils").setLevel(logging.ERROR)
     bare = torch.jit.script(BareIdentity())
-    matched = torch.jit.script(RealtimeAdapter(Identity([48000], [])))
-    queued = torch.jit.script(RealtimeAdapter(Identity([48000], [512])))
+    x = torch.randn(2, HOST_BS)
+    knobs = torch.rand(4, HOST_BS)  # a new position every sample
     rows = [
-        "| case | host sr / bs | native sr / bs | bare model (us) | adapter (us) | overhead (us) |",
-        "| --- | --- | --- | ---: | ---: | ---: |",
+        "| path | knobs | params | bare (us) | ours (us) | ours - bare | SDK 1.5.2 (us) "
+        "| SDK - bare |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
+    notes: List[str] = []
     with torch.inference_mode():
-        for bs in (32, 64, 128, 256, 512, 1024, 2048):
-            x = torch.randn(2, bs)
-            for label, adapter in (("matched", matched), ("queue 512", queued)):
-                adapter.set_daw_sample_rate_and_buffer_size(48000, bs)
-                t = _per_call_us(
-                    {
-                        "bare": lambda x=x: bare(x),
-                        "adapter": lambda x=x, adapter=adapter: adapter(x),
-                    }
+        for label, host_sr, rates, sizes in PATHS:
+            for k in KNOB_COUNTS:
+                a = ours(k, rates, sizes)
+                r = reference(k, rates, sizes)
+                a.set_daw_sample_rate_and_buffer_size(host_sr, HOST_BS)
+                r.set_daw_sample_rate_and_buffer_size(host_sr, HOST_BS)
+                for params in (None, knobs):
+                    t = per_call_us(
+                        {
+                            "bare": lambda params=params: bare(x, params),
+                            "ours": lambda a=a, params=params: a(x, params),
+                            "ref": lambda r=r, params=params: r(x, params),
+                        },
+                        args.rounds,
+                        args.calls,
+                    )
+                    kind = "None" if params is None else "(4, n)"
+                    rows.append(
+                        f"| {label} | {k} | {kind} | {t['bare']:.1f} | {t['ours']:.1f} | "
+                        f"{t['ours'] - t['bare']:.1f} | {t['ref']:.1f} | "
+                        f"{t['ref'] - t['bare']:.1f} |"
+                    )
+            if label == "resampled":
+                conv = torch.jit.script(ResamplersOnly(host_sr, rates[0], sizes[0]))
+                t = per_call_us({"resamplers": lambda conv=conv: conv(x)}, args.rounds, args.calls)
+                notes.append(
+                    f"resampled: our two resamplers alone cost {t['resamplers']:.1f} us per call; "
+                    "subtract it from 'ours - bare' for the adapter's own cost."
                 )
-                native = f"48000 / {adapter.get_native_buffer_size() or 'any'}"
-                rows.append(
-                    f"| {label} | 48000 / {bs} | {native} | {t['bare']:.1f} | "
-                    f"{t['adapter']:.1f} | {t['adapter'] - t['bare']:.1f} |"
-                )
-        mismatch = torch.jit.script(RealtimeAdapter(Identity([48000], [2048])))
-        mismatch.set_daw_sample_rate_and_buffer_size(44100, 128)
-        converters = torch.jit.script(ResamplersOnly(44100, 48000, 2048))
-        x = torch.randn(2, 128)
-        t = _per_call_us(
-            {
-                "bare": lambda: bare(x),
-                "resamplers": lambda: converters(x),
-                "adapter": lambda: mismatch(x),
-            }
-        )
-        over = t["adapter"] - t["bare"] - t["resamplers"]
-        rows.append(
-            f"| mismatch (resamplers alone: {t['resamplers']:.1f} us) | 44100 / 128 | 48000 / 2048 "
-            f"| {t['bare']:.1f} | {t['adapter']:.1f} | {over:.1f} (beyond resamplers) |"
-        )
-    print(f"torch {torch.__version__}, 1 thread, median of {ROUNDS} rounds x {CALLS} calls\n")
+    print(
+        f"torch {torch.__version__}, 1 thread, host buffer {HOST_BS}, median of "
+        f"{args.rounds} rounds x {args.calls} calls\n"
+    )
     print("\n".join(rows))
+    print()
+    print("\n".join(notes))
 
 
 if __name__ == "__main__":

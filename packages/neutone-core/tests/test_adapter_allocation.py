@@ -11,11 +11,13 @@ import torch
 from torch import Tensor
 from torch.profiler import ProfilerActivity, profile
 
-from neutone_core import NeutoneParameter, RealtimeAdapter
+from neutone_core import CategoricalNeutoneParameter, NeutoneParameter, RealtimeAdapter
 
+# Defaults valid whether `default_value` is a knob position or in the knob's own units.
 KNOBS = [
     NeutoneParameter("a", "", 0.5),
-    NeutoneParameter("b", "", 0.5, min_value=2.0, max_value=3.0),
+    NeutoneParameter("b", "", 0.5, min_value=-2.0, max_value=3.0),
+    CategoricalNeutoneParameter("c", "", 3, 1),
 ]
 CASES = [
     # label, wrapper settings, host rate, host buffer sizes, knobs
@@ -55,6 +57,20 @@ def _count(adapter, host_sr: int, sizes: List[int], knobs: bool, host_ch: int) -
 def test_steady_state_calls_allocate_nothing(identity_wrapper, label, kw, host_sr, sizes, knobs):
     w = identity_wrapper(knobs=KNOBS if knobs else None, **kw)
     a = torch.jit.script(RealtimeAdapter(w))
+    host_ch = 1 if "mono host" in label else 2
+    empties, allocated = _count(a, host_sr, sizes, knobs, host_ch)
+    assert (empties, allocated) == (0, 0), f"{label}: {empties} allocations, {allocated} bytes"
+
+
+@pytest.mark.parametrize(("label", "kw", "host_sr", "sizes", "knobs"), CASES)
+def test_sample_level_knobs_allocate_nothing(identity_wrapper, label, kw, host_sr, sizes, knobs):
+    """A model keeping every knob sample (the Neutone SDK's ``aggregate_params`` hook)."""
+
+    class EverySample(identity_wrapper):
+        def aggregate_params(self, params: Tensor) -> Tensor:
+            return params
+
+    a = torch.jit.script(RealtimeAdapter(EverySample(knobs=KNOBS, **kw)))
     host_ch = 1 if "mono host" in label else 2
     empties, allocated = _count(a, host_sr, sizes, knobs, host_ch)
     assert (empties, allocated) == (0, 0), f"{label}: {empties} allocations, {allocated} bytes"

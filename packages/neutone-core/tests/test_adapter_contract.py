@@ -205,13 +205,15 @@ def test_default_knob_aggregation_is_mean_and_categorical_index():
             seen["mode"].append(float(params["mode"]))
             return x
 
-    a = RealtimeAdapter(Probe(nn.Identity()))
+    probe = Probe(nn.Identity())
+    a = RealtimeAdapter(probe)
     a.set_daw_sample_rate_and_buffer_size(48000, 4)
     seen["gain"].clear()
     seen["mode"].clear()
     a(torch.zeros(1, 4), torch.tensor([[0.0, 0.1, 0.2, 0.3], [0.3] * 4, [0.0] * 4, [0.0] * 4]))
     a(torch.zeros(1, 4))  # defaults
-    assert seen["gain"] == pytest.approx([1.5, 5.0])
+    gain = probe.get_neutone_parameters()[0]
+    assert seen["gain"] == pytest.approx([1.5, gain.map_value(gain.normalized_default())])
     assert seen["mode"] == [1.0, 2.0]
 
 

@@ -9,7 +9,10 @@ Modules:
     resample_quality: SINAD, aliasing and impulse-delay measurements of a converter (tests, bench).
     fifo: `SampleFifo`, the preallocated sample queue of the adapter.
     delay_plan: choice of native settings and the exact delay arithmetic.
-    adapter: `RealtimeAdapter`, the scripted module saved in a `.nm`.
+    channels: `ChannelConverter`, host <-> model channel counts (adapter stage).
+    block_queue: `BlockQueue`, native-rate input cut into look-behind + block + look-ahead windows.
+    knob_stream: `KnobStream`, knob queue, sample-and-hold, mapping and mean (adapter stage).
+    adapter: `RealtimeAdapter`, the scripted module saved in a `.nm`; wires the stages.
 """
 
 from neutone_core.__about__ import __version__

@@ -1,30 +1,33 @@
 """`RealtimeAdapter`: the scripted module saved in a `.nm`; runs a model for a host.
 
-Pipeline per host call (``docs/architecture.md``)::
+Pipeline per host call (``docs/architecture.md``), one stage per module::
 
-    host (ch, n) -> channels -> resampler host->native -> input queue (native rate)
-      -> blocks of look_behind + native_bs + look_ahead -> wrapper.do_forward_pass -> native_bs
-      -> resampler native->host -> output queue (host rate, primed with zeros) -> channels -> host
+    host (ch, n) -> ChannelConverter -> StreamingResampler host->native -> BlockQueue
+      -> windows of look_behind + native_bs + look_ahead -> wrapper.do_forward_pass -> native_bs
+      -> StreamingResampler native->host -> SampleFifo (host rate, primed with zeros)
+      -> ChannelConverter -> host (ch, n)
 
-Knob values travel beside the audio: at the same rate through a queue aligned with the input queue,
-with resampling through a host-rate queue read by sample-and-hold at each native sample's host time.
-Delays follow `neutone_core.delay_plan`; they are exact, in whole host samples.
+The knob positions travel beside the audio in a `KnobStream`, which maps and averages them; a
+model's own ``aggregate_params`` / ``aggregate_param`` hook gets every mapped sample instead. At the
+same rate with any block size and no look-behind or look-ahead, the host buffer is the block: no
+queue, no delay. Delays follow `neutone_core.delay_plan`; they are exact, in whole host samples.
 
-The adapter holds one host->native and one native->host `StreamingResampler`;
-``set_daw_sample_rate_and_buffer_size`` designs their filters for the host's rate (inside
-TorchScript, any host rate), so a `.nm` carries no table for rates it may never meet.
-
-After ``set_daw_sample_rate_and_buffer_size`` every buffer exists: ``forward`` writes into them
-(in-place ops, views, ``out=``) and allocates no tensor storage itself.
+This module wires the stages and answers the contract's getters.
+``set_daw_sample_rate_and_buffer_size`` designs the resamplers for the host's rate (inside
+TorchScript, any host rate) and allocates every buffer; ``forward`` then writes into them (in-place
+ops, views, ``out=``) and allocates nothing.
 """
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
 
+from neutone_core.block_queue import BlockQueue
+from neutone_core.channels import ChannelConverter
 from neutone_core.delay_plan import choose_native_settings, plan_delays, reduced_ratio
 from neutone_core.fifo import SampleFifo
+from neutone_core.knob_stream import KnobStream
 from neutone_core.metadata import (
     ScriptedMetadata,
     build_metadata,
@@ -32,11 +35,7 @@ from neutone_core.metadata import (
     validate_metadata,
 )
 from neutone_core.model import WaveformToWaveformBase
-from neutone_core.parameters import (
-    MAX_REALTIME_PARAMETERS,
-    CategoricalNeutoneParameter,
-    validate_parameters,
-)
+from neutone_core.parameters import validate_parameters
 from neutone_core.resample import StreamingResampler, minimum_delay_units
 
 # The Neutone SDK 1.5 loader checks exactly these names after loading a realtime `.nm`
@@ -64,7 +63,8 @@ REFERENCE_PRESERVED_ATTRIBUTES = [
 ]
 
 # Ours: the reference's list plus what neutone adds (offline rendering, the delay split).
-PRESERVED_ATTRIBUTES = REFERENCE_PRESERVED_ATTRIBUTES + [
+PRESERVED_ATTRIBUTES = [
+    *REFERENCE_PRESERVED_ATTRIBUTES,
     "forward",
     "forward_offline",
     "get_look_behind_samples",
@@ -99,6 +99,20 @@ def _int_list_getter(wrapper: WaveformToWaveformBase, name: str, high: int) -> L
     return [int(v) for v in values]
 
 
+def _aggregation_hooks(wrapper: WaveformToWaveformBase) -> Tuple[bool, bool]:
+    """Whether the wrapper overrides ``aggregate_param`` (one knob at a time, ours) and
+    ``aggregate_params`` (all knobs at once, the Neutone SDK's hook); at most one of them."""
+    cls = type(wrapper)
+    each = cls.aggregate_param is not WaveformToWaveformBase.aggregate_param
+    every = cls.aggregate_params is not WaveformToWaveformBase.aggregate_params
+    if each and every:
+        raise ValueError(
+            f"{cls.__name__} overrides both aggregate_param and aggregate_params; override one "
+            "(aggregate_params gets every knob at once)"
+        )
+    return each, every
+
+
 class RealtimeAdapter(nn.Module):
     """Runs a `WaveformToWaveformBase` at the host's sample rate and (variable) buffer sizes.
 
@@ -109,17 +123,15 @@ class RealtimeAdapter(nn.Module):
         resampling_quality: preset of `StreamingResampler` ("fast", "high", "best").
 
     Raises:
-        ValueError: a bad getter value, knob list or output shape, naming the rule.
+        ValueError: a bad getter value, knob list, aggregation hook or output shape, naming the
+            rule.
         MetadataError: invalid metadata, listing every violation.
     """
 
     native_srs: List[int]
     native_bss: List[int]
-    param_names: List[str]
-    param_categorical: List[bool]
     realtime: bool
     preserved_attributes: List[str]
-    hold_list: List[int]
     delays: Dict[str, int]
 
     def __init__(
@@ -140,6 +152,7 @@ class RealtimeAdapter(nn.Module):
         self.w2w_base = wrapper
         self.metadata = ScriptedMetadata(metadata)
         self.metadata_json = metadata_to_json(metadata)
+        self.preserved_attributes: List[str] = list(PRESERVED_ATTRIBUTES)
 
         self.in_mono = _bool_getter(wrapper, "is_input_mono")
         self.out_mono = _bool_getter(wrapper, "is_output_mono")
@@ -154,49 +167,25 @@ class RealtimeAdapter(nn.Module):
         self.dry_default = float(metadata["dry_default_value"])
         self.input_gain_default = float(metadata["input_gain_default_value"])
         self.output_gain_default = float(metadata["output_gain_default_value"])
+        self.hook_each, self.hook_all = _aggregation_hooks(wrapper)
+        self.hooked = self.hook_each or self.hook_all
 
-        # Knobs: names, the affine map of the knob position, categorical rounding, defaults.
-        self.n_params = len(knobs)
-        self.param_names: List[str] = [k.name for k in knobs]
-        self.param_categorical: List[bool] = [
-            isinstance(k, CategoricalNeutoneParameter) for k in knobs
-        ]
-        rows = max(1, self.n_params)
-        scale = torch.ones(rows, 1)
-        offset = torch.zeros(rows, 1)
-        defaults = torch.zeros(MAX_REALTIME_PARAMETERS)
-        for i, k in enumerate(knobs):
-            scale[i, 0] = k.scale
-            offset[i, 0] = k.offset
-            defaults[i] = k.normalized_default()
-        self.register_buffer("param_scale", scale)
-        self.register_buffer("param_offset", offset)
-        self.register_buffer("default_params", defaults)
-        self.register_buffer("one_half", torch.tensor(0.5))
-        self.register_buffer("inv_n", torch.tensor(1.0))
-        self.register_buffer("hold_shift", torch.tensor(0, dtype=torch.long))
-        self.default_aggregation = (
-            type(wrapper).aggregate_param is WaveformToWaveformBase.aggregate_param
-        )
-
-        # Placeholders: set_daw_sample_rate_and_buffer_size designs them for the host's rate.
+        # Stages. The resamplers are placeholders until the host's rate is known.
         self.resampling_quality = resampling_quality
+        self.channels = ChannelConverter()
+        self.knobs = KnobStream(knobs)
+        self.blocks = BlockQueue(self.in_ch, self.look_behind, self.look_ahead)
         self.resampler_in = StreamingResampler(48000, 48000, self.in_ch, resampling_quality)
         self.resampler_out = StreamingResampler(48000, 48000, self.out_ch, resampling_quality)
-        self.preserved_attributes: List[str] = list(PRESERVED_ATTRIBUTES)
-
-        # Streaming state, set by set_daw_sample_rate_and_buffer_size.
-        self.in_fifo = SampleFifo(self.in_ch)
         self.out_fifo = SampleFifo(self.out_ch)
-        self.param_fifo = SampleFifo(rows)
-        self.out_buf = torch.zeros(2, 0)
+        # Host-size buffers: the model's input (direct path) or the resampler's, and the output
+        # for a mono and for a stereo host.
+        self.in_buf = torch.zeros(self.in_ch, 0)
+        self.out_buf_mono = torch.zeros(1, 0)
+        self.out_buf_stereo = torch.zeros(2, 0)
         self.bt_buf = torch.zeros(2, 0)
-        self.conv_buf = torch.zeros(self.in_ch, 0)
-        self.param_block = torch.zeros(rows, 0)
-        self.param_mean = torch.zeros(rows, 1)
-        self.hold_index = torch.zeros(0, dtype=torch.long)
-        self.hold_table = torch.zeros(0, dtype=torch.long)
-        self.hold_list: List[int] = []
+
+        # Settings, set by set_daw_sample_rate_and_buffer_size.
         self.daw_sr = 0
         self.daw_bs = 0
         self.native_sr = 0
@@ -204,31 +193,20 @@ class RealtimeAdapter(nn.Module):
         self.block_max = 0
         self.resampling = False
         self.direct = False
-        self.up = 1
-        self.down = 1
-        self.param_pre = 0
-        self.param_base = 0
-        self.native_done = 0
         self.priming = 0
         self.delays: Dict[str, int] = {}
 
-        self._check_output_shape()
         default_sr = 48000 if len(self.native_srs) == 0 else self.native_srs[0]
         self.set_daw_sample_rate_and_buffer_size(default_sr, 2048)
+        self._check_output_shape()
 
     def _check_output_shape(self) -> None:
-        """Run one zero block through the model and check the shape it returns."""
-        bs = self.native_bss[0] if len(self.native_bss) > 0 else 128
-        sr = self.native_srs[0] if len(self.native_srs) > 0 else 48000
-        self.w2w_base.set_model_sample_rate_and_buffer_size(sr, bs)
-        x = torch.zeros(self.in_ch, self.look_behind + bs + self.look_ahead)
-        params = {
-            name: self.default_params[i : i + 1].clone() for i, name in enumerate(self.param_names)
-        }
-        with torch.no_grad():
-            y = self.w2w_base.do_forward_pass(x, params)
-        self._check_block(y, bs)
-        self.w2w_base.reset_model()
+        """Run one zero block through the model (default knobs) and check what it returns."""
+        n = self.native_bs if self.native_bs > 0 else min(128, self.block_max)
+        x = torch.zeros(self.in_ch, self.look_behind + n + self.look_ahead)
+        y = self._run_model(x, self._knob_values(None, n))
+        self._check_block(y, n)
+        self.reset()
 
     # -- settings -------------------------------------------------------------------------------
     @torch.jit.export
@@ -271,7 +249,6 @@ class RealtimeAdapter(nn.Module):
             s_out = minimum_delay_units(sr, daw_sr, self.resampling_quality)
         up, down = reduced_ratio(sr, daw_sr)
         la = self.look_ahead
-        lb = self.look_behind
         plan = plan_delays(up, down, bs, la, self.model_delay, s_in, s_out)
         p = plan["priming"]
         # Largest native block and native samples per call; the resamplers are designed here.
@@ -291,9 +268,7 @@ class RealtimeAdapter(nn.Module):
         self.native_bs = bs
         self.block_max = block_max
         self.resampling = resampling
-        self.direct = not resampling and bs == 0 and la == 0 and lb == 0
-        self.up = up
-        self.down = down
+        self.direct = not resampling and bs == 0 and la == 0 and self.look_behind == 0
         self.priming = p
         self.delays = {
             "buffering": plan["buffering"],
@@ -303,30 +278,14 @@ class RealtimeAdapter(nn.Module):
             "total": plan["total"],
         }
 
-        self.in_fifo.allocate(lb + la + block_max, native_per_call)
+        self.blocks.configure(bs, block_max, native_per_call)
+        self.knobs.configure(resampling, up, down, s_in, block_max, la, daw_bs)
         out_held = 2 * p + daw_bs + block_out + 2
         self.out_fifo.allocate(out_held, block_out)
-        self.out_buf = torch.zeros(2, daw_bs)
+        self.in_buf = torch.zeros(self.in_ch, daw_bs)
+        self.out_buf_mono = torch.zeros(1, daw_bs)
+        self.out_buf_stereo = torch.zeros(2, daw_bs)
         self.bt_buf = torch.zeros(2, out_held + block_out)
-        self.conv_buf = torch.zeros(self.in_ch, daw_bs)
-        rows = self.param_block.size(0)
-        self.param_block = torch.zeros(rows, block_max)
-        self.hold_index = torch.zeros(block_max, dtype=torch.long)
-        if resampling:
-            # Host index of native sample j: floor((j down - S_in) / up), one period plus a block.
-            j = torch.arange(up + block_max + 1, dtype=torch.long)
-            self.hold_table = torch.div(j * down - s_in, up, rounding_mode="floor")
-            hold: List[int] = self.hold_table.tolist()
-            self.hold_list = hold
-            self.param_pre = (s_in + up - 1) // up + 1
-            held = ((block_max + la) * down + s_in + up - 1) // up + self.param_pre + 2
-            self.param_fifo.allocate(held, daw_bs)
-        else:
-            self.hold_table = torch.zeros(0, dtype=torch.long)
-            no_hold: List[int] = []
-            self.hold_list = no_hold
-            self.param_pre = lb
-            self.param_fifo.allocate(lb + la + block_max, daw_bs)
         self.w2w_base.set_model_sample_rate_and_buffer_size(sr, block_max)
         self.reset()
         return out_held + block_out
@@ -334,17 +293,10 @@ class RealtimeAdapter(nn.Module):
     @torch.jit.export
     def reset(self) -> None:
         """Clear all streaming state: queues (re-primed), resamplers, the model's own state."""
-        self.in_fifo.clear()
-        self.in_fifo.push_zeros(self.look_behind)
+        self.blocks.reset()
+        self.knobs.reset()
         self.out_fifo.clear()
         self.out_fifo.push_zeros(self.priming)
-        self.param_fifo.clear()
-        k = self.n_params
-        if k > 0:
-            pre = self.param_fifo.reserve(self.param_pre)
-            pre.copy_(self.default_params[:k].unsqueeze(1).expand(k, self.param_pre))
-        self.param_base = -self.param_pre if self.resampling else 0
-        self.native_done = 0
         self.resampler_in.reset()
         self.resampler_out.reset()
         self.w2w_base.reset_model()
@@ -361,55 +313,16 @@ class RealtimeAdapter(nn.Module):
                 f"buffer of {n} samples is longer than the {self.daw_bs} given to "
                 "set_daw_sample_rate_and_buffer_size"
             )
-        if params is not None and (params.dim() != 2 or params.size(0) != 4 or params.size(1) != n):
-            raise ValueError(
-                f"params must have shape ({4}, n) = [{4}, {n}], got {list(params.shape)}"
-            )
+        if params is not None:
+            self._check_params(params, n)
         return n
 
-    def _average(self, x: Tensor, dst: Tensor) -> None:
-        """Mean of the two rows of `x` into `dst` ``(1, n)``.
-
-        The factor is a tensor: a Python scalar operand allocates a temporary in TorchScript.
-        """
-        torch.add(x[0:1], x[1:2], out=dst)
-        dst.mul_(self.one_half)
-
-    def _to_model_channels(self, x: Tensor, dst: Tensor) -> None:
-        """Write host audio `x` ``(1|2, n)`` into `dst` ``(in_ch, n)``: average or duplicate."""
-        if x.size(0) == self.in_ch:
-            dst.copy_(x)
-        elif self.in_ch == 1:
-            self._average(x, dst)
-        else:
-            dst.copy_(x.expand(2, x.size(1)))
-
-    def _to_host_channels(self, y: Tensor, dst: Tensor) -> None:
-        """Write model audio `y` ``(out_ch, n)`` into `dst` ``(host_ch, n)``."""
-        if y.size(0) == dst.size(0):
-            dst.copy_(y)
-        elif dst.size(0) == 1:
-            self._average(y, dst)
-        else:
-            dst.copy_(y.expand(2, y.size(1)))
-
-    def _push_input(self, x: Tensor, params: Optional[Tensor]) -> None:
-        n = x.size(1)
-        if not self.resampling:
-            self._to_model_channels(x, self.in_fifo.reserve(n))
-        else:
-            xin = x
-            if x.size(0) != self.in_ch:
-                xin = self.conv_buf[:, :n]
-                self._to_model_channels(x, xin)
-            self.in_fifo.push(self.resampler_in(xin))
-        k = self.n_params
-        if k > 0:
-            dst = self.param_fifo.reserve(n)
-            if params is None:
-                dst.copy_(self.default_params[:k].unsqueeze(1).expand(k, n))
-            else:
-                dst.copy_(params[:k])
+    def _check_params(self, params: Tensor, n: int) -> None:
+        rows = self.knobs.rows
+        if params.dim() != 2 or params.size(0) != rows or params.size(1) != n:
+            raise ValueError(
+                f"params must have shape ({rows}, n) = [{rows}, {n}], got {list(params.shape)}"
+            )
 
     def _check_block(self, y: Tensor, n: int) -> None:
         if y.dim() != 2 or y.size(0) != self.out_ch or y.size(1) != n:
@@ -418,111 +331,92 @@ class RealtimeAdapter(nn.Module):
                 f"got {list(y.shape)}"
             )
 
-    def _block_params(self, n: int) -> Dict[str, Tensor]:
-        """Knob values of the `n` native samples of the next block, mapped and aggregated."""
-        k = self.n_params
-        if k == 0:
-            no_params: Dict[str, Tensor] = {}
-            return no_params
-        block = self.param_block[:k, :n]
-        if not self.resampling:
-            block.copy_(self.param_fifo.peek(self.look_behind, n))
-            self.param_fifo.discard(n)
-        else:
-            # Sample-and-hold: native sample j takes the knob value at host index
-            # floor((j down - S_in) / up) = hold_table[j mod up] + (j div up) down.
-            j0 = self.native_done
-            r = j0 % self.up
-            shift = (j0 // self.up) * self.down - self.param_base
-            index = self.hold_index[:n]
-            index.copy_(self.hold_table[r : r + n])
-            self.hold_shift.fill_(shift)
-            index.add_(self.hold_shift)  # an int operand would allocate a temporary
-            held = self.param_fifo.peek(0, self.param_fifo.size())
-            for i in range(k):
-                # Row by row: index_select copies a non-contiguous source first.
-                torch.index_select(held[i], 0, index, out=block[i])
-            next_host = self.hold_list[r + n] + shift
-            drop = min(max(next_host, 0), self.param_fifo.size())
-            self.param_fifo.discard(drop)
-            self.param_base += drop
-        return self._map_params(block)
+    def _host_sized(self, buf: Tensor, n: int) -> Tensor:
+        """The first `n` samples of a host-size buffer (no view op for a full buffer)."""
+        return buf if n == self.daw_bs else buf.narrow(1, 0, n)
 
-    def _map_params(self, block: Tensor) -> Dict[str, Tensor]:
-        """Map knob positions `block` ``(k, n)`` (adapter scratch) in place and aggregate them."""
-        params: Dict[str, Tensor] = {}
-        n = block.size(1)
-        block.mul_(self.param_scale[: self.n_params]).add_(self.param_offset[: self.n_params])
-        self.inv_n.fill_(1.0 / n)
-        for i, name in enumerate(self.param_names):
-            row = block[i]
-            if self.default_aggregation:
-                mean = self.param_mean[i]
-                torch.sum(row, dim=0, keepdim=True, out=mean)
-                mean.mul_(self.inv_n)
-                if self.param_categorical[i]:
-                    mean.round_()
-                params[name] = mean
-            else:
-                if self.param_categorical[i]:
-                    row.round_()
-                params[name] = self.w2w_base.aggregate_param(row)
-        return params
+    def _knob_values(self, positions: Optional[Tensor], n: int) -> Dict[str, Tensor]:
+        """What the model receives for knob `positions` ``(rows, n)`` (``None``: the defaults):
+        the mean of each knob's mapped values, or what the model's own aggregation hook makes of
+        every mapped sample."""
+        if self.knobs.n_knobs == 0:
+            no_knobs: Dict[str, Tensor] = {}
+            return no_knobs
+        if positions is None:
+            if not self.hooked:
+                return self.knobs.default_values()
+            positions = self.knobs.default_positions(n)
+        if not self.hooked:
+            return self.knobs.mean_values(positions, n)
+        block = self.knobs.mapped(positions)
+        if self.hook_each:
+            values: Dict[str, Tensor] = {}
+            for i, name in enumerate(self.knobs.names):
+                values[name] = self.w2w_base.aggregate_param(block[i])
+            return values
+        aggregated = self.w2w_base.aggregate_params(block)
+        rows = self.knobs.rows
+        if aggregated.dim() != 2 or aggregated.size(0) != rows:
+            raise ValueError(
+                f"aggregate_params must return shape ({rows}, m) for params of shape "
+                f"{list(block.shape)}, got {list(aggregated.shape)}"
+            )
+        return self.knobs.named_rows(aggregated)
 
-    def _run_model(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+    def _run_model(self, x: Tensor, values: Dict[str, Tensor]) -> Tensor:
         """One block through the model, autograd off: a host never trains, and recording would
-        allocate on every call when the model's weights still require grad."""
+        allocate on every call when the model's weights still require grad. (The guard costs
+        more than the check, so it is skipped when the host has turned autograd off already.)"""
         y = x
-        with torch.no_grad():
-            y = self.w2w_base.do_forward_pass(x, params)
+        if torch.is_grad_enabled():
+            with torch.no_grad():
+                y = self.w2w_base.do_forward_pass(x, values)
+        else:
+            y = self.w2w_base.do_forward_pass(x, values)
         return y
 
+    def _push_input(self, x: Tensor, params: Optional[Tensor]) -> None:
+        """Queue one host buffer: audio at the native rate in the block queue, knobs beside it."""
+        n = x.size(1)
+        if not self.resampling:
+            self.channels(x, self.blocks.reserve(n))
+        else:
+            xin = self._host_sized(self.in_buf, n)
+            self.channels(x, xin)
+            self.blocks.push(self.resampler_in(xin))
+        if self.knobs.n_knobs > 0:
+            self.knobs.push(params, n)
+
     def _run_blocks(self) -> None:
-        """Run the model on every complete block in the input queue."""
-        lb = self.look_behind
-        la = self.look_ahead
-        while True:
-            avail = self.in_fifo.size() - lb - la
-            if self.native_bs > 0:
-                n = self.native_bs
-                if avail < n:
-                    break
-            else:
-                n = min(avail, self.block_max)
-                if n <= 0:
-                    break
-            window = self.in_fifo.peek(0, lb + n + la)
-            params = self._block_params(n)
-            y = self._run_model(window, params)
+        """Run the model on every complete block queued; queue its output at the host rate."""
+        n = self.blocks.next_size()
+        while n > 0:
+            positions: Optional[Tensor] = None
+            if self.knobs.n_knobs > 0:
+                positions = self.knobs.take(n)
+            values = self._knob_values(positions, n)
+            y = self._run_model(self.blocks.window(n), values)
             self._check_block(y, n)
-            if not self.resampling:
-                self.out_fifo.push(y)
-            else:
-                self.out_fifo.push(self.resampler_out(y))
-            self.in_fifo.discard(n)
-            self.native_done += n
+            self.blocks.advance(n)
+            if self.resampling:
+                y = self.resampler_out(y)
+            self.out_fifo.push(y)
+            n = self.blocks.next_size()
 
     def _forward_direct(self, x: Tensor, params: Optional[Tensor], n: int) -> Tensor:
-        """Same rate, any block size, no context: the host buffer is the block (no queues)."""
-        dst = self.out_buf[: x.size(0), :n]
+        """Same rate, any block size, no context: the host buffer is the block (no queues).
+
+        The model gets a copy of `x` in the adapter's own buffer: a model may write into its
+        input, and the host's buffer still holds the dry signal the plugin mixes in.
+        """
+        dst = self._host_sized(self.out_buf_stereo if x.size(0) == 2 else self.out_buf_mono, n)
         if n == 0:
             return dst
-        xin = x
-        if x.size(0) != self.in_ch:
-            xin = self.conv_buf[:, :n]
-            self._to_model_channels(x, xin)
-        k = self.n_params
-        knobs: Dict[str, Tensor] = {}
-        if k > 0:
-            block = self.param_block[:k, :n]
-            if params is None:
-                block.copy_(self.default_params[:k].unsqueeze(1).expand(k, n))
-            else:
-                block.copy_(params[:k])
-            knobs = self._map_params(block)
-        y = self._run_model(xin, knobs)
+        xin = self._host_sized(self.in_buf, n)
+        self.channels(x, xin)
+        y = self._run_model(xin, self._knob_values(params, n))
         self._check_block(y, n)
-        self._to_host_channels(y, dst)
+        self.channels(y, dst)
         return dst
 
     def forward(self, x: Tensor, params: Optional[Tensor] = None) -> Tensor:
@@ -536,15 +430,15 @@ class RealtimeAdapter(nn.Module):
             ``(host_ch, n)``: the output, delayed by ``calc_buffering_delay_samples() +
             calc_model_delay_samples()`` samples. It is a view of a buffer preallocated by
             ``set_daw_sample_rate_and_buffer_size`` and is overwritten by the next call: copy it
-            (``.clone()``) to keep it.
+            (``.clone()``) to keep it. `x` and `params` are never written to.
         """
         n = self._check_input(x, params)
         if self.direct:
             return self._forward_direct(x, params, n)
         self._push_input(x, params)
         self._run_blocks()
-        dst = self.out_buf[: x.size(0), :n]
-        self._to_host_channels(self.out_fifo.peek(0, n), dst)
+        dst = self._host_sized(self.out_buf_stereo if x.size(0) == 2 else self.out_buf_mono, n)
+        self.channels(self.out_fifo.peek(0, n), dst)
         self.out_fifo.discard(n)
         return dst
 
@@ -563,7 +457,7 @@ class RealtimeAdapter(nn.Module):
         if m == 0:
             return None
         dst = self.bt_buf[: x.size(0), :m]
-        self._to_host_channels(self.out_fifo.peek(0, m), dst)
+        self.channels(self.out_fifo.peek(0, m), dst)
         self.out_fifo.discard(m)
         return dst
 
@@ -582,22 +476,20 @@ class RealtimeAdapter(nn.Module):
             )
         n = x.size(1)
         hc = x.size(0)
-        if params is not None and (params.dim() != 2 or params.size(0) != 4 or params.size(1) != n):
-            raise ValueError(
-                f"params must have shape ({4}, n) = [{4}, {n}], got {list(params.shape)}"
-            )
+        if params is not None:
+            self._check_params(params, n)
         total = self.delays["total"]
         length = n + total
         xp = torch.zeros(hc, length)
         xp[:, :n] = x
         pp: Optional[Tensor] = None
         if params is not None:
-            pp = torch.zeros(4, length)
+            pp = torch.zeros(self.knobs.rows, length)
             pp[:, :n] = params
             if n > 0:
                 pp[:, n:] = params[:, n - 1 : n]
             else:
-                pp[:, n:] = self.default_params.unsqueeze(1)
+                pp[:, n:] = self.knobs.defaults
         y = torch.zeros(hc, length)
         self.reset()
         pos = 0
@@ -696,4 +588,4 @@ class RealtimeAdapter(nn.Module):
     @torch.jit.export
     def get_default_param_values(self) -> Tensor:
         """Default knob positions, shape ``(4,)``, in [0, 1] (0 for unused slots)."""
-        return self.default_params.clone()
+        return self.knobs.defaults.view(-1).clone()

@@ -4,6 +4,7 @@ The queue is a linear buffer holding samples ``[start, end)``. Writing past the 
 held samples to the front (in non-overlapping pieces, so no temporary is needed); with a capacity
 of at least ``2 * max_held + max_push`` this is one copy, and rare. Every read (`peek`) is a view,
 so the adapter can hand a block to the model without copying. Nothing is allocated after `allocate`.
+Views are taken with ``narrow`` (one view op; ``buf[:, a:b]`` is two in TorchScript).
 
 Example:
     >>> import torch
@@ -32,6 +33,7 @@ class SampleFifo(nn.Module):
             raise ValueError(f"num_channels must be >= 1, got {num_channels}")
         self.num_channels = num_channels
         self.buf = torch.zeros(num_channels, 0)
+        self.capacity = 0
         self.start = 0
         self.end = 0
 
@@ -42,6 +44,7 @@ class SampleFifo(nn.Module):
         if capacity < 1:
             capacity = 1
         self.buf = torch.zeros(self.num_channels, capacity)
+        self.capacity = capacity
         self.start = 0
         self.end = 0
 
@@ -59,7 +62,7 @@ class SampleFifo(nn.Module):
     @torch.jit.export
     def reserve(self, n: int) -> Tensor:
         """Append `n` samples and return them as a writable view ``(num_channels, n)`` to fill."""
-        capacity = self.buf.size(1)
+        capacity = self.capacity
         if self.end + n > capacity:
             held = self.end - self.start
             if held + n > capacity:
@@ -71,13 +74,11 @@ class SampleFifo(nn.Module):
             done = 0
             while done < held:
                 c = min(step, held - done)
-                self.buf[:, done : done + c].copy_(
-                    self.buf[:, self.start + done : self.start + done + c]
-                )
+                self.buf.narrow(1, done, c).copy_(self.buf.narrow(1, self.start + done, c))
                 done += c
             self.start = 0
             self.end = held
-        view = self.buf[:, self.end : self.end + n]
+        view = self.buf.narrow(1, self.end, n)
         self.end += n
         return view
 
@@ -98,7 +99,7 @@ class SampleFifo(nn.Module):
             raise ValueError(
                 f"SampleFifo.peek({offset}, {n}) out of range: {self.end - self.start} samples held"
             )
-        return self.buf[:, self.start + offset : self.start + offset + n]
+        return self.buf.narrow(1, self.start + offset, n)
 
     @torch.jit.export
     def discard(self, n: int) -> None:

@@ -6,11 +6,12 @@ Neutone SDK, so a model written for it ports by changing its imports. Nothing is
 subclass in ``__init__``; the adapter reads and validates the getters when it is built.
 """
 
-from typing import Dict, List
+from typing import Any, Dict, List
 
 import torch
 from torch import Tensor, nn
 
+from neutone_core.metadata import build_metadata
 from neutone_core.parameters import ContinuousNeutoneParameter
 
 
@@ -23,7 +24,8 @@ class WaveformToWaveformBase(nn.Module):
 
     Args:
         model: the network; kept as ``self.model``.
-        use_debug_mode: kept for Neutone SDK compatibility; the adapter always checks shapes.
+        use_debug_mode: accepted for Neutone SDK compatibility (``prepare_for_inference`` turns
+            it off); the adapter checks shapes either way.
     """
 
     def __init__(self, model: nn.Module, use_debug_mode: bool = True) -> None:
@@ -119,12 +121,30 @@ class WaveformToWaveformBase(nn.Module):
         return 0
 
     # -- runtime hooks ----------------------------------------------------------------------------
+    def aggregate_params(self, params: Tensor) -> Tensor:
+        """Reduce every knob's block of values at once (the Neutone SDK's hook).
+
+        Args:
+            params: ``(4, native_bs)``, one row per knob slot: the mapped values of the model's
+                knobs (min/max applied, categorical knobs rounded), then the plugin's positions
+                of the unused slots. A scratch buffer of the adapter, valid during the call only.
+
+        Returns:
+            ``(4, m)``: row ``i`` is what knob ``i`` receives (``m`` 1 for one value per block,
+            ``native_bs`` to keep the sample-level values: return ``params`` itself).
+
+        The default is the mean over the block, ``(4, 1)``; the adapter computes it without
+        allocating. Override this or ``aggregate_param``, not both.
+        """
+        return torch.mean(params, dim=1, keepdim=True)
+
     def aggregate_param(self, param: Tensor) -> Tensor:
         """Reduce one knob's block of values, shape ``(native_bs,)``, to what the model receives.
 
         The default is the mean over the block, shape ``(1,)`` (the adapter computes it without
         allocating and rounds it for categorical knobs). Return ``param`` itself to keep the
         sample-level values; it is a scratch buffer of the adapter, valid during the call only.
+        Override this or ``aggregate_params``, not both.
         """
         return torch.mean(param, dim=0, keepdim=True)
 
@@ -135,6 +155,21 @@ class WaveformToWaveformBase(nn.Module):
     def set_model_sample_rate_and_buffer_size(self, sample_rate: int, n_samples: int) -> bool:
         """Called with the chosen native sample rate (Hz) and the largest block size (samples)."""
         return True
+
+    # -- outside the audio path (plain Python, not scripted) --------------------------------------
+    def prepare_for_inference(self) -> None:
+        """Put the wrapper and its model in evaluation mode and turn debug mode off."""
+        self.use_debug_mode = False
+        self.model.eval()
+        self.eval()
+
+    def get_neutone_parameters_metadata(self) -> Dict[str, Dict[str, Any]]:
+        """The ``neutone_parameters`` entry of the metadata: ``p1``.. for each knob slot."""
+        return dict(build_metadata(self)["neutone_parameters"])
+
+    def to_metadata(self) -> Dict[str, Any]:
+        """The metadata dictionary of the model (``sample_sound_files`` empty)."""
+        return build_metadata(self)
 
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
         """Process one block.
