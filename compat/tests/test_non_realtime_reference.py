@@ -1,0 +1,187 @@
+"""Non-realtime ("Gen") files between us and the reference Neutone SDK 1.5.2, both ways.
+
+The reference judges in a fresh interpreter each time: its `validate_metadata` mutates a global
+schema (a realtime validation earlier in the same process would make it demand realtime keys of
+a non-realtime file), so an in-process verdict would depend on test order.
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import torch
+
+from neutone_core import validate_metadata
+from neutone_examples import drum_hit, sidechain_ducker
+from neutone_export import load_neutone_model
+from neutone_export.non_realtime_checks import validate_non_realtime_model
+from neutone_export.non_realtime_save import save_non_realtime_model
+
+REFERENCE_RUNS_OURS = """
+import json, sys, warnings
+warnings.filterwarnings("ignore", category=FutureWarning)
+import torch
+from neutone_sdk.utils import check_for_preserved_attributes, load_neutone_model
+
+model, metadata = load_neutone_model(sys.argv[1])  # validate_metadata(metadata, False) inside
+check_for_preserved_attributes(model, model.get_preserved_attributes())
+model.set_daw_sample_rate_and_buffer_size(44100, 512)
+main = torch.randn(2, 44100) * 0.3
+side = torch.zeros(1, 44100)
+side[:, 10000:20000] = 1.0
+out = model.forward_non_realtime([main, side], None, None, None)
+print(json.dumps({
+    "realtime": bool(model.realtime),
+    "shapes": [list(y.shape) for y in out],
+    "finite": all(bool(torch.isfinite(y).all()) for y in out),
+    "labels": metadata["audio_in_labels"],
+}))
+"""
+
+REFERENCE_VALIDATES = """
+import json, sys
+from neutone_sdk.metadata import validate_metadata
+metadata = json.load(open(sys.argv[1]))
+try:
+    validate_metadata(metadata, False)
+    print("accepted")
+except Exception as error:  # jsonschema.ValidationError
+    print("refused:", str(error).splitlines()[0])
+"""
+
+REFERENCE_MAKES_GEN = """
+import sys, warnings
+from pathlib import Path
+from typing import Dict, List
+warnings.filterwarnings("ignore", category=FutureWarning)
+import torch
+from torch import Tensor, nn
+from neutone_sdk import ContinuousNeutoneParameter
+from neutone_sdk.non_realtime_wrapper import NonRealtimeBase
+from neutone_sdk.utils import save_neutone_model
+
+
+class Halver(NonRealtimeBase):
+    def get_model_name(self) -> str:
+        return "reference.halver"
+
+    def get_model_authors(self) -> List[str]:
+        return ["compat"]
+
+    def get_model_short_description(self) -> str:
+        return "Scales a stereo clip."
+
+    def get_model_long_description(self) -> str:
+        return "Scales a stereo clip by a knob."
+
+    def get_technical_description(self) -> str:
+        return "Gain."
+
+    def get_tags(self) -> List[str]:
+        return ["gain"]
+
+    def get_model_version(self) -> str:
+        return "1.0.0"
+
+    def is_experimental(self) -> bool:
+        return False
+
+    def get_neutone_parameters(self):
+        return [ContinuousNeutoneParameter("gain", "output gain", 1.0, 0.0, 2.0)]
+
+    @torch.jit.export
+    def get_audio_in_channels(self) -> List[int]:
+        return [2]
+
+    @torch.jit.export
+    def get_audio_out_channels(self) -> List[int]:
+        return [2]
+
+    @torch.jit.export
+    def get_native_sample_rates(self) -> List[int]:
+        return [48000]
+
+    @torch.jit.export
+    def get_native_buffer_sizes(self) -> List[int]:
+        return [2048]
+
+    @torch.jit.export
+    def is_one_shot_model(self) -> bool:
+        return False
+
+    def do_forward_pass(
+        self,
+        curr_block_idx: int,
+        audio_in: List[Tensor],
+        numerical_params: Dict[str, Tensor],
+        text_params: List[str],
+        tokens_params: List[List[int]],
+    ) -> List[Tensor]:
+        return [audio_in[0] * numerical_params["gain"]]
+
+
+save_neutone_model(
+    Halver(nn.Identity()), Path(sys.argv[1]), speed_benchmark=False, test_offline_mode=False
+)
+"""
+
+
+def _python(tmp_path: Path, name: str, source: str, *args: str) -> str:
+    """Run `source` as a script in this environment: its last line of output ("" for none)."""
+    script = tmp_path / name
+    script.write_text(textwrap.dedent(source), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def test_reference_loads_and_runs_our_gen_file_with_continuous_knobs(tmp_path: Path) -> None:
+    report = save_non_realtime_model(
+        sidechain_ducker.build_model(), tmp_path / "ducker", quiet=True
+    )
+    assert report.passed, [c.message for c in report.failures]
+    out = json.loads(
+        _python(tmp_path, "judge.py", REFERENCE_RUNS_OURS, str(tmp_path / "ducker" / "model.nm"))
+    )
+    # Run by the reference at a 44.1 kHz host: our file returns 44.1 kHz audio of the clip's length.
+    assert out == {
+        "realtime": False,
+        "shapes": [[2, 44100]],
+        "finite": True,
+        "labels": ["main", "sidechain"],
+    }
+
+
+def test_text_prompt_metadata_refused_by_the_reference_is_valid_here(tmp_path: Path) -> None:
+    save_non_realtime_model(drum_hit.build_model(), tmp_path / "drum", quiet=True)
+    path = tmp_path / "drum" / "metadata.json"
+    validate_metadata(json.loads(path.read_text()), realtime=False)
+    verdict = _python(tmp_path, "schema.py", REFERENCE_VALIDATES, str(path))
+    # The reference's schema allows only continuous parameters, so its own Gen models with a
+    # text prompt fail it; ours validates them.
+    assert verdict.startswith("refused:") and "continuous" in verdict
+
+
+def test_reference_made_gen_file_loads_and_is_checked_here(tmp_path: Path) -> None:
+    _python(tmp_path, "make.py", REFERENCE_MAKES_GEN, str(tmp_path / "reference"))
+    module, metadata = load_neutone_model(tmp_path / "reference" / "model.nm", strict=False)
+    assert module.realtime is False
+    validate_metadata(metadata, realtime=False)
+    report = validate_non_realtime_model(tmp_path / "reference" / "model.nm")
+    for name in ("contract", "metadata", "finite", "determinism", "reset", "cancel"):
+        assert report[name].passed, f"{name}: {report[name].message}"
+    # Where the reference is wrong, the checks say how. It leaves its outputs at the model's rate
+    # (a 44.1 kHz host gets 48 kHz audio), and its progress stops one block short of 100.
+    assert [c.name for c in report.failures] == ["outputs", "progress", "round_trip"]
+    assert "outputs must come back at the host rate" in report["outputs"].message
+    assert "not 100" in report["progress"].message
+    # At its native rate it runs here as there: the default gain, 1.0 of [0, 2].
+    module.set_daw_sample_rate_and_buffer_size(48000, 2048, None, None)
+    x = torch.randn(2, 4096)
+    (y,) = module.forward_non_realtime([x], None, None, None)
+    torch.testing.assert_close(y, x)
