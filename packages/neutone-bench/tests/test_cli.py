@@ -1,5 +1,6 @@
 """The three commands through typer's CliRunner: tables and JSON, the CLI contract, bad input."""
 
+import errno
 import json
 import math
 import os
@@ -397,6 +398,37 @@ def test_version_names_package_torch_and_python(runner: CliRunner) -> None:
     assert result.exit_code == 0, show(result)
     words = result.stdout.split()
     assert words[:1] == ["neutone-bench"] and "torch" in result.stdout and "python" in words[-2]
+
+
+def test_color_flag_wins_over_no_color_and_no_color_turns_it_off(runner: CliRunner) -> None:
+    args = ["latency", "-r", "48000", "-b", "128"]
+    coloured = invoke(runner, ["--color", *args])  # NO_COLOR=1 is set in TERMINAL
+    assert coloured.exit_code == 0, show(coloured)
+    assert "\x1b[" in coloured.stdout
+    plain = runner.invoke(app, ["--no-color", *args], env={"COLUMNS": "80", "NO_COLOR": ""})
+    assert plain.exit_code == 0, show(plain)
+    assert "\x1b[" not in plain.stdout
+
+
+def test_a_full_disk_is_one_line_and_leaves_the_old_json(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "latency.json"
+    out.write_text("the previous run\n")
+    real_write_text = Path.write_text
+
+    def full_disk(self: Path, *args, **kwargs):
+        if self.name.startswith(".latency.json."):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return real_write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    result = invoke(runner, ["latency", "-r", "48000", "-b", "128", "--json", str(out)])
+    assert result.exit_code == 1, show(result)
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: No space left on device")
+    assert "Traceback" not in result.stderr
+    assert out.read_text() == "the previous run\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latency.json"]
 
 
 @pytest.mark.xfail(

@@ -206,8 +206,8 @@ def make_app(distribution: str, help_text: str) -> typer.Typer:
 
 
 def _console(stderr: bool) -> Console:
-    if _Settings.color is True:
-        return Console(stderr=stderr, force_terminal=True, soft_wrap=stderr)
+    if _Settings.color is True:  # the flag wins over NO_COLOR and over a pipe
+        return Console(stderr=stderr, force_terminal=True, no_color=False, soft_wrap=stderr)
     no_color = _Settings.color is False or bool(os.environ.get("NO_COLOR"))
     return Console(stderr=stderr, no_color=no_color, soft_wrap=stderr, highlight=False)
 
