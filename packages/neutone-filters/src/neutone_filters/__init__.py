@@ -8,23 +8,31 @@ Modules:
     biquad: audio-EQ cookbook biquads and Butterworth cascades (designs, as second-order sections).
     sos_filter: `SOSFilter`, a stateful cascade of second-order sections solved block-wise.
     state_variable: `StateVariableFilter`, a knob-driven TPT state-variable filter.
-    fir: `design_fir` (Kaiser windowed sinc) and `FIRFilter`, streaming direct or FFT convolution.
+    fir: `design_fir` (Kaiser windowed sinc), `FIRFilter` (streaming direct or FFT convolution,
+        also built from the Neutone SDK's `FilterType`), `FilterType`.
     stft: `RealtimeSTFT`, causal STFT, per-frame spectral hook and weighted overlap-add.
+    block_stft: `BlockSTFT`, the Neutone SDK's `RealtimeSTFT` interface (spectrogram in and out).
+    film: `FiLM`, feature-wise linear modulation by a conditioning vector.
     cached_conv: `CachedConv1d`, `StreamingDelay`, `TCNBlock`, `CachedTCN` for streaming conv nets.
 """
 
 from neutone_filters.__about__ import __version__
 from neutone_filters.biquad import butterworth, cookbook_biquad
+from neutone_filters.block_stft import BlockSTFT
 from neutone_filters.cached_conv import CachedConv1d, CachedTCN, StreamingDelay, TCNBlock
-from neutone_filters.fir import FIRFilter, design_fir
+from neutone_filters.film import FiLM
+from neutone_filters.fir import FilterType, FIRFilter, design_fir
 from neutone_filters.sos_filter import SOSFilter
 from neutone_filters.state_variable import StateVariableFilter
 from neutone_filters.stft import RealtimeSTFT
 
 __all__ = [
+    "BlockSTFT",
     "CachedConv1d",
     "CachedTCN",
     "FIRFilter",
+    "FiLM",
+    "FilterType",
     "RealtimeSTFT",
     "SOSFilter",
     "StateVariableFilter",

@@ -17,7 +17,8 @@ the taps are kept in the input's dtype, so a steady-state call allocates only wh
 """
 
 import math
-from typing import List, Sequence, Union
+from enum import Enum
+from typing import List, Optional, Sequence, Union
 
 import torch
 from torch import Tensor, nn
@@ -85,33 +86,89 @@ def design_fir(
         taps = num_taps
         if isinstance(taps, bool) or not isinstance(taps, int) or taps < 3 or taps % 2 == 0:
             raise ValueError(f"num_taps must be an odd int >= 3, got {num_taps!r}")
+    return _design_taps(kind, [edge / sample_rate for edge in edges], taps, beta)
+
+
+def _design_taps(kind: str, fractions: List[float], taps: int, beta: float) -> Tensor:
+    """The windowed-sinc taps of `design_fir` from checked arguments (edges in f/fs); scriptable.
+
+    An edge at or above Nyquist is taken as Nyquist (a low-pass there passes everything), so that
+    a scripted filter redesigned for a low sample rate stays defined.
+    """
     half = (taps - 1) // 2
     t = torch.arange(taps, dtype=torch.float64) - half
-    fractions = [edge / sample_rate for edge in edges]
-
-    def low(fraction: float) -> Tensor:
-        return kaiser_kernel(t, fraction, float(half), beta)
-
+    edges = [min(max(fraction, 1e-9), 0.5) for fraction in fractions]
+    width = float(half)
+    all_pass = kaiser_kernel(t, 0.5, width, beta)
     if kind == "lowpass":
-        h, scale_at = low(fractions[0]), 0.0
+        h, scale_at = kaiser_kernel(t, edges[0], width, beta), 0.0
     elif kind == "highpass":
-        h, scale_at = low(0.5) - low(fractions[0]), 0.5
+        h, scale_at = all_pass - kaiser_kernel(t, edges[0], width, beta), 0.5
     elif kind == "bandpass":
-        h, scale_at = low(fractions[1]) - low(fractions[0]), 0.5 * (fractions[0] + fractions[1])
+        h = kaiser_kernel(t, edges[1], width, beta) - kaiser_kernel(t, edges[0], width, beta)
+        scale_at = 0.5 * (edges[0] + edges[1])
     else:
-        h, scale_at = low(0.5) - low(fractions[1]) + low(fractions[0]), 0.0
-    return h / (h * torch.cos(2.0 * math.pi * scale_at * t)).sum()
+        h = all_pass - kaiser_kernel(t, edges[1], width, beta)
+        h, scale_at = h + kaiser_kernel(t, edges[0], width, beta), 0.0
+    gain = float((h * torch.cos(2.0 * math.pi * scale_at * t)).sum())
+    if abs(gain) < 1e-12:
+        return h  # the whole band lies above Nyquist: nothing passes
+    return h / gain
+
+
+class FilterType(Enum):
+    """The Neutone SDK's names for the four FIR responses (`FIRFilter`) and the IIR ones."""
+
+    LOWPASS = "lowpass"
+    HIGHPASS = "highpass"
+    BANDPASS = "bandpass"
+    BANDSTOP = "bandstop"
+
+
+REFERENCE_FIR_NOTE = (
+    "FIRFilter({kind}, cutoffs={cutoffs}, filt_size={size}) is a centred linear-phase filter "
+    "here: its impulse peaks at delay={delay} samples, the delay it reports. The Neutone SDK 1.5 "
+    "filter reported the same delay but its impulse peaked at {late} (filt_size - 1) and its "
+    "kernel was not centred, which bent the response: a ported model now sounds {delay} samples "
+    "earlier than under the SDK (matching the delay it reports) and with the response its cutoffs "
+    "ask for."
+)
+
+
+def _filter_kind(filt_type: Union["FilterType", str]) -> str:
+    value = filt_type.value if isinstance(filt_type, FilterType) else filt_type
+    if value not in FIR_KINDS:
+        names = ", ".join(f"FilterType.{kind.upper()}" for kind in FIR_KINDS)
+        raise ValueError(f"FIRFilter: filt_type must be one of {names}, got {filt_type!r}")
+    return value
 
 
 class FIRFilter(nn.Module):
     """Streaming FIR filter with state per channel; output is the full convolution, delayed.
 
-    Reports ``(taps - 1) / 2`` samples of delay: exact for the symmetric (linear-phase) taps of
-    `design_fir`, and the centre tap for any other odd-length kernel.
+    Reports ``(taps - 1) / 2`` samples of delay (`get_delay_samples`, and `delay` as the Neutone
+    SDK names it): exact for the symmetric (linear-phase) taps of `design_fir`, and the centre tap
+    for any other odd-length kernel.
+
+    Two ways to build one:
+
+    * ours, from taps: ``FIRFilter(design_fir("lowpass", 4000.0, 48000, num_taps=31))``;
+    * the Neutone SDK's, from a response: ``FIRFilter(FilterType.LOWPASS, [1000.0],
+      filt_size=257)``, designed here by `design_fir` (Kaiser, 60 dB) at `sample_rate`; call
+      ``set_parameters(sample_rate=sr)`` (scriptable) from
+      ``set_model_sample_rate_and_buffer_size`` to redesign it at the model's rate. Unlike the
+      SDK's, the kernel is centred: see `REFERENCE_FIR_NOTE`. The SDK 1.0 form
+      ``FIRFilter([40, 8000], sample_rate=48000, filt_type="bandpass")`` is accepted as well.
 
     Args:
-        taps: ``(taps,)`` kernel, odd length (a whole-sample delay); float32/float64.
+        taps: ``(taps,)`` kernel, odd length (a whole-sample delay); float32/float64. Or a
+            `FilterType` (the SDK's ``filt_type``).
+        cutoffs: with a `FilterType`: the -6 dB frequencies in Hz, one (low/high-pass) or two
+            increasing ones (band-pass/stop), each in ``(0, sample_rate / 2)``.
+        filt_size: with a `FilterType`: the odd number of taps, ``>= 3``.
         method: ``direct``, ``fft`` or ``auto`` (direct up to 64 taps, FFT above).
+        filt_type: the SDK's keyword for the response (`FilterType` or its value).
+        sample_rate: with a `FilterType`: the design rate in Hz until `set_parameters` changes it.
 
     Shape:
         forward: ``(channels, n) -> (channels, n)``, ``n >= 0``; the state is allocated on the first
@@ -121,29 +178,145 @@ class FIRFilter(nn.Module):
         >>> fir = FIRFilter(design_fir("lowpass", 4000.0, 48000, num_taps=31))
         >>> fir.get_delay_samples()
         15
+        >>> FIRFilter(FilterType.LOWPASS, [1000.0], filt_size=257).delay
+        128
     """
 
-    def __init__(self, taps: Tensor, method: str = "auto") -> None:
+    cutoffs: List[float]
+
+    def __init__(
+        self,
+        taps: Union[Tensor, FilterType, Sequence[float], None] = None,
+        cutoffs: Optional[Sequence[float]] = None,
+        filt_size: int = 257,
+        method: str = "auto",
+        *,
+        filt_type: Union[FilterType, str, None] = None,
+        sample_rate: int = 48000,
+    ) -> None:
         super().__init__()
-        if taps.dim() != 1 or taps.numel() % 2 == 0:
-            raise ValueError(
-                f"taps must be a 1-D kernel of odd length, got shape {tuple(taps.shape)}"
-            )
         if method not in FIR_METHODS:
             raise ValueError(f"method must be one of {', '.join(FIR_METHODS)}, got {method!r}")
-        num = taps.numel()
-        self.num_taps = num
-        self.use_fft = method == "fft" or (method == "auto" and num > DIRECT_MAX_TAPS)
-        self.register_buffer("taps", taps.detach().to(torch.float64).clone(), persistent=False)
-        self.register_buffer("reversed_taps", self.taps.flip(0), persistent=False)
-        self.register_buffer("kernel", self.reversed_taps.float(), persistent=False)
-        self.register_buffer("history", torch.zeros(0, num - 1), persistent=False)
-        self.register_buffer("kernel_fft", torch.zeros(0, dtype=torch.complex64), persistent=False)
+        self.method = method
+        self.direct_max_taps = DIRECT_MAX_TAPS
+        self.kind = ""  # the design's response; "" for taps given by the caller
+        self.cutoffs = []
+        self.sample_rate = 0
+        self.attenuation_db = 60.0
+        self.porting_note = ""
+        if isinstance(taps, FilterType) or filt_type is not None:
+            if filt_type is None:
+                filt_type, taps = taps, None
+            if cutoffs is None and taps is not None and not isinstance(taps, Tensor):
+                cutoffs, taps = taps, None  # the SDK 1.0 order: cutoffs first
+            if taps is not None:
+                raise ValueError(
+                    f"FIRFilter: give taps or filt_type, not both; got taps={taps!r} and "
+                    f"filt_type={filt_type!r}"
+                )
+            kernel = self._design(_filter_kind(filt_type), cutoffs, sample_rate, filt_size)
+            self.porting_note = REFERENCE_FIR_NOTE.format(
+                kind=f"FilterType.{self.kind.upper()}",
+                cutoffs=self.cutoffs,
+                size=filt_size,
+                delay=(filt_size - 1) // 2,
+                late=filt_size - 1,
+            )
+        elif isinstance(taps, Tensor):
+            if taps.dim() != 1 or taps.numel() % 2 == 0:
+                raise ValueError(
+                    f"taps must be a 1-D kernel of odd length, got shape {tuple(taps.shape)}"
+                )
+            kernel = taps
+        else:
+            raise ValueError(
+                "FIRFilter: taps must be a 1-D Tensor of odd length or a FilterType, got "
+                f"{taps!r}; "
+                "e.g. FIRFilter(design_fir('lowpass', 1000.0, 48000, num_taps=257)) or "
+                "FIRFilter(FilterType.LOWPASS, [1000.0])"
+            )
+        self.num_taps = kernel.numel()
+        self.delay = (self.num_taps - 1) // 2
+        self.use_fft = False
         self.fft_size = 0
+        self.half = 0
+        self.register_buffer("taps", torch.zeros(0, dtype=torch.float64), persistent=False)
+        self.register_buffer("reversed_taps", torch.zeros(0, dtype=torch.float64), persistent=False)
+        self.register_buffer("kernel", torch.zeros(0), persistent=False)
+        self.register_buffer("history", torch.zeros(0, 0), persistent=False)
+        self.register_buffer("kernel_fft", torch.zeros(0, dtype=torch.complex64), persistent=False)
         # Two halves of (channels * (taps - 1 + n),) for the longest n seen; `half` is the one the
         # next call fills (history, then the buffer).
         self.register_buffer("work", torch.zeros(0), persistent=False)
+        self._load(kernel.detach().to(torch.float64).clone())
+
+    def _design(
+        self, kind: str, cutoffs: Optional[Sequence[float]], sample_rate: int, filt_size: int
+    ) -> Tensor:
+        if isinstance(filt_size, bool) or not isinstance(filt_size, int):
+            raise ValueError(f"FIRFilter: filt_size must be an odd int >= 3, got {filt_size!r}")
+        if filt_size < 3 or filt_size % 2 == 0:
+            raise ValueError(
+                f"FIRFilter: filt_size must be an odd int >= 3 (a whole-sample delay), got "
+                f"{filt_size}; use {max(3, filt_size + 1)}"
+            )
+        if cutoffs is None:
+            raise ValueError(f"FIRFilter: cutoffs (Hz) are required with filt_type {kind!r}")
+        edges = _cutoffs(kind, [float(c) for c in cutoffs], float(sample_rate))
+        self.kind = kind
+        self.cutoffs = edges
+        self.sample_rate = int(sample_rate)
+        beta = kaiser_beta(self.attenuation_db)
+        return _design_taps(kind, [edge / sample_rate for edge in edges], filt_size, beta)
+
+    def _load(self, taps: Tensor) -> None:
+        """Install a float64 kernel; state and caches restart (the next call allocates them)."""
+        num = taps.numel()
+        self.num_taps = num
+        self.delay = (num - 1) // 2
+        self.use_fft = self.method == "fft" or (
+            self.method == "auto" and num > self.direct_max_taps
+        )
+        self.taps = taps
+        self.reversed_taps = taps.flip(0)
+        self.kernel = self.reversed_taps.float()
+        self.history = torch.zeros(0, num - 1, device=taps.device)
+        self.kernel_fft = torch.zeros(0, dtype=torch.complex64, device=taps.device)
+        self.fft_size = 0
+        self.work = torch.zeros(0, device=taps.device)
         self.half = 0
+
+    def set_parameters(
+        self,
+        filt_type: Optional[FilterType] = None,
+        cutoffs: Optional[List[float]] = None,
+        sample_rate: Optional[int] = None,
+        filt_size: Optional[int] = None,
+    ) -> None:
+        """Redesign a filter built from a `FilterType` (the Neutone SDK's method; scriptable).
+
+        Arguments left out keep their value; the state restarts. Edges at or above the new Nyquist
+        frequency are taken as Nyquist.
+        """
+        if self.kind == "":
+            raise ValueError(
+                "FIRFilter.set_parameters: this filter was built from taps; build a new "
+                "FIRFilter(taps) instead"
+            )
+        kind = self.kind if filt_type is None else filt_type.value
+        edges = self.cutoffs if cutoffs is None else cutoffs
+        rate = self.sample_rate if sample_rate is None else sample_rate
+        size = self.num_taps if filt_size is None else filt_size
+        if len(edges) != (2 if kind == "bandpass" or kind == "bandstop" else 1):
+            raise ValueError("FIRFilter.set_parameters: cutoffs must be 1 value (2 for bandpass)")
+        if size < 3 or size % 2 == 0 or rate <= 0:
+            raise ValueError("FIRFilter.set_parameters: filt_size must be odd >= 3, rate > 0")
+        self.kind = kind
+        self.cutoffs = edges
+        self.sample_rate = rate
+        fractions = [edge / float(rate) for edge in edges]
+        beta = kaiser_beta(self.attenuation_db)
+        self._load(_design_taps(kind, fractions, size, beta).to(self.taps.device))
 
     @torch.jit.export
     def reset(self) -> None:

@@ -13,10 +13,31 @@ dry, and the total delay is ``(N - H) + (H - 1) = N - 1`` samples whatever the b
 the identity spectral function the output is the input delayed by exactly `get_delay_samples()`.
 """
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
+from neutone_filters.block_stft import BlockSTFT
+
 STFT_WINDOWS = ("hann", "sqrt_hann")
+SDK_KEYWORDS = frozenset(
+    {
+        "model_io_n_frames",
+        "io_n_ch",
+        "io_n_samples",
+        "hop_len",
+        "center",
+        "power",
+        "logarithmize",
+        "ensure_pos_spec",
+        "use_phase_info",
+        "fade_n_samples",
+        "eps",
+        "use_debug_mode",
+    }
+)
+"""Keywords of the Neutone SDK's `RealtimeSTFT`; any of them selects `BlockSTFT`."""
 
 
 def _windows(name: str, n_fft: int) -> Tensor:
@@ -54,6 +75,10 @@ class RealtimeSTFT(nn.Module):
         process_spectrum: ``(channels, frames, n_fft // 2 + 1)`` complex ->
         the same shape.
 
+    Built with any of the Neutone SDK's keywords (`SDK_KEYWORDS`: ``model_io_n_frames``,
+    ``hop_len``, ...) or a window tensor, ``RealtimeSTFT(...)`` returns a `BlockSTFT` instead: the
+    SDK's ``audio_to_spec`` / ``spec_to_audio`` interface, framed causally like this class.
+
     Example:
         >>> stft = RealtimeSTFT(512, 128)
         >>> x = torch.randn(2, 4000)
@@ -61,6 +86,13 @@ class RealtimeSTFT(nn.Module):
         >>> bool((y[:, 511:] - x[:, :-511]).abs().max() < 1e-5)
         True
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        """A `BlockSTFT` for the Neutone SDK's keywords, else an instance of `cls`."""
+        sdk_call = SDK_KEYWORDS.intersection(kwargs) or isinstance(kwargs.get("window"), Tensor)
+        if cls is RealtimeSTFT and sdk_call:
+            return BlockSTFT(*args, **kwargs)
+        return super().__new__(cls)
 
     def __init__(self, n_fft: int, hop_length: int, window: str = "hann") -> None:
         super().__init__()

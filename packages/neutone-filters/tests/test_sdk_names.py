@@ -1,0 +1,215 @@
+"""The Neutone SDK's names in neutone_filters: `FilterType`, `FIRFilter(filt_type, cutoffs,
+filt_size)`, the SDK's `RealtimeSTFT` keywords (a `BlockSTFT`) and `FiLM`.
+
+Physical facts rather than the SDK's numbers: the SDK's FIR is wrong (its impulse peaks at
+``filt_size - 1`` for a reported ``filt_size // 2``), so ours is checked for an impulse at the
+reported delay and tones passing or vanishing around the cutoffs.
+"""
+
+import copy
+import math
+from typing import List
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import Tensor, nn
+
+from neutone_filters import BlockSTFT, FiLM, FilterType, FIRFilter, RealtimeSTFT
+
+
+def _tone_gain_db(fir: nn.Module, freq: float, sample_rate: int) -> float:
+    """Steady-state gain of a sine through `fir`, in dB (after the filter has filled)."""
+    n = 8192
+    t = torch.arange(n, dtype=torch.float64) / sample_rate
+    x = torch.sin(2 * math.pi * freq * t).float().reshape(1, -1)
+    y = fir(x)[:, 2048:]
+    rms_in = x[:, 2048:].pow(2).mean().sqrt()
+    return 20 * math.log10(float(y.pow(2).mean().sqrt() / rms_in) + 1e-12)
+
+
+class Prefiltered(nn.Module):
+    """The SDK examples' use: redesign at the model's rate from scripted code."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pre_filter = FIRFilter(FilterType.LOWPASS, cutoffs=[1000.0], filt_size=257)
+
+    @torch.jit.export
+    def set_rate(self, sample_rate: int) -> int:
+        self.pre_filter.set_parameters(sample_rate=sample_rate)
+        return self.pre_filter.delay
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.pre_filter(x)
+
+
+@pytest.mark.parametrize("filt_size", [65, 257])
+def test_sdk_fir_impulse_peaks_at_the_delay_it_reports(filt_size: int) -> None:
+    fir = FIRFilter(FilterType.LOWPASS, cutoffs=[1000.0], filt_size=filt_size)
+    impulse = torch.zeros(2, 1024)
+    impulse[:, 0] = 1.0
+    peak = int(fir(impulse)[0].abs().argmax())
+    assert fir.delay == fir.get_delay_samples() == (filt_size - 1) // 2
+    assert peak == fir.delay, f"filt_size={filt_size}: impulse peak {peak}, reported {fir.delay}"
+
+
+@pytest.mark.parametrize(
+    "filt_type, cutoffs, passed, stopped",
+    [
+        (FilterType.LOWPASS, [1000.0], 200.0, 4000.0),
+        (FilterType.HIGHPASS, [4000.0], 10000.0, 500.0),
+        (FilterType.BANDPASS, [500.0, 4000.0], 1500.0, 12000.0),
+        (FilterType.BANDSTOP, [500.0, 4000.0], 12000.0, 1500.0),
+    ],
+)
+def test_sdk_fir_passes_and_stops_tones(
+    filt_type: FilterType, cutoffs: List[float], passed: float, stopped: float
+) -> None:
+    fir = FIRFilter(filt_type, cutoffs, filt_size=257)
+    # 0.1 dB: Kaiser pass-band ripple at 60 dB; 40 dB: well inside the stop band at 257 taps
+    assert abs(_tone_gain_db(fir, passed, 48000)) < 0.1, f"{filt_type} {passed} Hz"
+    fir.reset()
+    assert _tone_gain_db(fir, stopped, 48000) < -40.0, f"{filt_type} {stopped} Hz"
+
+
+def test_set_parameters_redesigns_at_the_model_rate_when_scripted() -> None:
+    scripted = torch.jit.script(Prefiltered())
+    eager = Prefiltered()
+    assert scripted.set_rate(22050) == 128
+    eager.pre_filter.set_parameters(sample_rate=22050)
+    x = torch.randn(2, 3000, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(scripted(x), eager(x))
+    # at 22.05 kHz the 1 kHz cutoff is a larger fraction of the rate: 1.6 kHz is in the stop band
+    eager.pre_filter.reset()
+    assert _tone_gain_db(eager.pre_filter, 1600.0, 22050) < -40.0
+
+
+def test_set_parameters_above_nyquist_passes_everything() -> None:
+    fir = FIRFilter(FilterType.LOWPASS, [1000.0])
+    fir.set_parameters(sample_rate=1500)
+    assert abs(_tone_gain_db(fir, 300.0, 1500)) < 0.1
+
+
+def test_sdk_one_call_form_is_accepted() -> None:
+    fir = FIRFilter([40, 8000], sample_rate=48000, filt_type="bandpass")
+    assert (fir.kind, fir.cutoffs, fir.delay) == ("bandpass", [40.0, 8000.0], 128)
+
+
+def test_taps_form_is_unchanged_and_carries_no_porting_note() -> None:
+    taps = torch.tensor([0.25, 0.5, 0.25], dtype=torch.float64)
+    fir = FIRFilter(taps)
+    assert (fir.delay, fir.porting_note) == (1, "")
+    assert "peaks at delay=128" in FIRFilter(FilterType.LOWPASS, [1000.0]).porting_note
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"filt_type": FilterType.LOWPASS, "cutoffs": [1000.0], "filt_size": 256}, "odd"),
+        ({"filt_type": FilterType.BANDPASS, "cutoffs": [1000.0]}, "two frequencies"),
+        ({"filt_type": FilterType.LOWPASS, "cutoffs": [30000.0]}, "below Nyquist"),
+        ({"filt_type": "comb", "cutoffs": [1000.0]}, "FilterType.LOWPASS"),
+        ({"filt_type": FilterType.LOWPASS}, "cutoffs"),
+    ],
+)
+def test_sdk_fir_bad_arguments_raise_value_error(kwargs: dict, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        FIRFilter(**kwargs)
+
+
+def test_set_parameters_on_a_taps_filter_says_what_to_do() -> None:
+    with pytest.raises(ValueError, match="built from taps"):
+        FIRFilter(torch.ones(3)).set_parameters(sample_rate=44100)
+
+
+# -- the SDK's RealtimeSTFT keywords -------------------------------------------------------------
+
+
+def _sdk_stft(**overrides: object) -> nn.Module:
+    kwargs = dict(model_io_n_frames=8, io_n_ch=2, n_fft=256, hop_len=64)
+    kwargs.update(overrides)
+    return RealtimeSTFT(**kwargs)
+
+
+def test_sdk_keywords_build_a_block_stft_and_ours_build_ours() -> None:
+    assert isinstance(_sdk_stft(), BlockSTFT)
+    ours = RealtimeSTFT(256, 64)
+    assert type(ours) is RealtimeSTFT and type(copy.deepcopy(ours)) is RealtimeSTFT
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    blocks=st.lists(st.integers(1, 8), min_size=4, max_size=12),
+    options=st.sampled_from(
+        [
+            {},
+            {"logarithmize": False},
+            {"power": 2.0},
+            {"power": None, "logarithmize": False},
+        ]
+    ),
+)
+def test_identity_reconstructs_the_input_delayed_by_the_reported_delay(
+    blocks: List[int], options: dict
+) -> None:
+    stft = torch.jit.script(_sdk_stft(**options))
+    hop = 64
+    x = torch.randn(2, sum(blocks) * hop, generator=torch.Generator().manual_seed(len(blocks)))
+    outputs, start = [], 0
+    for k in blocks:
+        outputs.append(stft.spec_to_audio(stft.audio_to_spec(x[:, start : start + k * hop])))
+        start += k * hop
+    y = torch.cat(outputs, dim=1)
+    delay = stft.calc_model_delay_samples()
+    assert delay == 256 - 64
+    error = (y[:, delay:] - x[:, : x.size(1) - delay]).abs().max()
+    assert torch.isfinite(error) and error < 1e-4, f"blocks {blocks}, {options}: error {error}"
+
+
+def test_spectrogram_shape_buffer_sizes_and_reset() -> None:
+    stft = _sdk_stft()
+    assert stft.calc_supported_buffer_sizes() == [64 * k for k in range(1, 9)]
+    spec = stft.audio_to_spec(torch.randn(2, 128))
+    assert tuple(spec.shape) == (2, 129, 8)
+    stft.reset()
+    silent = stft.audio_to_spec(torch.zeros(2, 512))
+    assert float(silent.abs().max()) == 0.0  # log magnitudes made positive: silence is 0
+
+
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        ({"n_fft": 250}, "multiple of hop_len"),
+        ({"window": torch.ones(100)}, "window must have shape"),
+        ({"power": -1.0}, "power"),
+        ({"hop_len": 0}, "hop_len"),
+    ],
+)
+def test_block_stft_bad_arguments_raise_value_error(overrides: dict, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        _sdk_stft(**overrides)
+
+
+def test_block_of_an_unsupported_size_says_which_sizes_work() -> None:
+    with pytest.raises(ValueError, match="calc_supported_buffer_sizes"):
+        _sdk_stft().audio_to_spec(torch.randn(2, 100))
+
+
+# -- FiLM ---------------------------------------------------------------------------------------
+
+
+def test_film_scales_and_shifts_each_channel_from_the_condition() -> None:
+    film = FiLM(cond_dim=2, num_features=3, use_bn=False)
+    x = torch.randn(1, 3, 50)
+    cond = torch.tensor([[0.3, -0.7]])
+    gain, offset = film.adaptor(cond).chunk(2, dim=-1)
+    expected = x * gain.unsqueeze(-1) + offset.unsqueeze(-1)
+    torch.testing.assert_close(film(x, cond), expected)
+    torch.testing.assert_close(torch.jit.script(film)(x, cond), expected)
+
+
+def test_film_refuses_a_one_dimensional_condition() -> None:
+    with pytest.raises(ValueError, match="reshape"):
+        FiLM(2, 3)(torch.randn(1, 3, 10), torch.randn(2))
