@@ -19,11 +19,19 @@ prebuilt tables; after it (or `set_max_input_size`) a call with at most that man
 allocates no tensor storage. The outputs are computed in blocks of ``B`` consecutive
 outputs: block ``t`` reads ``width`` consecutive inputs, and its ``B`` dot products are one small
 matrix (``width x B``, zero outside each output's window) precomputed by `configure`. Block
-matrices repeat every ``up / gcd(up, B)`` blocks, so they and the segment starts are tabulated for
-one period plus a chunk of blocks. Per call, one `index_select` gathers the input segments from an
-unfolded view of the history (no per-sample window copies) and one batched matrix product
-(`bmm`) computes every block, both into preallocated buffers; slicing the tables at the current
-block replaces all index arithmetic on tensors.
+matrices repeat every ``up / gcd(up, B)`` blocks, so they and the block starts are tabulated for
+one period plus a chunk of blocks. Blocks advance by about ``B down / up`` inputs; their windows
+are read a whole ``stride`` apart, each matrix placing its taps where its block's inputs fall in
+its window, so that all windows of a call are one strided view of the history (no copy). Ratios
+whose blocks repeat only after thousands of outputs (44100 -> 47999 Hz) gather the windows with one
+`index_select` instead. One batched matrix product (`bmm`) per call computes every block into a
+preallocated buffer, which is the output itself for one float32 channel.
+
+Cost (one thread, 512 mono samples at 44.1 -> 48 kHz, `high`): about 5 us of the ~11 us are the
+batched product, a batch of matrix-vector products bound by reading each output's ``width``
+coefficients (about 320 kB) from the cache; about 2 us are the bare call of a scripted module; the
+rest is the interpretation of the bookkeeping. Stereo takes about 17 us (a two-row product per
+block, then one copy into channel-major order).
 
 Example:
     >>> import torch
@@ -556,17 +564,18 @@ class StreamingResampler(nn.Module):
         block = self.block
         width = self.width
         length = self.length
-        count = self.output_count(n)
+        count = (self.credit + n * self.up) // self.down  # output_count(n), inlined
         origin = self.origin
+        position = self.position
         if n > 0:
             self.history.as_strided([channels, n], [length, 1], origin + self.fill).copy_(x)
         end = origin + self.fill + n
-        first_skip = self.position % block
+        first_skip = position % block
         done = 0
         computed = 0  # blocks computed so far: they follow each other in `products`
         while done < count:
-            index = self.position // block
-            skip = self.position - index * block
+            index = position // block
+            skip = position - index * block
             todo = min(count - done, self.chunk_blocks * block - skip)
             blocks = (skip + todo + block - 1) // block
             if self.period == 1:
@@ -588,11 +597,12 @@ class StreamingResampler(nn.Module):
                 segments = self._gather(origin, index, blocks)
             torch.bmm(segments, matrices, out=products)
             origin += self.block_starts[index + (skip + todo) // block] - self.block_starts[index]
-            self.position = (self.position + todo) % self.cycle
+            position = (position + todo) % self.cycle
             done += todo
             computed += blocks
         self.credit = self.credit + n * self.up - count * self.down
         self.origin = origin
+        self.position = position
         self.fill = end - origin
         if self.direct:  # one float32 channel: the products are the output
             return self.products.as_strided([1, count], [count, 1], first_skip)
