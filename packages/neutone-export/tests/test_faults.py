@@ -115,7 +115,13 @@ def test_disk_full_while_moving_into_place_keeps_the_previous_export(
 
 @pytest.mark.parametrize(
     "stage",
-    ["script_neutone_model", "render_samples", "load_neutone_model", "validate_neutone_model"],
+    [
+        "script_neutone_model",
+        "render_samples",
+        "_write",
+        "load_neutone_model",
+        "validate_neutone_model",
+    ],
 )
 def test_interrupt_at_any_stage_keeps_the_previous_export(
     previous: Path, fast_export: None, monkeypatch: pytest.MonkeyPatch, models, stage: str, capsys
@@ -287,27 +293,29 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> N
 
 EXPORT_SCRIPT = textwrap.dedent("""
     import sys
-    from torch import nn
+    from typing import Dict, List
+    from torch import Tensor, nn
     from neutone_core import WaveformToWaveformBase
     from neutone_export import save_neutone_model
 
     class Identity(WaveformToWaveformBase):
-        def get_model_name(self): return "sigint.test"
-        def get_model_authors(self): return ["neutone tests"]
-        def get_model_version(self): return "1.0.0"
-        def get_model_short_description(self): return "Interrupted on purpose."
-        def is_input_mono(self): return False
-        def is_output_mono(self): return False
-        def get_native_sample_rates(self): return []
-        def get_native_buffer_sizes(self): return []
-        def do_forward_pass(self, x, params): return x.clone()
+        def get_model_name(self) -> str: return "sigint.test"
+        def get_model_authors(self) -> List[str]: return ["neutone tests"]
+        def get_model_version(self) -> str: return "1.0.0"
+        def get_model_short_description(self) -> str: return "Interrupted on purpose."
+        def is_input_mono(self) -> bool: return False
+        def is_output_mono(self) -> bool: return False
+        def get_native_sample_rates(self) -> List[int]: return []
+        def get_native_buffer_sizes(self) -> List[int]: return []
+        def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+            return x.clone()
 
     save_neutone_model(Identity(nn.Identity()), sys.argv[1])
     """)
 
 
 @pytest.mark.parametrize(
-    "stage", ["scripting", "rendering", "validating", "pass shapes"], ids=lambda s: s.split()[-1]
+    "stage", ["scripting", "rendering", "pass shapes"], ids=["scripting", "rendering", "validating"]
 )
 def test_sigint_during_an_export_keeps_the_previous_one(
     previous: Path, tmp_path: Path, stage: str

@@ -98,7 +98,9 @@ def test_save_with_own_samples_and_freeze(models, tmp_path) -> None:
 
 
 def test_save_refuses_too_many_samples(models, tmp_path) -> None:
-    with pytest.raises(ValueError, match="input_samples: at most 3 inputs, got 4"):
+    with pytest.raises(
+        ValueError, match="save_neutone_model: input_samples holds at most 3 inputs, got 4"
+    ):
         save_neutone_model(
             models.Identity(nn.Identity()), tmp_path, input_samples=[torch.zeros(2, 10)] * 4
         )

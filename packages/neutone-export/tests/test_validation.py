@@ -1,12 +1,14 @@
 """The suite passes good models and catches each broken one with the right check and message."""
 
 import json
+from pathlib import Path
 from typing import Dict, List
 
 import pytest
 import torch
 from torch import Tensor, nn
 
+from neutone_core import RealtimeAdapter
 from neutone_export import (
     CheckResult,
     NotANeutoneModelError,
@@ -15,6 +17,7 @@ from neutone_export import (
     script_neutone_model,
     validate_neutone_model,
 )
+from neutone_export.checks import CheckContext, check_plugin_load
 
 CHECKS = [
     "origin",
@@ -266,28 +269,36 @@ def test_our_files_agree_with_their_metadata(saved_gain) -> None:
     assert "written by neutone" in saved_gain.report["origin"].message
 
 
-def freeze_without(module: torch.jit.ScriptModule, dropped: str) -> torch.jit.ScriptModule:
-    """A frozen copy that keeps every preserved name but `dropped` (and `realtime` unless that
-    is the one dropped): freezing discards what it is not asked to keep."""
-    keep = [name for name in module.get_preserved_attributes() if name != dropped]
-    if dropped != "realtime":
-        keep.append("realtime")
-    return torch.jit.freeze(module, preserved_attrs=keep)
+class WithoutRealtime(RealtimeAdapter):
+    """The adapter without its `realtime` attribute, as our files were before it was added."""
+
+    def __init__(self, wrapper: nn.Module) -> None:
+        super().__init__(wrapper)
+        del self.realtime
 
 
-@pytest.mark.parametrize("dropped", ["realtime", "get_wet_default_value", "forward_bt"])
-def test_a_missing_preserved_name_fails_plugin_load_by_name(
-    saved_gain, tmp_path, dropped: str
-) -> None:
-    module, metadata = load_neutone_model(saved_gain.path)
-    path = tmp_path / "incomplete.nm"
-    frozen = freeze_without(module, dropped)
-    torch.jit.save(frozen, str(path), _extra_files={"metadata.json": json.dumps(metadata)})
-    report = validate_neutone_model(path, seconds=0.1, buffer_sizes=(512,))
-    plugin_load = report["plugin_load"]
-    assert not plugin_load.passed
-    assert dropped in plugin_load.message
-    assert plugin_load.message.startswith("the Neutone plugin's loader would refuse it")
-    with pytest.raises(NotANeutoneModelError, match=f"plugin would refuse this file: .*{dropped}"):
+def file_without(name: str, model: nn.Module, path: Path) -> Path:
+    """Save `model` scripted without the attribute or method `name`, with valid metadata.
+
+    Freezing keeps only the methods it is asked to preserve, so it can drop one method.
+    """
+    if name == "realtime":
+        module = torch.jit.script(WithoutRealtime(model))
+    else:
+        module = torch.jit.script(RealtimeAdapter(model))
+        keep = [n for n in module.get_preserved_attributes() if n != name] + ["realtime"]
+        module = torch.jit.freeze(module.eval(), preserved_attrs=keep)
+    torch.jit.save(module, str(path), _extra_files={"metadata.json": module.get_metadata_json()})
+    return path
+
+
+@pytest.mark.parametrize("name", ["realtime", "get_wet_default_value"])
+def test_a_missing_preserved_name_fails_plugin_load_by_name(models, tmp_path, name: str) -> None:
+    path = file_without(name, models.Identity(nn.Identity()), tmp_path / "incomplete.nm")
+    with pytest.raises(NotANeutoneModelError, match=f"plugin would refuse this file: .*{name}"):
         load_neutone_model(path)
-    load_neutone_model(path, strict=False)  # loads for inspection
+    module, metadata = load_neutone_model(path, strict=False)  # loads for inspection
+    plugin_load = check_plugin_load(CheckContext(module=module, metadata=metadata))
+    assert not plugin_load.passed
+    assert plugin_load.message.startswith("the Neutone plugin's loader would refuse it")
+    assert name in plugin_load.message and "\n" not in plugin_load.message

@@ -161,7 +161,7 @@ def _render_and_write_samples(
     """Render the demo inputs through the scripted model, write WAV and MP3, return base64 MP3s."""
     try:
         pairs = render_samples(copy_script_module(scripted), inputs, sample_rate)
-    except (RuntimeError, ValueError) as error:  # torch.jit.Error is a RuntimeError
+    except (torch.jit.Error, RuntimeError, ValueError) as error:
         raise ExportError(
             f"save_neutone_model: the model failed while rendering the demo samples at "
             f"{sample_rate} Hz with host buffers of 512 samples: {_one_line(error)}; "
@@ -226,11 +226,16 @@ def save_neutone_model(
     """
     progress = _Progress(quiet)
     root = _check_root(root_dir)
+    samples_sample_rate = check_sample_rate(
+        samples_sample_rate, "save_neutone_model: samples_sample_rate"
+    )
+    rates = [check_sample_rate(rate, "save_neutone_model: sample_rates") for rate in sample_rates]
     inputs = [demo_input(samples_sample_rate)] if input_samples is None else list(input_samples)
     if len(inputs) > MAX_SAMPLE_PAIRS:
-        raise ValueError(f"input_samples: at most {MAX_SAMPLE_PAIRS} inputs, got {len(inputs)}")
-    samples_sample_rate = check_sample_rate(samples_sample_rate, "samples_sample_rate")
-    rates = [check_sample_rate(rate, "sample_rates") for rate in sample_rates]
+        raise ValueError(
+            f"save_neutone_model: input_samples holds at most {MAX_SAMPLE_PAIRS} inputs, "
+            f"got {len(inputs)}; pass fewer"
+        )
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
         staging = make_staging_folder(root)
