@@ -29,7 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from neutone_export import host as export_host
-from neutone_export.audio_io import write_bytes_atomic
+from neutone_export.atomic import atomic_write_bytes
 from neutone_export.knobs import Knob, knobs_of
 from neutone_export.render import load_model, render
 
@@ -246,7 +246,8 @@ def harmonic_levels(
     return HarmonicLevels(f0, list(levels_db), rows, nonlinear)
 
 
-def _check_options(method: str, seconds: float, steps: int) -> None:
+def check_options(method: str, seconds: float, steps: int) -> None:
+    """Refuse a method, length or step count out of range (`ResponseError`, naming the option)."""
     if method not in METHODS:
         raise ResponseError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     if not (math.isfinite(seconds) and 0.5 <= seconds <= 60.0):
@@ -273,7 +274,7 @@ def magnitude_responses(
         seconds: length of each test signal, 0.5 to 60 s.
         steps: positions per continuous knob, 0 to 1, 2 to 9.
     """
-    _check_options(method, seconds, steps)
+    check_options(method, seconds, steps)
     module, metadata = load_model(model)
     n = int(seconds * sample_rate)
     x = probe_signal(method, n, sample_rate)
@@ -304,7 +305,7 @@ def measure_response(
     ``name`` titles the plot (default: the model's name in its metadata); the other arguments are
     those of ``magnitude_responses``. ``progress`` receives one line per measurement.
     """
-    _check_options(method, seconds, steps)
+    check_options(method, seconds, steps)
     module, metadata = load_model(model)
     say = progress or (lambda _line: None)
     result = ResponseResult(
@@ -415,6 +416,6 @@ def plot_response(result: ResponseResult, path: Path) -> None:
             harmonics.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
         image = io.BytesIO()
         fig.savefig(image, format=path.suffix.lstrip(".").lower() or "png", dpi=110)
-        write_bytes_atomic(path, image.getvalue())
+        atomic_write_bytes(path, image.getvalue())
     finally:
         plt.close(fig)

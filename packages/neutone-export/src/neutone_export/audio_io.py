@@ -16,14 +16,14 @@ Example:
 """
 
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import Dict, Tuple, Union
 
 import soundfile
 import torch
 from torch import Tensor
+
+from neutone_export.atomic import atomic_write_bytes
 
 FORMATS: Dict[str, Tuple[str, str]] = {
     ".wav": ("WAV", "FLOAT"),
@@ -108,19 +108,6 @@ def write_audio(path: Union[str, Path], audio: Tensor, sample_rate: int) -> None
     """
     path = Path(path)
     data = encode_audio(audio, sample_rate, path.suffix.lower())
-    write_bytes_atomic(path, data)
-
-
-def write_bytes_atomic(path: Union[str, Path], data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it to `path`."""
-    path = Path(path)
     if not path.parent.is_dir():
         raise AudioFileError(f"{path}: folder {path.parent} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data)

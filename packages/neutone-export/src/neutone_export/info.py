@@ -12,8 +12,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+import torch
 from torch import nn
 
 from neutone_export import host
@@ -38,14 +39,16 @@ class DelayAt:
     """Delay the model reports at one host setting, in host samples and milliseconds.
 
     `parts` is the split by `get_delay_breakdown` (buffering, resampling, look_ahead, model,
-    total); empty for files without it (Neutone SDK 1.5).
+    total); empty for files without it (Neutone SDK 1.5). `refused` holds the model's message when
+    it refuses the setting (`samples` and `milliseconds` are then None).
     """
 
     sample_rate: int
     buffer_size: int
-    samples: int
-    milliseconds: float
+    samples: Optional[int]
+    milliseconds: Optional[float]
     parts: Dict[str, int] = field(default_factory=dict)
+    refused: str = ""
 
 
 @dataclass
@@ -92,14 +95,7 @@ class ModelInfo:
             ("native buffer sizes", _list_or_any(self.native_buffer_sizes, "samples")),
         ]
         for delay in self.delays:
-            split = ", ".join(f"{k} {v}" for k, v in delay.parts.items() if k != "total")
-            rows.append(
-                (
-                    f"delay at {delay.sample_rate} Hz / {delay.buffer_size}",
-                    f"{delay.samples} samples ({delay.milliseconds:.2f} ms)"
-                    + (f": {split}" if split else ""),
-                )
-            )
+            rows.append((f"delay at {delay.sample_rate} Hz / {delay.buffer_size}", _delay(delay)))
         rows += [
             ("file size", f"{self.file_bytes / 1e6:.2f} MB ({self.file_bytes} bytes)"),
             ("made by", f"SDK {self.sdk_version}, torch {self.pytorch_version}"),
@@ -111,6 +107,14 @@ class ModelInfo:
 
 def _list_or_any(values: List[int], unit: str) -> str:
     return ", ".join(f"{v}" for v in values) + f" {unit}" if values else f"any ({unit})"
+
+
+def _delay(delay: DelayAt) -> str:
+    if delay.samples is None or delay.milliseconds is None:
+        return f"refused by the model: {delay.refused}"
+    split = ", ".join(f"{k} {v}" for k, v in delay.parts.items() if k != "total")
+    text = f"{delay.samples} samples ({delay.milliseconds:.2f} ms)"
+    return f"{text}: {split}" if split else text
 
 
 def _knob_text(knob: Knob) -> str:
@@ -153,7 +157,13 @@ def delays_at(
     """The delay the module reports at each (sample rate, buffer size); the module is reset."""
     delays = []
     for sample_rate, buffer_size in settings:
-        host.configure(module, sample_rate, buffer_size)
+        try:
+            host.configure(module, sample_rate, buffer_size)
+        except (torch.jit.Error, RuntimeError) as error:
+            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+            reason = lines[-1] if lines else type(error).__name__
+            delays.append(DelayAt(sample_rate, buffer_size, None, None, refused=reason))
+            continue
         total = host.reported_delay(module)
         parts: Dict[str, int] = {}
         if hasattr(module, "get_delay_breakdown"):

@@ -166,6 +166,19 @@ def _resolve_knobs(
     return resolved
 
 
+def _configure(module: nn.Module, sample_rate: int, buffer_size: int) -> None:
+    """`host.configure`, a refusal by the model (a TorchScript exception) as a RenderError."""
+    try:
+        host.configure(module, sample_rate, buffer_size)
+    except (torch.jit.Error, RuntimeError) as error:
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        reason = lines[-1] if lines else type(error).__name__
+        raise RenderError(
+            f"the model refused sample_rate {sample_rate} Hz with buffer_size {buffer_size}: "
+            f"{reason}"
+        ) from error
+
+
 def _buffer_sizes(total: int, buffer_size: int, variable: bool, seed: int) -> List[int]:
     if variable:
         return host.random_sizes(total, buffer_size, torch.Generator().manual_seed(seed))
@@ -226,7 +239,7 @@ def render(
     model_knobs = knobs_of(module, metadata)
     values = _resolve_knobs(knobs, model_knobs)
 
-    host.configure(module, sample_rate, buffer_size)
+    _configure(module, sample_rate, buffer_size)
     module.reset()
     delay = host.reported_delay(module)
     sizes = _buffer_sizes(n + delay, buffer_size, variable_buffers, seed)

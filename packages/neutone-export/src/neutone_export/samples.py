@@ -29,7 +29,8 @@ from typing import Callable, Dict, List, Mapping, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
-from neutone_export.audio_io import encode_audio, write_bytes_atomic
+from neutone_export.atomic import atomic_write_bytes
+from neutone_export.audio_io import encode_audio
 from neutone_export.knobs import Knob, knobs_of
 from neutone_export.render import load_model, render
 
@@ -235,7 +236,9 @@ def render_samples(
     labels: Sequence[str] | None = None,
 ) -> List[SamplePair]:
     """Render each `(1 or 2, n)` input at the default knobs, delay removed, as a host plays it."""
-    names = list(labels) if labels is not None else [f"sample {i}" for i in range(len(inputs))]
+    names = (
+        list(labels) if labels is not None else [f"input-{i}, default" for i in range(len(inputs))]
+    )
     if len(names) != len(inputs):
         raise ValueError(f"labels: one per input ({len(inputs)}), got {len(names)}")
     pairs = []
@@ -278,6 +281,6 @@ def write_samples(pairs: Sequence[SamplePair], folder: Path) -> List[Path]:
         for side, audio in (("in", pair.audio_in), ("out", pair.audio_out)):
             for suffix, encode in ((".wav", encode_wav), (".mp3", encode_mp3)):
                 path = folder / f"{stem}.{side}{suffix}"
-                write_bytes_atomic(path, encode(audio, pair.sample_rate))
+                atomic_write_bytes(path, encode(audio, pair.sample_rate))
                 written.append(path)
     return written
