@@ -273,8 +273,8 @@ def _block_layout(
     `max_block` is tried, with windows a whole stride apart (one strided view of the history per
     call, no copy) or gathered at each block's start (one `index_select`); the one with the least
     estimated work per output wins. Only divisors of ``up`` and powers of 2 are tried, which keeps
-    the tables small. When none fits the budget, ``B = 1`` gathered (a polyphase bank
-    in output order) is used.
+    the tables small. When none fits the budget, ``B = 1`` gathered (a polyphase bank in output
+    order) is used.
     """
     best_cost = -1
     choice = (1, up, taps, 0)
@@ -283,7 +283,7 @@ def _block_layout(
         if period * block != up and block & (block - 1) != 0:
             continue  # only divisors of up (one period spans up outputs) and powers of 2
         for strided in [True, False]:
-            width, stride, cost = _layout_cost(up, down, delay, taps, block, strided)
+            width, stride, cost = _layout_cost(up, down, delay, taps, block, strided, chunk_outputs)
             fits = _stored_blocks(period, block, chunk_outputs) * width * block <= budget
             if fits and (best_cost < 0 or cost < best_cost):
                 best_cost = cost
