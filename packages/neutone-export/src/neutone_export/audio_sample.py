@@ -116,8 +116,8 @@ def _pcm_to_float(frames: bytes, width: int, channels: int) -> Tensor:
     return (values / scale).reshape(-1, channels).t().contiguous()
 
 
-def _resample(audio: Tensor, in_rate: int, out_rate: int) -> Tensor:
-    """Offline resampling by neutone's streaming resampler, its delay removed exactly."""
+def resample_clip(audio: Tensor, in_rate: int, out_rate: int) -> Tensor:
+    """Resample a whole `(ch, n)` clip with neutone's streaming resampler, its delay removed."""
     up_over_down = math.gcd(in_rate, out_rate)
     up, down = out_rate // up_over_down, in_rate // up_over_down
     minimum = minimum_delay_units(in_rate, out_rate, "high")
@@ -175,5 +175,5 @@ def render_audio_sample(
     model.reset()
     out = y[:, delay : delay + n]
     if output_sr != input_sample.sr:
-        out = _resample(out, input_sample.sr, output_sr)
+        out = resample_clip(out, input_sample.sr, output_sr)
     return AudioSample(out, output_sr)

@@ -1,0 +1,95 @@
+"""What `save_neutone_model` needs to run a script written for the Neutone SDK 1.5 unchanged.
+
+The SDK's ``save_neutone_model(model, root_dir, dump_samples, submission, audio_sample_pairs,
+max_n_samples, freeze, optimize, speed_benchmark, test_offline_mode)`` keywords map onto ours with
+these helpers:
+
+- ``submission=True``: raise `SubmissionError` (`submission_error`) when a check failed;
+- ``audio_sample_pairs`` / ``max_n_samples``: the pairs' inputs become the demo inputs
+  (`demo_inputs_from_pairs`), rendered again by the saved file so the demos are what it plays;
+- methods decorated with ``@torch.no_grad()`` (the SDK's RAVE examples): TorchScript on torch 2.x
+  resolves the decorated function's names in torch's own module and fails; the adapter already
+  runs the model without autograd, so `unwrap_no_grad_methods` removes the decorator first.
+"""
+
+from typing import List, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from neutone_export.audio_sample import AudioSamplePair, resample_clip
+from neutone_export.report import ValidationReport
+
+MAX_SAMPLE_PAIRS = 3
+
+
+class SubmissionError(ValueError):
+    """``submission=True`` and a check failed; the message names every failed check and why."""
+
+    def __init__(self, message: str, report: ValidationReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def submission_error(report: ValidationReport, notes: Sequence[str] = ()) -> SubmissionError:
+    """The error ``submission=True`` raises for a failed `report`, with the porting notes."""
+    failures = "; ".join(f"{check.name}: {check.message}" for check in report.failures)
+    message = f"submission refused: {len(report.failures)} check(s) failed: {failures}"
+    if notes:
+        message += " | porting notes: " + " | ".join(notes)
+    return SubmissionError(message, report)
+
+
+def demo_inputs_from_pairs(
+    pairs: Sequence[AudioSamplePair], max_n_samples: int, sample_rate: int
+) -> List[Tensor]:
+    """The inputs of the first `max_n_samples` pairs, at `sample_rate`, as `(1 or 2, n)` tensors.
+
+    Raises:
+        ValueError: `max_n_samples` outside ``1..3`` or an entry that is not an `AudioSamplePair`.
+    """
+    if isinstance(max_n_samples, bool) or not isinstance(max_n_samples, int):
+        raise ValueError(f"max_n_samples must be an int in 1..3, got {max_n_samples!r}")
+    if not 1 <= max_n_samples <= MAX_SAMPLE_PAIRS:
+        raise ValueError(f"max_n_samples must be in 1..{MAX_SAMPLE_PAIRS}, got {max_n_samples}")
+    inputs = []
+    for index, pair in enumerate(list(pairs)[:max_n_samples]):
+        if not isinstance(pair, AudioSamplePair):
+            raise ValueError(
+                f"audio_sample_pairs[{index}] must be an AudioSamplePair(input, output), got "
+                f"{type(pair).__name__}"
+            )
+        sample = pair.input
+        audio = sample.audio.to(torch.float32)
+        if sample.sr != sample_rate:
+            audio = resample_clip(audio, sample.sr, sample_rate)
+        inputs.append(audio)
+    return inputs
+
+
+def _is_no_grad_wrapper(attribute: object) -> bool:
+    code = getattr(attribute, "__code__", None)
+    return (
+        callable(attribute)
+        and hasattr(attribute, "__wrapped__")
+        and code is not None
+        and code.co_filename.endswith("_contextlib.py")
+    )
+
+
+def unwrap_no_grad_methods(model: nn.Module) -> List[str]:
+    """Give `model` a subclass of its class without ``@torch.no_grad()`` on its methods.
+
+    Only the instance changes class (the researcher's class is untouched); returns the names of
+    the methods unwrapped, empty if none (then nothing changes).
+    """
+    cls = type(model)
+    unwrapped = {
+        name: getattr(cls, name).__wrapped__
+        for name in dir(cls)
+        if _is_no_grad_wrapper(getattr(cls, name, None))
+    }
+    if unwrapped:
+        namespace = dict(unwrapped, __module__=cls.__module__, __qualname__=cls.__qualname__)
+        model.__class__ = type(cls.__name__, (cls,), namespace)
+    return sorted(unwrapped)
