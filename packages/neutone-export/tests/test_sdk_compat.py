@@ -61,7 +61,7 @@ def test_demo_inputs_come_from_the_pairs_at_the_samples_rate() -> None:
     )
     inputs = demo_inputs_from_pairs([pair, pair, pair, pair], 2, 48000)
     assert [tuple(x.shape) for x in inputs] == [(1, 48000), (1, 48000)]
-    with pytest.raises(ValueError, match="max_n_samples must be in 1..3"):
+    with pytest.raises(ValueError, match=r"max_n_samples must be in 1\.\.3"):
         demo_inputs_from_pairs([pair], 4, 48000)
     with pytest.raises(ValueError, match=r"audio_sample_pairs\[0\] must be an AudioSamplePair"):
         demo_inputs_from_pairs([pair.input], 1, 48000)
