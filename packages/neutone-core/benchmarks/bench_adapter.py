@@ -2,20 +2,22 @@
 
 Every case wraps a stereo identity model with 0, 1 or 4 knobs and calls it as the plugin does,
 ``forward(x, params)`` with ``params`` either ``None`` or a ``(4, n)`` tensor of knob positions that
-change every sample. Three host / model pairings:
+change every sample. Knobs over [0, 1] need no mapping; a row with knobs over [-1, 3] shows the
+cost of the mapping. Three host / model pairings:
 
 - matched: host 48000 Hz / 128, model any size at 48000 Hz (the host buffer is the block);
 - queued: host 48000 Hz / 128, model 48000 Hz / 512 (blocks gathered in a queue);
 - resampled: host 44100 Hz / 128, model 48000 Hz / 2048 (two resamplers and the queues).
 
-In one process and interleaved in rounds of `CALLS` calls (so drift affects all alike): a bare
-scripted identity call, ours, and the same identity wrapped by the reference SDK
+In one process and interleaved round by round (so drift affects all alike): a bare scripted
+identity call, ours, and the same identity wrapped by the reference SDK
 (``neutone_sdk.WaveformToWaveformBase`` in its ``SampleQueueWrapper``, scripted by
 ``neutone_sdk.utils.model_to_torchscript``). The resampled case also times our two resamplers alone,
 fed as the adapter feeds them, so that the adapter's own cost can be told apart from theirs.
 
-Run: ``python packages/neutone-core/benchmarks/bench_adapter.py [--rounds R] [--calls C]``
-(prints a markdown table; needs ``neutone-sdk==1.5.2`` for the reference column).
+Run: ``python packages/neutone-core/benchmarks/bench_adapter.py [--rounds R] [--calls C]
+[--statistic median|min]`` (prints a markdown table; needs ``neutone-sdk==1.5.2`` for the reference
+column). On a busy machine ``--statistic min`` shows the undisturbed cost.
 """
 
 import argparse
@@ -23,7 +25,7 @@ import logging
 import statistics
 import time
 import warnings
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -38,7 +40,8 @@ PATHS = [
     ("queued", 48000, [48000], [512]),
     ("resampled", 44100, [48000], [2048]),
 ]
-KNOB_COUNTS = [0, 1, 4]
+# knob count, range of every knob: [0, 1] needs no mapping; (-1, 3) is mapped on every call.
+KNOBS = [(0, (0.0, 1.0)), (1, (0.0, 1.0)), (4, (0.0, 1.0)), (4, (-1.0, 3.0))]
 
 
 class Described:
@@ -75,8 +78,10 @@ class Described:
         return False
 
 
-def ours(n_knobs: int, rates: List[int], sizes: List[int]) -> torch.jit.ScriptModule:
-    """Our adapter around an identity with `n_knobs` knobs, scripted."""
+def ours(
+    n_knobs: int, span: Tuple[float, float], rates: List[int], sizes: List[int]
+) -> torch.jit.ScriptModule:
+    """Our adapter around an identity with `n_knobs` knobs over `span`, scripted."""
 
     class Identity(Described, OurBase):
         rates: List[int]
@@ -86,7 +91,10 @@ def ours(n_knobs: int, rates: List[int], sizes: List[int]) -> torch.jit.ScriptMo
             super().__init__(nn.Identity())
             self.rates = rates
             self.sizes = sizes
-            self.knobs = [NeutoneParameter(f"k{i}", "", 0.5) for i in range(n_knobs)]
+            self.knobs = [
+                NeutoneParameter(f"k{i}", "", 0.5, min_value=span[0], max_value=span[1])
+                for i in range(n_knobs)
+            ]
 
         def get_neutone_parameters(self) -> list:
             return self.knobs
@@ -103,7 +111,9 @@ def ours(n_knobs: int, rates: List[int], sizes: List[int]) -> torch.jit.ScriptMo
     return torch.jit.script(RealtimeAdapter(Identity()))
 
 
-def reference(n_knobs: int, rates: List[int], sizes: List[int]) -> torch.jit.ScriptModule:
+def reference(
+    n_knobs: int, span: Tuple[float, float], rates: List[int], sizes: List[int]
+) -> torch.jit.ScriptModule:
     """The same identity wrapped and scripted by the Neutone SDK 1.5.2."""
     import neutone_sdk
     from neutone_sdk.utils import model_to_torchscript
@@ -121,7 +131,8 @@ def reference(n_knobs: int, rates: List[int], sizes: List[int]) -> torch.jit.Scr
             self.rates = rates
             self.sizes = sizes
             self.knobs = [
-                neutone_sdk.ContinuousNeutoneParameter(f"k{i}", "", 0.5) for i in range(n_knobs)
+                neutone_sdk.ContinuousNeutoneParameter(f"k{i}", "", 0.5, span[0], span[1])
+                for i in range(n_knobs)
             ]
             super().__init__(nn.Identity())
 
@@ -169,8 +180,18 @@ class ResamplersOnly(nn.Module):
         return x
 
 
-def per_call_us(fns: Dict[str, Callable[[], object]], rounds: int, calls: int) -> Dict[str, float]:
-    """Median over rounds of the mean per-call time, in microseconds; the functions interleave."""
+STATISTICS: Dict[str, Callable[[List[float]], float]] = {
+    "median": statistics.median,
+    # On a machine shared with other work the fastest round is the one least disturbed.
+    "min": min,
+}
+
+
+def per_call_us(
+    fns: Dict[str, Callable[[], object]], rounds: int, calls: int, statistic: str
+) -> Dict[str, float]:
+    """Per-call time in microseconds: `statistic` over rounds of the mean of `calls` calls; the
+    functions interleave round by round."""
     times: Dict[str, List[float]] = {k: [] for k in fns}
     for fn in fns.values():  # warm up: the profiling executor optimises after a few calls
         for _ in range(5 * calls):
@@ -181,13 +202,14 @@ def per_call_us(fns: Dict[str, Callable[[], object]], rounds: int, calls: int) -
             for _ in range(calls):
                 fn()
             times[name].append((time.perf_counter_ns() - t0) / calls / 1000.0)
-    return {k: statistics.median(v) for k, v in times.items()}
+    return {k: STATISTICS[statistic](v) for k, v in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--statistic", choices=sorted(STATISTICS), default="median")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=FutureWarning)  # TorchScript's deprecation notice
@@ -197,48 +219,40 @@ def main() -> None:
     x = torch.randn(2, HOST_BS)
     knobs = torch.rand(4, HOST_BS)  # a new position every sample
     rows = [
-        "| path | knobs | params | bare (us) | ours (us) | ours - bare | SDK 1.5.2 (us) "
-        "| SDK - bare |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| path | knobs | range | params | bare | ours | ours - bare | resamplers "
+        "| ours' own | SDK 1.5.2 | SDK - bare |",
+        "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    notes: List[str] = []
     with torch.inference_mode():
         for label, host_sr, rates, sizes in PATHS:
-            for k in KNOB_COUNTS:
-                a = ours(k, rates, sizes)
-                r = reference(k, rates, sizes)
-                a.set_daw_sample_rate_and_buffer_size(host_sr, HOST_BS)
-                r.set_daw_sample_rate_and_buffer_size(host_sr, HOST_BS)
-                for params in (None, knobs):
-                    t = per_call_us(
-                        {
-                            "bare": lambda params=params: bare(x, params),
-                            "ours": lambda a=a, params=params: a(x, params),
-                            "ref": lambda r=r, params=params: r(x, params),
-                        },
-                        args.rounds,
-                        args.calls,
-                    )
-                    kind = "None" if params is None else "(4, n)"
-                    rows.append(
-                        f"| {label} | {k} | {kind} | {t['bare']:.1f} | {t['ours']:.1f} | "
-                        f"{t['ours'] - t['bare']:.1f} | {t['ref']:.1f} | "
-                        f"{t['ref'] - t['bare']:.1f} |"
-                    )
+            fns: Dict[str, Callable[[], object]] = {}
             if label == "resampled":
                 conv = torch.jit.script(ResamplersOnly(host_sr, rates[0], sizes[0]))
-                t = per_call_us({"resamplers": lambda conv=conv: conv(x)}, args.rounds, args.calls)
-                notes.append(
-                    f"resampled: our two resamplers alone cost {t['resamplers']:.1f} us per call; "
-                    "subtract it from 'ours - bare' for the adapter's own cost."
-                )
+                fns["resamplers"] = lambda conv=conv: conv(x)
+            for k, span in KNOBS:
+                a = ours(k, span, rates, sizes)
+                r = reference(k, span, rates, sizes)
+                a.set_daw_sample_rate_and_buffer_size(host_sr, HOST_BS)
+                r.set_daw_sample_rate_and_buffer_size(host_sr, HOST_BS)
+                for params in (None, knobs) if span == (0.0, 1.0) else (knobs,):
+                    fns["bare"] = lambda params=params: bare(x, params)
+                    fns["ours"] = lambda a=a, params=params: a(x, params)
+                    fns["ref"] = lambda r=r, params=params: r(x, params)
+                    t = per_call_us(fns, args.rounds, args.calls, args.statistic)
+                    over = t["ours"] - t["bare"]
+                    conv_us = t.get("resamplers", 0.0)
+                    rows.append(
+                        f"| {label} | {k} | {list(span)} | "
+                        f"{'None' if params is None else '(4, n)'} | {t['bare']:.1f} | "
+                        f"{t['ours']:.1f} | {over:.1f} | {conv_us:.1f} | {over - conv_us:.1f} | "
+                        f"{t['ref']:.1f} | {t['ref'] - t['bare']:.1f} |"
+                    )
     print(
-        f"torch {torch.__version__}, 1 thread, host buffer {HOST_BS}, median of "
-        f"{args.rounds} rounds x {args.calls} calls\n"
+        f"torch {torch.__version__}, 1 thread, host buffer {HOST_BS}, {args.statistic} of "
+        f"{args.rounds} rounds x {args.calls} calls, microseconds per call; ours' own = ours - "
+        "bare - our two resamplers alone (fed as the adapter feeds them)\n"
     )
     print("\n".join(rows))
-    print()
-    print("\n".join(notes))
 
 
 if __name__ == "__main__":

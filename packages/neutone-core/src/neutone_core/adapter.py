@@ -303,7 +303,8 @@ class RealtimeAdapter(nn.Module):
 
     # -- audio ------------------------------------------------------------------------------------
     def _check_input(self, x: Tensor, params: Optional[Tensor]) -> int:
-        if x.dim() != 2 or x.size(0) < 1 or x.size(0) > 2:
+        """Check the host's buffer and knobs; returns the buffer's length."""
+        if x.dim() != 2 or not 1 <= x.size(0) <= 2:
             raise ValueError(
                 f"x must have shape (channels, n) with 1 or 2 channels, got {list(x.shape)}"
             )
@@ -375,9 +376,8 @@ class RealtimeAdapter(nn.Module):
             y = self.w2w_base.do_forward_pass(x, values)
         return y
 
-    def _push_input(self, x: Tensor, params: Optional[Tensor]) -> None:
+    def _push_input(self, x: Tensor, params: Optional[Tensor], n: int) -> None:
         """Queue one host buffer: audio at the native rate in the block queue, knobs beside it."""
-        n = x.size(1)
         if not self.resampling:
             self.channels(x, self.blocks.reserve(n))
         else:
@@ -435,7 +435,7 @@ class RealtimeAdapter(nn.Module):
         n = self._check_input(x, params)
         if self.direct:
             return self._forward_direct(x, params, n)
-        self._push_input(x, params)
+        self._push_input(x, params, n)
         self._run_blocks()
         dst = self._host_sized(self.out_buf_stereo if x.size(0) == 2 else self.out_buf_mono, n)
         self.channels(self.out_fifo.peek(0, n), dst)
@@ -450,8 +450,8 @@ class RealtimeAdapter(nn.Module):
         returns between 0 and ``set_daw_sample_rate_and_buffer_size(...)`` samples, ``None`` for 0.
         The result is a view of an internal buffer, overwritten by the next call.
         """
-        self._check_input(x, params)
-        self._push_input(x, params)
+        n = self._check_input(x, params)
+        self._push_input(x, params, n)
         self._run_blocks()
         m = self.out_fifo.size()
         if m == 0:
