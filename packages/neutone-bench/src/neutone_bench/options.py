@@ -34,7 +34,10 @@ NumThreadsOption = Annotated[
     int,
     typer.Option("--num-threads", min=1, max=1024, help="Torch intra-op threads while measuring."),
 ]
-SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the random audio and knobs.")]
+SeedOption = Annotated[
+    int,
+    typer.Option("--seed", min=0, max=2**63 - 1, help="Seed of the random audio and knobs."),
+]
 SampleRatesOption = Annotated[
     list[int] | None,
     typer.Option("--sample-rate", "-r", help="Host sample rate in Hz; repeat for several."),
