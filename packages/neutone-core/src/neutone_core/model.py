@@ -134,7 +134,8 @@ class WaveformToWaveformBase(nn.Module):
             ``native_bs`` to keep the sample-level values: return ``params`` itself).
 
         The default is the mean over the block, ``(4, 1)``; the adapter computes it without
-        allocating. Override this or ``aggregate_param``, not both.
+        allocating. Override this or ``aggregate_param``, not both. (The Neutone SDK 1.5 hands
+        this hook the plugin's positions in [0, 1], ignoring min/max; ours are mapped.)
         """
         return torch.mean(params, dim=1, keepdim=True)
 
@@ -175,9 +176,11 @@ class WaveformToWaveformBase(nn.Module):
         """Process one block.
 
         Args:
-            x: ``(in_ch, look_behind + native_bs + look_ahead)`` at the native rate; a view of the
-                adapter's input queue: read it, do not modify it in place.
-            params: knob name -> mapped value(s) (see ``aggregate_param``).
+            x: ``(in_ch, look_behind + native_bs + look_ahead)`` at the native rate, in a buffer
+                of the adapter valid during the call. Writing into it is allowed: it is never the
+                host's buffer, and the next block's look-behind and look-ahead come from the input.
+            params: knob name -> mapped value(s) (see ``aggregate_params`` and
+                ``aggregate_param``).
 
         Returns:
             ``(out_ch, native_bs)``: the block's samples ``look_behind .. look_behind + native_bs``,
