@@ -7,7 +7,7 @@ JSON envelope, `--version`, `--color/--no-color`). Adding a command is a new mod
 never loads it.
 """
 
-from neutone_bench import cli_latency, cli_profile, cli_speed
+from neutone_bench import cli_latency, cli_profile, cli_response, cli_speed
 from neutone_export.cli_contract import make_app
 
 app = make_app(
@@ -18,3 +18,4 @@ app = make_app(
 cli_speed.register(app)
 cli_latency.register(app)
 cli_profile.register(app)
+cli_response.register(app)

@@ -7,9 +7,11 @@ function, plus its `register(app)` line below. Command modules import torch only
 command, so `--help` stays fast.
 """
 
-from neutone_export import cli_check
+from neutone_export import cli_check, cli_info, cli_render
 from neutone_export.cli_contract import make_app
 
 app = make_app("neutone-export", "Export, load and validate Neutone `.nm` model files.")
 
 cli_check.register(app)
+cli_info.register(app)
+cli_render.register(app)
