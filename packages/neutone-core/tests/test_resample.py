@@ -134,6 +134,20 @@ def test_block_windows(quality: str) -> None:
     torch.testing.assert_close(stream([odd], x, 333), whole, atol=5e-6, rtol=0)
 
 
+@pytest.mark.parametrize("quality", ["fast", "best"])
+def test_a_larger_call_grows_and_keeps_the_stream(quality: str) -> None:
+    x = torch.randn(2, 6000, generator=torch.Generator().manual_seed(7))
+    converter = StreamingResampler(24000, 16000, 2, quality, extra_delay=1)
+    converter.set_max_input_size(64)
+    pieces = []
+    for start, size in [(0, 64), (64, 4096), (4160, 1840)]:
+        expected = converter.output_count(size)
+        pieces.append(converter(x[:, start : start + size]).clone())
+        assert pieces[-1].shape == (2, expected)
+    whole = StreamingResampler(24000, 16000, 2, quality, extra_delay=1)(x)
+    torch.testing.assert_close(torch.cat(pieces, dim=1), whole, atol=5e-6, rtol=0)
+
+
 def test_ten_minutes_no_drift() -> None:
     # Ten minutes of 44.1 kHz in uneven chunks: the count is exact, whatever the partition.
     converter = StreamingResampler(44100, 48000, 1, "fast", extra_delay=3)

@@ -489,6 +489,17 @@ class StreamingResampler(nn.Module):
         self.position = 0
         self.credit = self.extra_delay
 
+    def _grow(self, max_input: int) -> None:
+        """Reallocate for calls of up to `max_input` samples, keeping the stream going."""
+        kept = self.history[:, self.origin : self.origin + self.fill].clone()
+        position = self.position
+        credit = self.credit
+        self.set_max_input_size(max_input)
+        self.history[:, self.pad : self.pad + kept.size(1)].copy_(kept)
+        self.fill = kept.size(1)
+        self.position = position
+        self.credit = credit
+
     def _compact(self) -> None:
         """Move the kept samples to the front of the history.
 
@@ -556,7 +567,7 @@ class StreamingResampler(nn.Module):
             )
         n = x.size(1)
         if n > self.max_input:
-            self.set_max_input_size(n)  # allocates: call set_max_input_size up front instead
+            self._grow(n)  # allocates: call set_max_input_size up front instead
         if self.origin + self.fill + n + self.width > self.length:
             self._compact()
         # Views are taken with as_strided: one cheap dispatch where slicing takes one per dimension.
