@@ -12,10 +12,28 @@ Modules:
     native_rate: ring modulator pinned to 32 kHz and 512-sample blocks (resampling and queueing).
     categorical: waveshaper whose curve is picked by a categorical knob.
     registry: `EXAMPLES` (name -> factory), `build_example`, `example_names`.
-    cli: the `neutone-examples export` command (also `python -m neutone_examples`).
+    cli: the `neutone-examples` command line; `cli_export`: its `export` command.
+
+The registry's names are imported on first use, so that `neutone-examples --help` does not load
+torch.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from neutone_examples.__about__ import __version__
-from neutone_examples.registry import EXAMPLES, build_example, example_names
 
 __all__ = ["EXAMPLES", "__version__", "build_example", "example_names"]
+
+if TYPE_CHECKING:
+    from neutone_examples.registry import EXAMPLES, build_example, example_names
+
+
+def __getattr__(name: str) -> Any:
+    """Import a name of the registry on first use."""
+    if name not in ("EXAMPLES", "build_example", "example_names"):
+        raise AttributeError(f"module 'neutone_examples' has no attribute {name!r}")
+    from neutone_examples import registry
+
+    value = getattr(registry, name)
+    globals()[name] = value
+    return value
