@@ -25,7 +25,7 @@ def test_response_tables_json_and_plot(tmp_path: Path) -> None:
     result = runner.invoke(app, args, env={"COLUMNS": "100", "NO_COLOR": "1"})
     assert result.exit_code == 0, show(result)
     assert "magnitude response of smoother-48k" in result.stdout
-    assert "tone=1" in result.stdout and "harmonics of a sine (linear)" in result.stdout
+    assert "tone=1" in result.stdout and "1000 Hz sine: harmonics, dBFS (linear)" in result.stdout
     assert (
         "response: impulse response" in result.stderr and f"plot written to {plot}" in result.stderr
     )

@@ -102,7 +102,9 @@ def response(
         print_table(out, f"magnitude response of {bench.name}", headers, rows, text_columns=1)
         headers, rows = harmonics_table(result)
         verdict = "non-linear" if result.harmonics and result.harmonics.nonlinear else "linear"
-        print_table(out, f"harmonics of a sine ({verdict})", headers, rows)
+        frequency = result.harmonics.frequency_hz if result.harmonics else 0.0
+        title = f"{frequency:g} Hz sine: harmonics, dBFS ({verdict})"
+        print_table(out, title, headers, rows)
     if json_file is not None:
         data = {"command": "response", "model": bench.name, "response": result.to_dict()}
         emit_json(envelope("neutone-bench", data), json_file)

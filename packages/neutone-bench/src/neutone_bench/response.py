@@ -112,7 +112,8 @@ class ResponseResult:
 
 
 def _db(value: float) -> float:
-    return 20.0 * math.log10(value) if value > 0 else FLOOR_DB
+    """20 log10 of a linear level, no lower than ``FLOOR_DB`` (rounding noise reads as floor)."""
+    return max(20.0 * math.log10(value), FLOOR_DB) if value > 0 else FLOOR_DB
 
 
 def frequency_grid(sample_rate: int, points: int = GRID_POINTS) -> Tensor:
@@ -341,8 +342,9 @@ def magnitude_table(result: ResponseResult) -> tuple[list[str], list[list[str]]]
 
 
 def harmonics_table(result: ResponseResult) -> tuple[list[str], list[list[str]]]:
-    """Headers and rows for a terminal: output level in dBFS of each harmonic per input level."""
-    headers = ["input (dBFS)", *[f"harmonic {k} (dBFS)" for k in range(1, HARMONICS + 1)]]
+    """Headers and rows for a terminal: output level in dBFS of each harmonic (H1 the
+    fundamental) per input level in dBFS."""
+    headers = ["input", *[f"H{k}" for k in range(1, HARMONICS + 1)]]
     if result.harmonics is None:
         return headers, []
     levels = result.harmonics
@@ -410,7 +412,7 @@ def plot_response(result: ResponseResult, path: Path) -> None:
             verdict = "non-linear" if levels.nonlinear else "linear (harmonics below -60 dBc)"
             harmonics.set_xlabel("input level (dBFS, sine peak)")
             harmonics.set_ylabel("output level (dBFS)")
-            harmonics.set_ylim(-140.0, 12.0)
+            harmonics.set_ylim(FLOOR_DB - 5.0, 12.0)
             harmonics.set_title(f"harmonics of a {levels.frequency_hz:g} Hz sine: {verdict}")
             harmonics.grid(True, alpha=0.3)
             harmonics.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")

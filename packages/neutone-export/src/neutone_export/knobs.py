@@ -162,24 +162,37 @@ def parse_knob_values(texts: Sequence[str], knobs: Sequence[Knob]) -> Dict[str, 
     return values
 
 
+def check_knob_values(values: Mapping[str, KnobValue], knobs: Sequence[Knob]) -> None:
+    """Raise `KnobError` for a name that is no knob or a position outside [0, 1]."""
+    for name, value in values.items():
+        _find(name, knobs)
+        for position in value if isinstance(value, tuple) else (value,):
+            if not (isinstance(position, (int, float)) and 0.0 <= position <= 1.0):
+                raise KnobError(f"knobs: {name}={position!r} must be a position in [0, 1]")
+
+
 def knob_signal(
-    values: Mapping[str, KnobValue], knobs: Sequence[Knob], n: int, hold: int = 0
+    values: Mapping[str, KnobValue],
+    knobs: Sequence[Knob],
+    n: int,
+    start: int = 0,
+    count: int | None = None,
 ) -> Tensor:
-    """The `(4, n + hold)` knob positions the plugin would send for `n` samples of audio.
+    """The `(4, count)` knob positions the plugin would send from sample `start` on, for a file
+    of `n` samples (default: the whole file, `count = n`).
 
     Knobs not in `values` sit at their default; a ramp moves linearly from its start (sample 0) to
-    its end (sample `n - 1`), and every knob holds its last value for `hold` more samples (the
-    tail rendered after the input ends).
+    its end (sample `n - 1`); every knob holds its last value after sample `n - 1` (the tail
+    rendered after the input ends). Computed per slice, so a long file needs no signal in memory.
     """
-    rows = torch.zeros(N_KNOBS, n + hold)
+    check_knob_values(values, knobs)
+    count = n - start if count is None else count
+    rows = torch.zeros(N_KNOBS, count)
     for knob in knobs:
         rows[knob.slot] = knob.default
+    index = torch.arange(start, start + count, dtype=torch.float64)
+    progress = (index / max(1, n - 1)).clamp(0.0, 1.0)
     for name, value in values.items():
-        knob = _find(name, knobs)
-        start, end = value if isinstance(value, tuple) else (value, value)
-        for position in (start, end):
-            if not (math.isfinite(position) and 0.0 <= position <= 1.0):
-                raise KnobError(f"knobs: {name}={position!r} must be a position in [0, 1]")
-        rows[knob.slot, :n] = torch.linspace(start, end, n) if n > 1 else start
-        rows[knob.slot, n:] = end
+        first, last = value if isinstance(value, tuple) else (value, value)
+        rows[_find(name, knobs).slot] = (first + (last - first) * progress).to(torch.float32)
     return rows

@@ -34,6 +34,7 @@ from neutone_export.audio_io import MP3_RATES, AudioFileError, format_of, read_a
 from neutone_export.knobs import (
     Knob,
     KnobValue,
+    check_knob_values,
     knob_signal,
     knobs_of,
     parse_knob_values,
@@ -239,24 +240,22 @@ def render(
     model_knobs = knobs_of(module, metadata)
     values = _resolve_knobs(knobs, model_knobs)
 
+    check_knob_values(values, model_knobs)
+
     _configure(module, sample_rate, buffer_size)
     module.reset()
     delay = host.reported_delay(module)
     sizes = _buffer_sizes(n + delay, buffer_size, variable_buffers, seed)
     total = sum(sizes)
-    padded = host.pad_to(x, total)
-    params = knob_signal(values, model_knobs, n, hold=total - n)
 
     outputs = []
     done = 0
     started = time.perf_counter()
     for group in _groups(sizes, max(1, int(PROGRESS_SECONDS * sample_rate))):
         count = sum(group)
-        outputs.append(
-            host.stream(
-                module, padded[:, done : done + count], group, params[:, done : done + count]
-            )
-        )
+        chunk = host.pad_to(x[:, done : done + count], count)  # zeros after the input's end
+        params = knob_signal(values, model_knobs, n, start=done, count=count)
+        outputs.append(host.stream(module, chunk, group, params))
         done += count
         if progress is not None:
             progress(done, total)
