@@ -438,6 +438,8 @@ class StreamingResampler(nn.Module):
         self.offsets = offsets
         self.start_table = torch.tensor(starts, dtype=torch.long)
         self.matrices = matrices
+        # Elements between consecutive blocks' matrices: 0 repeats the single one of period 1.
+        self.matrix_step = 0 if stored == 1 else width * block
         # Windows begin up to max(offsets) before the next block's first input; gathers slice the
         # history from block_starts[period - 1] before it.
         self.pad = max(max(offsets), starts[period - 1])
@@ -589,12 +591,9 @@ class StreamingResampler(nn.Module):
             skip = position - index * block
             todo = min(count - done, self.chunk_blocks * block - skip)
             blocks = (skip + todo + block - 1) // block
-            if self.period == 1:
-                matrices = self.matrices.expand(blocks, width, block)
-            else:
-                matrices = self.matrices.as_strided(
-                    [blocks, width, block], [width * block, block, 1], index * width * block
-                )
+            matrices = self.matrices.as_strided(
+                [blocks, width, block], [self.matrix_step, block, 1], index * self.matrix_step
+            )
             products = self.products.as_strided(
                 [blocks, channels, block], [channels * block, block, 1], computed * channels * block
             )
