@@ -50,15 +50,15 @@ def test_not_a_capture_is_refused(tmp_path: Path) -> None:
 
 
 @needs_nam
-@pytest.mark.parametrize("architecture", ["wavenet", "lstm"])
+@pytest.mark.parametrize("stream_kind", ["CachedWaveNetStream", "WaveNetStream", "LSTMStream"])
 @settings(max_examples=5, deadline=None)
 @given(cuts=st.lists(st.integers(1, 700), min_size=1, max_size=4))
-def test_stream_equals_nam_offline(nets, architecture: str, cuts: List[int]) -> None:
+def test_stream_equals_nam_offline(nets, stream_kind: str, cuts: List[int]) -> None:
     """Blocks of any sizes, one after another, give what NAM computes for the whole signal."""
-    from neutone_export.nam import stream_nam_model
+    from neutone_export import nam
 
-    net = nets[architecture]
-    stream = stream_nam_model(net)
+    net = nets["lstm" if stream_kind == "LSTMStream" else "wavenet"]
+    stream = getattr(nam, stream_kind)(net)
     x = torch.rand(1, 1500, generator=torch.Generator().manual_seed(len(cuts))) - 0.5
     edges = sorted({0, 1500, *cuts})
     gain = torch.tensor([1.5])
@@ -96,17 +96,31 @@ def test_exports_through_the_trace_and_passes_every_check(tmp_path: Path, archit
 
 
 @needs_nam
-def test_traced_example_scripts_without_the_fallback() -> None:
-    from neutone_examples.nam import build_lstm_model
+def test_standard_wavenet_streams_layer_by_layer() -> None:
+    from neutone_examples.nam import build_wrapper
+    from neutone_export.nam import CachedWaveNetStream
 
-    scripted = script_neutone_model(build_lstm_model())
+    wrapper = build_wrapper("wavenet")
+    assert isinstance(wrapper.model, CachedWaveNetStream)
+    assert wrapper.model.net.receptive_field == 4093  # NAM's standard layout
+
+
+@needs_nam
+@pytest.mark.parametrize(("factory", "delay"), [("build_model", 127), ("build_lstm_model", 31)])
+def test_traced_example_scripts_without_the_fallback(factory: str, delay: int) -> None:
+    import neutone_examples.nam
+
+    scripted = script_neutone_model(getattr(neutone_examples.nam, factory)())
     scripted.set_daw_sample_rate_and_buffer_size(48000, 128)
-    assert scripted.calc_buffering_delay_samples() == 31  # native blocks of 32 samples
+    assert scripted.calc_buffering_delay_samples() == delay  # native block - 1
     assert torch.isfinite(scripted.forward(torch.rand(2, 128) - 0.5, None)).all()
 
 
 @needs_nam
-def test_capture_from_nams_exporter_imports_with_its_metadata(nets, tmp_path: Path) -> None:
+@pytest.mark.parametrize("architecture", ["wavenet", "lstm"])
+def test_capture_from_nams_exporter_imports_with_its_metadata(
+    nets, tmp_path: Path, architecture: str
+) -> None:
     from nam.models.metadata import GearType, ToneType, UserMetadata
 
     from neutone_export.nam import import_nam
@@ -119,7 +133,7 @@ def test_capture_from_nams_exporter_imports_with_its_metadata(nets, tmp_path: Pa
         gear_model="Tweed Deluxe 5E3",
         tone_type=ToneType.CRUNCH,
     )
-    nets["lstm"].export(tmp_path, basename="tweed", user_metadata=user)
+    nets[architecture].export(tmp_path, basename="tweed", user_metadata=user)
     report = import_nam(tmp_path / "tweed.nam", tmp_path / "out", quiet=True)
     assert report.passed, report.to_json()
     metadata = json.loads((tmp_path / "out" / "metadata.json").read_text(encoding="utf-8"))

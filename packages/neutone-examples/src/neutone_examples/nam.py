@@ -4,19 +4,18 @@ The idea: thousands of amp and pedal captures are shared as ``.nam`` files, and 
 cannot be compiled by TorchScript (its layers define functions inside ``forward``). The adapter
 calls the inner model with one block shape per native setting, so the inner model is traced at that
 shape instead, and the export proves the trace equal to NAM's Python model, block after block
-(``save_neutone_model(..., trace=True)``). ``neutone_export.nam`` makes NAM's networks stream:
-the WaveNet keeps its last ``receptive_field - 1`` input samples, the LSTM its hidden and cell
-state, in buffers updated in place, which a trace keeps.
+(``save_neutone_model(..., trace=True)``).
 
-The weights here are random (seeded), or come from a capture: ``build_wrapper("wavenet",
-"my_amp.nam")`` loads it with NAM's own loader. Needs the ``nam`` extra
+``neutone_export.nam`` makes NAM's networks stream, their past kept in buffers updated in place
+(which a trace keeps): NAM's WaveNet layers keep no past of their own, so each of NAM's layer
+modules gets its cached past in front of every 128-sample block (a block costs what its own
+samples cost; delay 127 samples, 2.6 ms at 48 kHz); the LSTM carries its hidden and cell state,
+in blocks of 32 samples.
+
+The weights here are random (seeded), in NAM's standard WaveNet layout (two layer arrays, 16 and 8
+channels, dilations 1 to 512, receptive field 4093 samples), or come from a capture:
+``build_wrapper("wavenet", "my_amp.nam")`` loads it with NAM's own loader. Needs the ``nam`` extra
 (``pip install 'neutone-examples[nam]'``), imported only when a model is built.
-
-The example WaveNet is smaller than NAM's standard one (channels 8 and 4 instead of 16 and 8,
-dilations 1 to 128 instead of 1 to 512, receptive field 1021 instead of 4093 samples): NAM's layers
-keep no cache, so every block recomputes the receptive field, and the standard size is not
-realtime on a modest CPU in 512-sample blocks. Captures imported with ``neutone-export
-import-nam`` keep their own size.
 """
 
 from pathlib import Path
@@ -33,10 +32,10 @@ SEED = 3
 """Seed of the random weights."""
 SAMPLE_RATE = 48000
 """NAM's standard rate; a capture keeps its own."""
-DILATIONS = [1, 2, 4, 8, 16, 32, 64, 128]
-"""Dilations of each of the example WaveNet's two layer arrays (NAM's standard: 1 to 512)."""
-CHANNELS = (8, 4)
-"""Channels of the two layer arrays (NAM's standard: 16 and 8)."""
+DILATIONS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+"""Dilations of each of the WaveNet's two layer arrays (NAM's standard)."""
+CHANNELS = (16, 8)
+"""Channels of the two layer arrays (NAM's standard)."""
 LSTM_HIDDEN_SIZE = 16
 
 
@@ -53,7 +52,7 @@ def _layer_array(input_size: int, channels: int, head_size: int, head_bias: bool
 
 
 def wavenet_config() -> Dict[str, Any]:
-    """NAM's two-array WaveNet layout (``WaveNet.init_from_config``), at the example's size."""
+    """NAM's standard two-array WaveNet layout, for ``WaveNet.init_from_config``."""
     first, second = CHANNELS
     return {
         "layers_configs": [

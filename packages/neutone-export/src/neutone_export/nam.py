@@ -26,9 +26,13 @@ NAM_EXTRA = "neutone-export[nam]"
 DEFAULT_SAMPLE_RATE = 48000
 """NAM's standard rate, for old captures that do not state theirs."""
 
+CACHED_WAVENET_BUFFER_SIZE = 128
+"""Native block of a WaveNet whose layers keep their own past (`CachedWaveNetStream`): its cost per
+sample barely depends on the block, so a small one keeps the delay short (127 samples)."""
+
 WAVENET_BUFFER_SIZE = 512
-"""Native block of a WaveNet: each block recomputes ``receptive_field - 1`` past samples (NAM's
-layers keep no cache), so larger blocks cost less per sample and delay more (``size - 1``)."""
+"""Native block of a WaveNet streamed by recomputing its receptive field (`WaveNetStream`): larger
+blocks cost less per sample and delay more (``size - 1``)."""
 
 LSTM_BUFFER_SIZE = 32
 """Native block of an LSTM: its cost per sample does not depend on the block, so a small one keeps
@@ -64,6 +68,91 @@ class WaveNetStream(nn.Module):
         return self.net(full, pad_start=False)
 
 
+class CachedWaveNetStream(nn.Module):
+    """NAM's WaveNet, block by block, with each layer keeping the past its dilated convolution
+    needs: a block costs what its own samples cost, not the receptive field's.
+
+    NAM's own layer modules do the arithmetic; this module feeds each one its cached past in front
+    of the block (all caches are views of one ``state`` buffer, updated in place) and adds up the
+    heads as NAM's layer arrays do. For the standard layouts: NAM's condition network, FiLM and
+    a final head are not supported (`supports` says so; `WaveNetStream` streams those).
+
+    Shape: ``(1, n), (1,) -> (1, n)``; the gain scales the input before the network.
+    """
+
+    buffer_size = CACHED_WAVENET_BUFFER_SIZE
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        problem = self.unsupported(net)
+        if problem:
+            raise NAMCaptureError(f"CachedWaveNetStream: {problem}; use WaveNetStream")
+        self.net = net
+        self.arrays = list(net._net._layer_arrays)
+        self.head_scale = float(net._net._head_scale)
+        self.caches: List[List[int]] = []  # (offset, channels, length) per layer, then per head
+        total = 0
+        for array in self.arrays:
+            for layer in array._layers:
+                shape = [total, layer.conv.in_channels, (layer.kernel_size - 1) * layer.dilation]
+                self.caches.append(shape)
+                total += shape[1] * shape[2]
+            head = array._head_rechannel
+            self.caches.append([total, head.in_channels, head.kernel_size[0] - 1])
+            total += head.in_channels * (head.kernel_size[0] - 1)
+        self.register_buffer("state", torch.zeros(total))
+        # NAM pads the input with zeros, not the layers: start from the caches silence leaves.
+        with torch.no_grad():
+            self.forward(torch.zeros(1, int(net.receptive_field)), torch.ones(1))
+        self.register_buffer("initial_state", self.state.clone())
+
+    @staticmethod
+    def unsupported(net: nn.Module) -> str | None:
+        """Why this WaveNet cannot stream layer by layer, or None."""
+        wavenet = net._net
+        if wavenet._condition_dsp is not None:
+            return "a condition network (condition_dsp) is not supported"
+        if wavenet._head is not None:
+            return "a final head is not supported"
+        for array in wavenet._layer_arrays:
+            if array._rechannel.kernel_size[0] != 1:
+                return "an input rechannel wider than 1 sample is not supported"
+            for layer in array._layers:
+                if any(name.endswith("_film") for name, _ in layer.named_children()):
+                    return "FiLM layers are not supported"
+                for name, module in layer.named_modules():
+                    wide = isinstance(module, nn.Conv1d) and module.kernel_size[0] != 1
+                    if wide and module is not layer.conv:
+                        return f"a {name} convolution wider than 1 sample is not supported"
+        return None
+
+    def _with_past(self, x: Tensor, index: int) -> Tensor:
+        """`x` ``(1, channels, n)`` with cache `index` in front; the cache takes the newest part."""
+        offset, channels, length = self.caches[index]
+        if length == 0:
+            return x
+        cache = self.state.narrow(0, offset, channels * length).view(1, channels, length)
+        full = torch.cat([cache, x], dim=2)
+        cache.copy_(full[:, :, full.size(2) - length :])
+        return full
+
+    def forward(self, x: Tensor, gain: Tensor) -> Tensor:
+        condition = (x * gain)[:, None, :]
+        n = condition.size(2)
+        y = condition
+        head = None
+        index = 0
+        for array in self.arrays:
+            y = array._rechannel(y)
+            for layer in array._layers:
+                y, term = layer(self._with_past(y, index), condition, n)
+                head = term if head is None else head + term
+                index += 1
+            head = array._head_rechannel(self._with_past(head, index))
+            index += 1
+        return (self.head_scale * head)[:, 0, :]
+
+
 class LSTMStream(nn.Module):
     """NAM's LSTM, block by block: hidden and cell state carried in ``state``, starting from the
     capture's initial state, as NAM's own forward does for a whole file.
@@ -91,9 +180,12 @@ class LSTMStream(nn.Module):
 
 
 def stream_nam_model(net: nn.Module) -> nn.Module:
-    """The streaming module for a NAM WaveNet or LSTM (``nam.models``)."""
+    """The streaming module for a NAM WaveNet or LSTM (``nam.models``): a WaveNet streams layer
+    by layer where its layout allows, else by recomputing its receptive field."""
     kind = type(net).__name__
     if kind == "WaveNet":
+        if CachedWaveNetStream.unsupported(net) is None:
+            return CachedWaveNetStream(net)
         return WaveNetStream(net)
     if kind == "LSTM":
         return LSTMStream(net)
