@@ -16,7 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import Tensor, nn
 
-from neutone_filters import BlockSTFT, FiLM, FilterType, FIRFilter, RealtimeSTFT
+from neutone_filters import (
+    BlockSTFT,
+    FiLM,
+    FilterType,
+    FIRFilter,
+    IIRFilter,
+    PaddingCached,
+    RealtimeSTFT,
+)
 
 
 def _tone_gain_db(fir: nn.Module, freq: float, sample_rate: int) -> float:
@@ -213,3 +221,62 @@ def test_film_scales_and_shifts_each_channel_from_the_condition() -> None:
 def test_film_refuses_a_one_dimensional_condition() -> None:
     with pytest.raises(ValueError, match="reshape"):
         FiLM(2, 3)(torch.randn(1, 3, 10), torch.randn(2))
+
+
+# -- IIRFilter and PaddingCached ----------------------------------------------------------------
+
+
+class IIRPrefiltered(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pre_filter = IIRFilter(FilterType.HIGHPASS, cutoff=2000.0, resonance=0.7071)
+
+    @torch.jit.export
+    def set_rate(self, sample_rate: int) -> int:
+        self.pre_filter.set_parameters(sample_rate=sample_rate)
+        return self.pre_filter.delay
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.pre_filter(x)
+
+
+@pytest.mark.parametrize(
+    "filt_type", [FilterType.LOWPASS, FilterType.HIGHPASS, FilterType.BANDPASS]
+)
+def test_iir_filter_matches_the_sdk_response(filt_type: FilterType) -> None:
+    """Same input through the SDK's IIRFilter (installed in the dev env) and ours."""
+    sdk_filters = pytest.importorskip("neutone_sdk.filters")
+    x = torch.randn(2, 2048, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        expected = sdk_filters.IIRFilter(sdk_filters.FilterType(filt_type.value), 1500.0, 2.0)(x)
+    ours = IIRFilter(filt_type, 1500.0, 2.0)(x)
+    error = (ours - expected).abs().max()
+    # float32 recursion in the SDK against float64 blocks here: 1e-4 of a unit-level signal
+    assert torch.isfinite(error) and error < 1e-4, f"{filt_type}: max difference {error}"
+
+
+def test_iir_filter_redesigns_when_scripted_and_resets() -> None:
+    scripted = torch.jit.script(IIRPrefiltered())
+    assert scripted.set_rate(16000) == 0
+    eager = IIRPrefiltered()
+    eager.pre_filter.set_parameters(sample_rate=16000)
+    x = torch.randn(3, 500, generator=torch.Generator().manual_seed(4))
+    torch.testing.assert_close(scripted(x), eager(x))
+    scripted.pre_filter.reset()
+    eager.pre_filter.reset()
+    torch.testing.assert_close(scripted(x), eager(x))
+    with pytest.raises(ValueError, match="LOWPASS, HIGHPASS or BANDPASS"):
+        IIRFilter(FilterType.BANDSTOP, 1000.0, 1.0)
+
+
+def test_padding_cached_streams_like_offline_causal_padding() -> None:
+    conv = nn.Conv1d(2, 3, kernel_size=5, dilation=2)
+    pad = torch.jit.script(PaddingCached(n_ch=2, padding_l=8))
+    x = torch.randn(1, 2, 300, generator=torch.Generator().manual_seed(5))
+    offline = conv(nn.functional.pad(x, [8, 0]))
+    streamed = torch.cat([conv(pad(part)) for part in x.split([1, 64, 35, 200], dim=-1)], -1)
+    torch.testing.assert_close(streamed, offline)
+    pad.reset()
+    torch.testing.assert_close(conv(pad(x)), offline)
+    with pytest.raises(ValueError, match="padding_r must be 0"):
+        PaddingCached(2, 4, padding_r=2)

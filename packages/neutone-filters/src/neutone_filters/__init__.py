@@ -13,6 +13,8 @@ Modules:
     stft: `RealtimeSTFT`, causal STFT, per-frame spectral hook and weighted overlap-add.
     block_stft: `BlockSTFT`, the Neutone SDK's `RealtimeSTFT` interface (spectrogram in and out).
     film: `FiLM`, feature-wise linear modulation by a conditioning vector.
+    iir: `IIRFilter`, the Neutone SDK's time-invariant IIR filter on `StateVariableFilter`.
+    padding: `PaddingCached`, the Neutone SDK's cached left padding for streaming convolutions.
     cached_conv: `CachedConv1d`, `StreamingDelay`, `TCNBlock`, `CachedTCN` for streaming conv nets.
 """
 
@@ -22,6 +24,8 @@ from neutone_filters.block_stft import BlockSTFT
 from neutone_filters.cached_conv import CachedConv1d, CachedTCN, StreamingDelay, TCNBlock
 from neutone_filters.film import FiLM
 from neutone_filters.fir import FilterType, FIRFilter, design_fir
+from neutone_filters.iir import IIRFilter
+from neutone_filters.padding import PaddingCached
 from neutone_filters.sos_filter import SOSFilter
 from neutone_filters.state_variable import StateVariableFilter
 from neutone_filters.stft import RealtimeSTFT
@@ -33,6 +37,8 @@ __all__ = [
     "FIRFilter",
     "FiLM",
     "FilterType",
+    "IIRFilter",
+    "PaddingCached",
     "RealtimeSTFT",
     "SOSFilter",
     "StateVariableFilter",

@@ -88,6 +88,7 @@ class StateVariableFilter(nn.Module):
         self.mix_low = mix[2]
         self.sample_rate = float(sample_rate)
         self.min_cutoff = MIN_CUTOFF_HZ
+        self.max_cutoff_fraction = MAX_CUTOFF_FRACTION
         self.max_cutoff = MAX_CUTOFF_FRACTION * float(sample_rate)
         self.min_q = MIN_Q
         self.max_q = MAX_Q
@@ -116,6 +117,33 @@ class StateVariableFilter(nn.Module):
     def get_delay_samples(self) -> int:
         """0: the filter is minimum phase, with no bulk delay to compensate."""
         return 0
+
+    @torch.jit.export
+    def configure(self, mode: str, sample_rate: float, cutoff_hz: float, q: float) -> None:
+        """Set mode, sample rate and knob values at once, without a ramp (scriptable).
+
+        For a host's new settings, between streams: the state is kept (call `reset` to clear it).
+        Cutoff and Q are clamped to the run-time ranges, as knob values are.
+        """
+        if mode == "lowpass":
+            self.mix_x, self.mix_band, self.mix_low = 0.0, 0.0, 1.0
+        elif mode == "highpass":
+            self.mix_x, self.mix_band, self.mix_low = 1.0, -1.0, -1.0
+        elif mode == "bandpass":
+            self.mix_x, self.mix_band, self.mix_low = 0.0, 1.0, 0.0
+        elif mode == "notch":
+            self.mix_x, self.mix_band, self.mix_low = 1.0, -1.0, 0.0
+        else:
+            raise ValueError("mode must be one of lowpass, highpass, bandpass, notch")
+        if not sample_rate > 0.0:
+            raise ValueError("sample_rate must be in Hz in (0, inf)")
+        self.sample_rate = sample_rate
+        self.max_cutoff = self.max_cutoff_fraction * sample_rate
+        self.cutoff = min(max(cutoff_hz, self.min_cutoff), self.max_cutoff)
+        self.q = min(max(q, self.min_q), self.max_q)
+        self.initial_cutoff = self.cutoff
+        self.initial_q = self.q
+        self.cached_cutoff = -1.0  # the block matrices belong to the old settings
 
     def _control(
         self, target: Tensor | None, current: float, low: float, high: float, ends: Tensor
