@@ -139,6 +139,10 @@ def test_planted_mistake_is_explained(cls: type, inner: object, cause: str, phra
     for phrase in phrases:
         assert phrase in message, (phrase, message)
     assert isinstance(error, ValueError)
+    assert not error.traceable  # the mistake is in the wrapper, which is never traced
+    if error.module_path is not None:
+        assert error.module_path == "self"
+        assert "Tracing: the failing code is not inside self.model" in message
 
 
 def test_good_model_scripts_with_contract_methods(models) -> None:

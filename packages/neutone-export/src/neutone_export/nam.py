@@ -3,9 +3,12 @@
 NAM (``neural-amp-modeler``, import name ``nam``) runs a whole file at once: its WaveNet needs
 ``receptive_field - 1`` past samples in front of every output, and its LSTM starts every call from
 its initial state. The streaming modules here carry that past between blocks in registered buffers
-updated in place (``state``), which is what a trace keeps; TorchScript cannot compile NAM's
+updated in place (``state``), which is what a trace keeps: `CachedWaveNetStream` feeds each of NAM's
+own WaveNet layers its cached past (the standard layouts), `WaveNetStream` recomputes the receptive
+field (any layout), `LSTMStream` carries hidden and cell state. TorchScript cannot compile NAM's
 WaveNet, so the wrapper's inner model is traced (``trace=True``) and proven equal to the Python
-model before export. ``nam`` stays an optional extra: only loading a capture needs it.
+model before export. They read NAM's module attributes, as of ``neural-amp-modeler`` 0.13.0 (the
+version the ``nam`` extra pins). ``nam`` stays an optional extra: only loading a capture needs it.
 """
 
 import json
