@@ -24,6 +24,8 @@ from neutone_filters import (
     IIRFilter,
     PaddingCached,
     RealtimeSTFT,
+    TCN1D,
+    TCN1DBlock,
 )
 
 
@@ -280,3 +282,34 @@ def test_padding_cached_streams_like_offline_causal_padding() -> None:
     torch.testing.assert_close(conv(pad(x)), offline)
     with pytest.raises(ValueError, match="padding_r must be 0"):
         PaddingCached(2, 4, padding_r=2)
+
+
+# -- TCN1D ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cond_dim, use_bn", [(0, True), (3, True), (0, False)])
+def test_tcn1d_loads_an_sdk_state_dict_and_matches_it(cond_dim: int, use_bn: bool) -> None:
+    sdk_tcn = pytest.importorskip("neutone_sdk.tcn_1d")
+    torch.manual_seed(6)
+    kwargs = dict(n_blocks=3, kernel_size=5, n_channels=8, dil_growth=2, cond_dim=cond_dim)
+    theirs = sdk_tcn.TCN1D(use_bn=use_bn, **kwargs).eval()
+    ours = TCN1D(use_bn=use_bn, **kwargs).eval()
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(2, 1, 400)
+    cond = torch.rand(2, cond_dim) if cond_dim else None
+    with torch.no_grad():
+        expected = theirs(x, cond)
+        torch.testing.assert_close(ours(x, cond), expected)
+        torch.testing.assert_close(torch.jit.script(ours)(x, cond), expected)
+    assert ours.calc_receptive_field() == theirs.calc_receptive_field()
+
+
+def test_tcn1d_block_aligns_the_residual_with_a_shortened_output() -> None:
+    block = TCN1DBlock(1, 1, kernel_size=3, dilation=2, padding=0, use_bn=False, use_act=False)
+    with torch.no_grad():
+        block.conv.weight.zero_()
+        block.conv.bias.zero_()
+        block.res.weight.fill_(1.0)
+    x = torch.arange(10.0).reshape(1, 1, 10)
+    # output sample k sees inputs up to 4 + k: the residual must be the input's last 6 samples
+    assert block(x).flatten().tolist() == x[..., 4:].flatten().tolist()

@@ -15,6 +15,7 @@ Modules:
     film: `FiLM`, feature-wise linear modulation by a conditioning vector.
     iir: `IIRFilter`, the Neutone SDK's time-invariant IIR filter on `StateVariableFilter`.
     padding: `PaddingCached`, the Neutone SDK's cached left padding for streaming convolutions.
+    tcn: `TCN1D`, `TCN1DBlock`, the Neutone SDK's offline (stateless) temporal conv network.
     cached_conv: `CachedConv1d`, `StreamingDelay`, `TCNBlock`, `CachedTCN` for streaming conv nets.
 """
 
@@ -29,8 +30,10 @@ from neutone_filters.padding import PaddingCached
 from neutone_filters.sos_filter import SOSFilter
 from neutone_filters.state_variable import StateVariableFilter
 from neutone_filters.stft import RealtimeSTFT
+from neutone_filters.tcn import TCN1D, TCN1DBlock
 
 __all__ = [
+    "TCN1D",
     "BlockSTFT",
     "CachedConv1d",
     "CachedTCN",
@@ -43,6 +46,7 @@ __all__ = [
     "SOSFilter",
     "StateVariableFilter",
     "StreamingDelay",
+    "TCN1DBlock",
     "TCNBlock",
     "__version__",
     "butterworth",
