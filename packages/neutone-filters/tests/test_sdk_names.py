@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from torch import Tensor, nn
 
 from neutone_filters import (
+    TCN1D,
     BlockSTFT,
     FiLM,
     FilterType,
@@ -24,7 +25,6 @@ from neutone_filters import (
     IIRFilter,
     PaddingCached,
     RealtimeSTFT,
-    TCN1D,
     TCN1DBlock,
 )
 
