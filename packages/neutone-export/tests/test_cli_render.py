@@ -64,12 +64,12 @@ def test_render_json_and_default_output(saved_gain, tmp_path: Path) -> None:
 def test_non_finite_output_exits_1(models, tmp_path: Path) -> None:
     from torch import nn
 
-    from neutone_export import save_neutone_model
+    from neutone_export import script_neutone_model
 
-    # the validation fails for this model on purpose; the file is still written
-    save_neutone_model(models.NanAtMaxDrive(nn.Identity()), tmp_path / "nan", quiet=True)
+    module = script_neutone_model(models.NanAtMaxDrive(nn.Identity()))
+    model = str(tmp_path / "nan.nm")
+    torch.jit.save(module, model, _extra_files={"metadata.json": module.get_metadata_json()})
     src = source(tmp_path, seconds=0.1)
-    model = str(tmp_path / "nan" / "model.nm")
     result = runner.invoke(app, ["render", model, str(src), "--knob", "drive=1", "-q"])
     assert result.exit_code == 1, show(result)
     assert "NON-FINITE" in result.stdout and "failed: 8820 output samples" in result.stderr
