@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from torch import Tensor, nn
 
 from neutone_filters import (
+    IIRSVF,
     TCN1D,
     BlockSTFT,
     FiLM,
@@ -313,3 +314,18 @@ def test_tcn1d_block_aligns_the_residual_with_a_shortened_output() -> None:
     x = torch.arange(10.0).reshape(1, 1, 10)
     # output sample k sees inputs up to 4 + k: the residual must be the input's last 6 samples
     assert block(x).flatten().tolist() == x[..., 4:].flatten().tolist()
+
+
+@pytest.mark.parametrize("weights", [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.2, 0.5, 0.3)])
+def test_iirsvf_matches_the_sdk_with_steady_knobs(weights: tuple) -> None:
+    sdk_filters = pytest.importorskip("neutone_sdk.filters")
+    n = 1024
+    x = torch.randn(2, n, generator=torch.Generator().manual_seed(7))
+    cutoff = torch.full((2, n, 1), 2500.0)
+    resonance = torch.full((2, n, 1), 1.5)
+    mix = torch.tensor(weights).expand(2, n, 3)
+    with torch.no_grad():
+        expected = sdk_filters.IIRSVF()(x, cutoff, resonance, mix, 44100)
+    ours = torch.jit.script(IIRSVF())(x, cutoff, resonance, mix, 44100)
+    error = (ours - expected).abs().max()
+    assert torch.isfinite(error) and error < 1e-4, f"mix {weights}: max difference {error}"

@@ -13,7 +13,7 @@ Modules:
     stft: `RealtimeSTFT`, causal STFT, per-frame spectral hook and weighted overlap-add.
     block_stft: `BlockSTFT`, the Neutone SDK's `RealtimeSTFT` interface (spectrogram in and out).
     film: `FiLM`, feature-wise linear modulation by a conditioning vector.
-    iir: `IIRFilter`, the Neutone SDK's time-invariant IIR filter on `StateVariableFilter`.
+    iir: `IIRFilter`, `IIRSVF`, the Neutone SDK's IIR filters on `StateVariableFilter`.
     padding: `PaddingCached`, the Neutone SDK's cached left padding for streaming convolutions.
     tcn: `TCN1D`, `TCN1DBlock`, the Neutone SDK's offline (stateless) temporal conv network.
     cached_conv: `CachedConv1d`, `StreamingDelay`, `TCNBlock`, `CachedTCN` for streaming conv nets.
@@ -25,7 +25,7 @@ from neutone_filters.block_stft import BlockSTFT
 from neutone_filters.cached_conv import CachedConv1d, CachedTCN, StreamingDelay, TCNBlock
 from neutone_filters.film import FiLM
 from neutone_filters.fir import FilterType, FIRFilter, design_fir
-from neutone_filters.iir import IIRFilter
+from neutone_filters.iir import IIRSVF, IIRFilter
 from neutone_filters.padding import PaddingCached
 from neutone_filters.sos_filter import SOSFilter
 from neutone_filters.state_variable import StateVariableFilter
@@ -33,6 +33,7 @@ from neutone_filters.stft import RealtimeSTFT
 from neutone_filters.tcn import TCN1D, TCN1DBlock
 
 __all__ = [
+    "IIRSVF",
     "TCN1D",
     "BlockSTFT",
     "CachedConv1d",

@@ -1,4 +1,4 @@
-"""`IIRFilter`: the Neutone SDK's time-invariant IIR filter, on neutone's state-variable filter.
+"""`IIRFilter` and `IIRSVF`: the Neutone SDK's IIR filters, on neutone's state-variable filter.
 
 The SDK's ``IIRFilter(filt_type, cutoff, resonance)`` is a trapezoidal (TPT) state-variable filter
 with damping ``2R = 1 / resonance``, i.e. ``Q = resonance``, run sample by sample in Python. Here it
@@ -7,6 +7,10 @@ channels, and a `reset` that clears the state (the SDK's does not). Like the SDK
 48 kHz and redesigned by ``set_parameters(sample_rate=...)`` from
 ``set_model_sample_rate_and_buffer_size``; out-of-range values are clamped at run time (cutoff to
 ``[1 Hz, 0.49 fs]``, Q to ``[0.05, 100]``, where the SDK allowed ``[1e-4, fs / 2]`` and any Q).
+
+`IIRSVF` is the SDK's time-varying filter: cutoff, resonance and the mix of band-, low- and
+high-pass change per sample. Here the cutoff and resonance are read every 16 samples (the
+state-variable filter's control rate) and are shared by all channels (the first row is used).
 """
 
 import math
@@ -102,3 +106,65 @@ class IIRFilter(nn.Module):
 
     def forward(self, audio: Tensor) -> Tensor:
         return self.svf(audio)
+
+
+IIRSVF_NOTE = (
+    "IIRSVF is neutone's state-variable filter here: cutoff and resonance are read every 16 "
+    "samples (the SDK read every sample) and the first row serves every channel; the mix still "
+    "changes per sample. A ported model sounds the same unless its cutoff jumps within 16 "
+    "samples or differs between channels."
+)
+
+
+class IIRSVF(nn.Module):
+    """Time-varying state-variable filter with a per-sample mix of band-, low- and high-pass.
+
+    Shape:
+        forward: ``audio (channels, n)``; ``cutoff`` (Hz) and ``resonance`` (Q) ``(rows, n, 1)``
+        (row 0 is used); ``mix (channels or 1, n, 3)``: weights of the unity-peak band-pass,
+        low-pass and high-pass outputs; ``sample_rate`` in Hz. Returns ``(channels, n)``.
+
+    Example:
+        >>> svf = IIRSVF()
+        >>> n = 64
+        >>> cutoff, q = torch.full((1, n, 1), 1000.0), torch.full((1, n, 1), 0.7071)
+        >>> mix = torch.tensor([0.0, 1.0, 0.0]).expand(1, n, 3)  # low-pass
+        >>> svf(torch.randn(2, n), cutoff, q, mix, 48000).shape
+        torch.Size([2, 64])
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delay = 0
+        self.sample_rate = 48000.0
+        self.porting_note = IIRSVF_NOTE
+        self.band = StateVariableFilter("bandpass", 48000.0)
+        self.low = StateVariableFilter("lowpass", 48000.0)
+        self.high = StateVariableFilter("highpass", 48000.0)
+
+    @torch.jit.export
+    def reset(self) -> None:
+        """Clear the filter state of every channel."""
+        self.band.reset()
+        self.low.reset()
+        self.high.reset()
+
+    @torch.jit.export
+    def get_delay_samples(self) -> int:
+        """0: minimum phase, no bulk delay."""
+        return 0
+
+    def forward(
+        self, audio: Tensor, cutoff: Tensor, resonance: Tensor, mix: Tensor, sample_rate: int
+    ) -> Tensor:
+        if float(sample_rate) != self.sample_rate:
+            self.sample_rate = float(sample_rate)
+            self.band.configure("bandpass", self.sample_rate, self.band.cutoff, self.band.q)
+            self.low.configure("lowpass", self.sample_rate, self.low.cutoff, self.low.q)
+            self.high.configure("highpass", self.sample_rate, self.high.cutoff, self.high.q)
+        cut = cutoff[0, :, 0]
+        q = resonance[0, :, 0]
+        band = self.band(audio, cut, q)
+        low = self.low(audio, cut, q)
+        high = self.high(audio, cut, q)
+        return mix[..., 0] * band + mix[..., 1] * low + mix[..., 2] * high
