@@ -1,4 +1,4 @@
-"""`sdk_compat`: the helpers `save_neutone_model` uses for the Neutone SDK's keywords."""
+"""`sdk_compat` and `no_grad`: the helpers `save_neutone_model` uses for SDK scripts."""
 
 from typing import Dict, List
 
@@ -8,13 +8,9 @@ from torch import Tensor, nn
 
 from neutone_core import WaveformToWaveformBase
 from neutone_export.audio_sample import AudioSample, AudioSamplePair
+from neutone_export.no_grad import unwrap_no_grad_methods
 from neutone_export.report import CheckResult, ValidationReport
-from neutone_export.sdk_compat import (
-    SubmissionError,
-    demo_inputs_from_pairs,
-    submission_error,
-    unwrap_no_grad_methods,
-)
+from neutone_export.sdk_compat import SubmissionError, demo_inputs_from_pairs, submission_error
 
 
 class NoGrad(WaveformToWaveformBase):

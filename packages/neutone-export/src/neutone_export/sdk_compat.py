@@ -7,15 +7,14 @@ these helpers:
 - ``submission=True``: raise `SubmissionError` (`submission_error`) when a check failed;
 - ``audio_sample_pairs`` / ``max_n_samples``: the pairs' inputs become the demo inputs
   (`demo_inputs_from_pairs`), rendered again by the saved file so the demos are what it plays;
-- methods decorated with ``@torch.no_grad()`` (the SDK's RAVE examples): TorchScript on torch 2.x
-  resolves the decorated function's names in torch's own module and fails; the adapter already
-  runs the model without autograd, so `unwrap_no_grad_methods` removes the decorator first.
+- methods decorated with ``@torch.no_grad()`` (the SDK's RAVE examples): see
+  `neutone_export.no_grad.unwrap_no_grad_methods`, which scripting calls first.
 """
 
 from typing import List, Sequence
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from neutone_export.audio_sample import AudioSamplePair, resample_clip
 from neutone_export.report import ValidationReport
@@ -65,31 +64,3 @@ def demo_inputs_from_pairs(
             audio = resample_clip(audio, sample.sr, sample_rate)
         inputs.append(audio)
     return inputs
-
-
-def _is_no_grad_wrapper(attribute: object) -> bool:
-    code = getattr(attribute, "__code__", None)
-    return (
-        callable(attribute)
-        and hasattr(attribute, "__wrapped__")
-        and code is not None
-        and code.co_filename.endswith("_contextlib.py")
-    )
-
-
-def unwrap_no_grad_methods(model: nn.Module) -> List[str]:
-    """Give `model` a subclass of its class without ``@torch.no_grad()`` on its methods.
-
-    Only the instance changes class (the researcher's class is untouched); returns the names of
-    the methods unwrapped, empty if none (then nothing changes).
-    """
-    cls = type(model)
-    unwrapped = {
-        name: getattr(cls, name).__wrapped__
-        for name in dir(cls)
-        if _is_no_grad_wrapper(getattr(cls, name, None))
-    }
-    if unwrapped:
-        namespace = dict(unwrapped, __module__=cls.__module__, __qualname__=cls.__qualname__)
-        model.__class__ = type(cls.__name__, (cls,), namespace)
-    return sorted(unwrapped)
