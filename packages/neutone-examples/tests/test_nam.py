@@ -42,6 +42,14 @@ def test_missing_extra_is_named(tmp_path: Path) -> None:
         load_nam_capture(capture)
 
 
+@pytest.mark.skipif(HAS_NAM, reason="tests the message shown when neural-amp-modeler is missing")
+def test_missing_extra_is_named_by_the_example() -> None:
+    from neutone_examples.nam import build_model
+
+    with pytest.raises(NAMCaptureError, match=r"pip install 'neutone-examples\[nam\]'"):
+        build_model()
+
+
 def test_not_a_capture_is_refused(tmp_path: Path) -> None:
     capture = tmp_path / "notes.nam"
     capture.write_text("[1, 2]", encoding="utf-8")

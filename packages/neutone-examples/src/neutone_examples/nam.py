@@ -25,9 +25,11 @@ import torch
 from torch import nn
 
 from neutone_core import WaveformToWaveformBase
-from neutone_export.nam import load_nam_capture, read_nam_file, wrap_nam_model
+from neutone_export.nam import NAMCaptureError, load_nam_capture, read_nam_file, wrap_nam_model
 from neutone_export.tracing import trace_inner_model
 
+NAM_EXTRA = "neutone-examples[nam]"
+"""What to install for these examples: ``pip install 'neutone-examples[nam]'``."""
 SEED = 3
 """Seed of the random weights."""
 SAMPLE_RATE = 48000
@@ -67,7 +69,12 @@ def wavenet_config() -> Dict[str, Any]:
 
 def build_nam_net(architecture: str = "wavenet", seed: int = SEED) -> nn.Module:
     """NAM's own network with random weights: ``"wavenet"`` or ``"lstm"``, in eval mode."""
-    from nam.models import LSTM, WaveNet
+    try:
+        from nam.models import LSTM, WaveNet  # the optional extra; a slow import
+    except ImportError:
+        raise NAMCaptureError(
+            f"build_nam_net: the `nam` package is not installed; pip install '{NAM_EXTRA}'"
+        ) from None
 
     with torch.random.fork_rng():
         torch.manual_seed(seed)
