@@ -20,6 +20,7 @@ from neutone_filters import (
     IIRSVF,
     TCN1D,
     BlockSTFT,
+    CachedMelSpec,
     FiLM,
     FilterType,
     FIRFilter,
@@ -329,3 +330,28 @@ def test_iirsvf_matches_the_sdk_with_steady_knobs(weights: tuple) -> None:
     ours = torch.jit.script(IIRSVF())(x, cutoff, resonance, mix, 44100)
     error = (ours - expected).abs().max()
     assert torch.isfinite(error) and error < 1e-4, f"mix {weights}: max difference {error}"
+
+
+# -- CachedMelSpec -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("normalized, power", [(False, 2.0), (True, 1.0)])
+def test_cached_mel_spec_matches_the_sdk_block_by_block(normalized: bool, power: float) -> None:
+    sdk_mel = pytest.importorskip("neutone_sdk.cached_mel_spec")
+    kwargs = dict(sr=16000, n_ch=2, n_fft=512, hop_len=128, n_mels=40, power=power)
+    theirs = sdk_mel.CachedMelSpec(normalized=normalized, **kwargs)
+    ours = torch.jit.script(CachedMelSpec(normalized=normalized, **kwargs))
+    x = torch.randn(2, 128 * 30, generator=torch.Generator().manual_seed(8))
+    for block in x.split([128, 512, 256, 1280, 128, 1536], dim=1):
+        with torch.no_grad():
+            expected = theirs(block)
+        got = ours(block)
+        # float32 FFTs of two implementations: 1e-4 relative to the largest band
+        error = float((got - expected).abs().max() / expected.abs().max())
+        assert math.isfinite(error) and error < 1e-4, f"block {block.size(1)}: error {error}"
+    assert ours.get_delay_samples() == theirs.get_delay_samples() == 128
+
+
+def test_cached_mel_spec_refuses_a_block_off_the_hop() -> None:
+    with pytest.raises(ValueError, match="multiple of hop_len=128"):
+        CachedMelSpec(16000, 1, n_fft=512, hop_len=128)(torch.randn(1, 100))

@@ -15,6 +15,7 @@ Modules:
     film: `FiLM`, feature-wise linear modulation by a conditioning vector.
     iir: `IIRFilter`, `IIRSVF`, the Neutone SDK's IIR filters on `StateVariableFilter`.
     padding: `PaddingCached`, the Neutone SDK's cached left padding for streaming convolutions.
+    mel: `CachedMelSpec`, the Neutone SDK's streaming mel spectrogram; `mel_filterbank`.
     tcn: `TCN1D`, `TCN1DBlock`, the Neutone SDK's offline (stateless) temporal conv network.
     cached_conv: `CachedConv1d`, `StreamingDelay`, `TCNBlock`, `CachedTCN` for streaming conv nets.
 """
@@ -26,6 +27,7 @@ from neutone_filters.cached_conv import CachedConv1d, CachedTCN, StreamingDelay,
 from neutone_filters.film import FiLM
 from neutone_filters.fir import FilterType, FIRFilter, design_fir
 from neutone_filters.iir import IIRSVF, IIRFilter
+from neutone_filters.mel import CachedMelSpec
 from neutone_filters.padding import PaddingCached
 from neutone_filters.sos_filter import SOSFilter
 from neutone_filters.state_variable import StateVariableFilter
@@ -37,6 +39,7 @@ __all__ = [
     "TCN1D",
     "BlockSTFT",
     "CachedConv1d",
+    "CachedMelSpec",
     "CachedTCN",
     "FIRFilter",
     "FiLM",
