@@ -21,6 +21,7 @@ from neutone_filters import (
     TCN1D,
     BlockSTFT,
     CachedMelSpec,
+    Conv1dGeneral,
     FiLM,
     FilterType,
     FIRFilter,
@@ -355,3 +356,30 @@ def test_cached_mel_spec_matches_the_sdk_block_by_block(normalized: bool, power:
 def test_cached_mel_spec_refuses_a_block_off_the_hop() -> None:
     with pytest.raises(ValueError, match="multiple of hop_len=128"):
         CachedMelSpec(16000, 1, n_fft=512, hop_len=128)(torch.randn(1, 100))
+
+
+# -- Conv1dGeneral -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("causal, padding", [(True, "same"), (False, "same"), (False, "valid")])
+def test_conv1d_general_offline_matches_the_sdk_and_streams_with_its_delay(
+    causal: bool, padding: str
+) -> None:
+    sdk_conv = pytest.importorskip("neutone_sdk.conv")
+    torch.manual_seed(9)
+    kwargs = dict(kernel_size=4, dilation=3, padding=padding, causal=causal)
+    theirs = sdk_conv.Conv1dGeneral(2, 3, **kwargs)
+    ours = Conv1dGeneral(2, 3, **kwargs)
+    ours.load_state_dict(theirs.state_dict(), strict=False)  # the SDK also saves its cache
+    x = torch.randn(1, 2, 200)
+    with torch.no_grad():
+        offline = theirs(x)
+        torch.testing.assert_close(ours(x), offline)
+        ours.prepare_for_inference()
+        scripted = torch.jit.script(ours)
+        streamed = torch.cat([scripted(part) for part in x.split([7, 100, 93], dim=-1)], dim=-1)
+    delay = scripted.get_delay_samples()
+    assert delay == 9 - ours.padding_l
+    # the cached output is the offline output delayed by the right context the padding gave it
+    n = x.size(-1)
+    torch.testing.assert_close(streamed[..., delay:], offline[..., : n - delay])

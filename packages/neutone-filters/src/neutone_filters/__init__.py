@@ -15,6 +15,7 @@ Modules:
     film: `FiLM`, feature-wise linear modulation by a conditioning vector.
     iir: `IIRFilter`, `IIRSVF`, the Neutone SDK's IIR filters on `StateVariableFilter`.
     padding: `PaddingCached`, the Neutone SDK's cached left padding for streaming convolutions.
+    conv_general: `Conv1dGeneral`, the Neutone SDK's offline-or-cached 1-D convolution.
     mel: `CachedMelSpec`, the Neutone SDK's streaming mel spectrogram; `mel_filterbank`.
     tcn: `TCN1D`, `TCN1DBlock`, the Neutone SDK's offline (stateless) temporal conv network.
     cached_conv: `CachedConv1d`, `StreamingDelay`, `TCNBlock`, `CachedTCN` for streaming conv nets.
@@ -24,6 +25,7 @@ from neutone_filters.__about__ import __version__
 from neutone_filters.biquad import butterworth, cookbook_biquad
 from neutone_filters.block_stft import BlockSTFT
 from neutone_filters.cached_conv import CachedConv1d, CachedTCN, StreamingDelay, TCNBlock
+from neutone_filters.conv_general import Conv1dGeneral
 from neutone_filters.film import FiLM
 from neutone_filters.fir import FilterType, FIRFilter, design_fir
 from neutone_filters.iir import IIRSVF, IIRFilter
@@ -41,6 +43,7 @@ __all__ = [
     "CachedConv1d",
     "CachedMelSpec",
     "CachedTCN",
+    "Conv1dGeneral",
     "FIRFilter",
     "FiLM",
     "FilterType",
