@@ -8,6 +8,8 @@ import typer
 
 from neutone_bench.options import (
     BufferSizesOption,
+    Host,
+    HostOption,
     ModelArgument,
     SampleRatesOption,
     SeedOption,
@@ -17,6 +19,7 @@ from neutone_bench.options import (
     refused_setting,
 )
 from neutone_export.cli_contract import (
+    BadInput,
     JsonOption,
     check_output_file,
     emit_json,
@@ -44,20 +47,36 @@ def latency(
     ] = False,
     seed: SeedOption = 0,
     json_file: JsonOption = None,
+    host: HostOption = Host.python,
 ) -> None:
     """Delay in host samples at each setting, lowest first, split as the model reports it.
 
     With --measure, a measured delay that differs from the reported total is a warning and the
     command exits with code 1 (the host would misalign the model's output by the difference).
+    --host native streams the burst through a C++ libtorch runner, as the plugin calls the model.
     """
+    if host is Host.native and not measure:
+        raise BadInput("--host native: the native host measures the delay; add --measure")
     sample_rates, buffer_sizes = check_settings(
         sample_rate or DEFAULT_SAMPLE_RATES, buffer_size or DEFAULT_BUFFER_SIZES
     )
     check_output_file(json_file, "--json", input_paths(model), allow_stdout=True)
     bench = load_model(model)
+    if not bench.realtime:
+        raise BadInput(f"MODEL: {bench.name} is a non-realtime (Gen) model; it has no stream delay")
+
+    from contextlib import ExitStack
 
     from neutone_bench.host import SettingError, reported_delay
-    from neutone_bench.latency import HEADERS, LatencyRow, measure_delay, sort_rows, table_cells
+    from neutone_bench.latency import (
+        HEADERS,
+        LatencyRow,
+        measure_delay,
+        measure_delay_native,
+        sort_rows,
+        table_cells,
+    )
+    from neutone_bench.models import model_file
     from neutone_bench.render import print_table
 
     err = stderr_console()
@@ -66,26 +85,37 @@ def latency(
     err.print(
         f"latency: {bench.name}, native sample rates {rates}, native buffer sizes {sizes}"
         + (", measuring" if measure else "")
+        + (" in the native host" if host is Host.native else "")
     )
     rows = []
-    try:
-        for sr in sample_rates:
-            for bs in buffer_sizes:
-                report = reported_delay(bench.module, sr, bs)
-                if measure:
-                    found = measure_delay(bench.module, sr, bs, report.total, seed)
-                    rows.append(LatencyRow(report, found, True))
-                else:
-                    rows.append(LatencyRow(report))
-    except SettingError as exc:
-        raise refused_setting(exc) from None
+    with ExitStack() as stack:
+        path = stack.enter_context(model_file(bench)) if host is Host.native else None
+        try:
+            for sr in sample_rates:
+                for bs in buffer_sizes:
+                    report = reported_delay(bench.module, sr, bs)
+                    if path is not None:
+                        found = measure_delay_native(path, bench.module, sr, bs, report.total, seed)
+                        rows.append(LatencyRow(report, found, True))
+                    elif measure:
+                        found = measure_delay(bench.module, sr, bs, report.total, seed)
+                        rows.append(LatencyRow(report, found, True))
+                    else:
+                        rows.append(LatencyRow(report))
+        except SettingError as exc:
+            raise refused_setting(exc) from None
     rows = sort_rows(rows)
     if table_wanted(json_file):
         headers = [*HEADERS, "measured"] if measure else HEADERS
         title = f"delay of {bench.name} in host samples (lowest first)"
         print_table(stdout_console(), title, headers, table_cells(rows, measure))
     if json_file is not None:
-        data = {"command": "latency", "model": bench.name, "rows": [r.to_dict() for r in rows]}
+        data = {
+            "command": "latency",
+            "model": bench.name,
+            "host": host.value,
+            "rows": [r.to_dict() for r in rows],
+        }
         emit_json(envelope("neutone-bench", data), json_file)
     differing = [r for r in rows if r.mismatch]
     for row in differing:

@@ -14,12 +14,16 @@ import typer
 
 from neutone_bench.options import (
     BufferSizesOption,
+    Host,
+    HostOption,
     ModelArgument,
     NumThreadsOption,
+    PinCpuOption,
     SampleRatesOption,
     SeedOption,
     WarmupOption,
     check_duration,
+    check_native_options,
     check_settings,
     input_paths,
     load_model,
@@ -40,6 +44,7 @@ from neutone_export.cli_contract import (
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from neutone_bench.clip_speed import ClipSpeedResult
     from neutone_bench.compare import Change
     from neutone_bench.models import BenchModel
     from neutone_bench.speed import SpeedResult
@@ -88,14 +93,31 @@ def speed(
         typer.Option("--threshold", help="Median growth that counts as a regression, e.g. 10%."),
     ] = "10%",
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Add warm-up, spread and the machine's floor.")
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Add warm-up, spread and the machine's floor (and, native, allocations per call).",
+        ),
     ] = False,
+    host: HostOption = Host.python,
+    pin_cpu: PinCpuOption = None,
+    clip_seconds: Annotated[
+        list[float] | None,
+        typer.Option(
+            "--clip-seconds",
+            help="Non-realtime (Gen) models: clip length in seconds; repeat for several "
+            "(default 1, 5, 10).",
+        ),
+    ] = None,
 ) -> None:
     """Time per call at each setting: median, p99, max, deadline misses, load of the buffer.
 
     A call misses its deadline when it takes longer than the buffer lasts. The same loop around a
     no-op module measures the machine's floor, so that a miss is told as the model's or the
-    machine's.
+    machine's. --host native times the calls in a C++ libtorch runner, as the plugin makes them,
+    and counts each call's CPU allocations. A non-realtime (Gen) model is timed per clip instead:
+    seconds per clip length and the realtime factor.
     """
     from neutone_bench import compare as comparing
     from neutone_bench.stats import DISTURBED_STALL_S, MACHINE_RULE, SLOW_RULE
@@ -104,6 +126,8 @@ def speed(
         sample_rate or DEFAULT_SAMPLE_RATES, buffer_size or DEFAULT_BUFFER_SIZES
     )
     duration = check_duration(duration, "--duration")
+    clips = [check_duration(c, "--clip-seconds") for c in clip_seconds or []]
+    check_native_options(host, pin_cpu, num_threads)
     inputs = input_paths(model) + ([compare_file] if compare_file else [])
     outputs = {
         "--json": check_output_file(json_file, "--json", inputs, allow_stdout=True),
@@ -118,8 +142,19 @@ def speed(
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     bench = load_model(model)
+    if not bench.realtime:
+        _refuse_for_clips(bench.name, host, outputs["--plot"], compare_file)
+        _speed_of_clips(
+            bench, sample_rates, buffer_size, clips, repetitions, warmup, num_threads, seed,
+            json_file,
+        )  # fmt: skip
+        return
+    if clips:
+        raise BadInput(f"--clip-seconds: {bench.name} is a realtime model, timed per buffer")
     settings = [(sr, bs) for sr in sample_rates for bs in buffer_sizes]
-    results = _measure(bench, settings, duration, repetitions, warmup, num_threads, seed)
+    results = _measure(
+        bench, settings, duration, repetitions, warmup, num_threads, seed, host, pin_cpu
+    )
     err = stderr_console()
     changes = None
     if baseline is not None:
@@ -133,6 +168,7 @@ def speed(
         data = {
             "command": "speed",
             "model": bench.name,
+            "host": host.value,
             "duration_s": duration,
             "repetitions": repetitions,
             "warmup": warmup,
@@ -180,12 +216,17 @@ def _measure(
     warmup: int,
     num_threads: int,
     seed: int,
+    host: Host = Host.python,
+    pin_cpu: int | None = None,
 ) -> list[SpeedResult]:
     """Every setting measured, with a progress bar on stderr."""
+    from contextlib import ExitStack
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from neutone_bench.host import SettingError, torch_threads
-    from neutone_bench.speed import calls_per_repetition, measure_speed
+    from neutone_bench.models import model_file
+    from neutone_bench.speed import calls_per_repetition, measure_speed, measure_speed_native
 
     err = stderr_console()
     total = sum(
@@ -195,6 +236,8 @@ def _measure(
         f"speed: {bench.name}, {len(settings)} setting(s), {num_threads} thread(s), "
         f"{repetitions} x {duration:g} s of audio each after {warmup} warm-up calls, "
         "then the machine's floor"
+        + (", in the native host" + (f" pinned to CPU {pin_cpu}" if pin_cpu is not None else ""))
+        * (host is Host.native)
     )
     progress = Progress(
         TextColumn("{task.description}"),
@@ -206,26 +249,35 @@ def _measure(
         disable=not err.is_terminal,  # a bar drawn into a pipe or a log is noise
     )
     results = []
-    with progress, torch_threads(num_threads):
+    with ExitStack() as stack:
+        stack.enter_context(progress)
+        stack.enter_context(torch_threads(num_threads))
+        path = stack.enter_context(model_file(bench)) if host is Host.native else None
         task = progress.add_task("calls", total=total)
         for sr, bs in settings:
             progress.update(task, description=f"{sr} Hz / {bs} samples")
+            advance = lambda n: progress.advance(task, n)  # noqa: E731
             try:
-                results.append(
-                    measure_speed(
-                        bench.module,
-                        sr,
-                        bs,
-                        duration,
-                        repetitions,
-                        warmup,
-                        seed,
-                        on_calls=lambda n: progress.advance(task, n),
+                if path is not None:
+                    configure_in_python(bench, sr, bs)  # a refused setting in one line
+                    result = measure_speed_native(
+                        path, sr, bs, duration, repetitions, warmup, seed, pin_cpu, advance
                     )
-                )
+                else:
+                    result = measure_speed(
+                        bench.module, sr, bs, duration, repetitions, warmup, seed, advance
+                    )
             except SettingError as exc:
                 raise refused_setting(exc) from None
+            results.append(result)
     return results
+
+
+def configure_in_python(bench: BenchModel, sample_rate: int, buffer_size: int) -> None:
+    """Ask the model (in Python) whether it takes the setting: a refusal is a `SettingError`."""
+    from neutone_bench.host import configure
+
+    configure(bench.module, sample_rate, buffer_size)
 
 
 def _print_tables(
@@ -238,15 +290,27 @@ def _print_tables(
     """The speed table on stdout; with --verbose the floor table; with --compare the changes."""
     from neutone_bench import compare as comparing
     from neutone_bench.render import print_table
-    from neutone_bench.speed import HEADERS, VERBOSE_HEADERS, table_cells, verbose_cells
+    from neutone_bench.speed import (
+        ALLOCATION_HEADERS,
+        HEADERS,
+        VERBOSE_HEADERS,
+        allocation_cells,
+        table_cells,
+        verbose_cells,
+    )
 
     out = stdout_console()
     caption = "misses: calls slower than the buffer lasts, and whose (model or machine)"
-    print_table(out, f"speed of {name}", HEADERS, table_cells(results), caption=caption)
+    where = " (native host)" if results and results[0].host == "native" else ""
+    print_table(out, f"speed of {name}{where}", HEADERS, table_cells(results), caption=caption)
     if verbose:
         print_table(
             out, "warm-up, spread and machine floor", VERBOSE_HEADERS, verbose_cells(results)
         )
+        native = allocation_cells(results)
+        if native:
+            title = "CPU allocations per call in the native host (0: allocation-free)"
+            print_table(out, title, ALLOCATION_HEADERS, native)
     if changes:
         title = f"median against the baseline (regression: > +{100 * fraction:g} %)"
         print_table(out, title, comparing.HEADERS, comparing.change_cells(changes))
@@ -281,3 +345,72 @@ def _warn(err: Console, results: list[SpeedResult], disturbed_s: float) -> None:
             f"{worst.buffer_size}); other programs or the scheduler, not the model. Rerun on a "
             "quiet machine for trustworthy p99 and max."
         )
+
+
+def _refuse_for_clips(name: str, host: Host, plot: Path | None, compare_file: Path | None) -> None:
+    """Options that have no meaning for a model timed per clip."""
+    if host is Host.native:
+        raise BadInput(
+            f"--host native: {name} is a non-realtime (Gen) model; the native host calls "
+            "realtime models per buffer; use --host python"
+        )
+    for option, value in (("--plot", plot), ("--compare", compare_file)):
+        if value is not None:
+            raise BadInput(f"{option}: {name} is a non-realtime (Gen) model, timed per clip")
+
+
+def _speed_of_clips(
+    bench: BenchModel,
+    sample_rates: list[int],
+    buffer_sizes: list[int] | None,
+    clips: list[float],
+    repetitions: int,
+    warmup: int,
+    num_threads: int,
+    seed: int,
+    json_file: str | None,
+) -> None:
+    """Seconds per clip length and realtime factor of a Gen model: table and JSON."""
+    from neutone_bench.clip_speed import (
+        DEFAULT_CLIP_SECONDS,
+        HEADERS,
+        HOST_BUFFER_SIZE,
+        measure_clip_speed,
+        table_cells,
+    )
+    from neutone_bench.host import torch_threads
+    from neutone_bench.render import print_table
+
+    clips = clips or DEFAULT_CLIP_SECONDS
+    host_buffer = buffer_sizes[0] if buffer_sizes else HOST_BUFFER_SIZE
+    warmup = min(warmup, 2)  # a clip is long; TorchScript specialises over its first two calls
+    stderr_console().print(
+        f"speed: {bench.name} (non-realtime), clips of {', '.join(f'{c:g}' for c in clips)} s, "
+        f"{repetitions} timed call(s) each after {warmup} warm-up, {num_threads} thread(s)"
+    )
+    results: list[ClipSpeedResult] = []
+    with torch_threads(num_threads):
+        for sr in sample_rates:
+            for clip in clips:
+                results.append(
+                    measure_clip_speed(
+                        bench.module, sr, clip, repetitions, warmup, seed, host_buffer
+                    )
+                )
+    if table_wanted(json_file):
+        title = f"speed of {bench.name} per clip (realtime x: seconds of audio per second)"
+        print_table(stdout_console(), title, HEADERS, table_cells(results))
+    if json_file is not None:
+        data = {
+            "command": "speed",
+            "model": bench.name,
+            "realtime": False,
+            "host": "python",
+            "host_buffer_size": host_buffer,
+            "repetitions": repetitions,
+            "warmup": warmup,
+            "seed": seed,
+            "clip_seconds": clips,
+            "results": [r.to_dict() for r in results],
+        }
+        emit_json(envelope("neutone-bench", data, threads=num_threads), json_file)

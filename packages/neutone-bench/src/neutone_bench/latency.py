@@ -10,11 +10,15 @@ host samples. A burst rather than an impulse: a
 nonlinear model (a clipper, a saturator) keeps the burst's timing even where it distorts its shape,
 and the burst's band (100 Hz to 0.4 x the lower of the host rate and the model's native rates)
 passes the resamplers and anti-alias filters without smearing the correlation peak.
+
+With the native host (``measure_delay_native``) the same burst goes through the C++ libtorch runner
+of ``neutone_export.native_host``, with the knobs at the same defaults.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +27,7 @@ import torch
 
 from neutone_bench.host import HOST_CHANNELS, DelayReport, configure
 from neutone_bench.render import opt
-from neutone_export.host import fixed_sizes, pad_to, stream
+from neutone_export.host import fixed_sizes, knob_rows, pad_to, stream
 from neutone_export.measure import xcorr_lag
 
 #: Burst length in host samples (before band-limiting spreads it a little).
@@ -72,6 +76,26 @@ def find_lag(burst: torch.Tensor, output: torch.Tensor, lead: int) -> int | None
     return lag - lead
 
 
+def burst_signal(
+    module: torch.jit.ScriptModule,
+    sample_rate: int,
+    buffer_size: int,
+    reported_total: int,
+    seed: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The burst and the host signal carrying it, ``(HOST_CHANNELS, n)``, whole host buffers.
+
+    The signal lasts long enough to find any delay up to twice the reported one plus 8192
+    samples. ``module`` must be configured at the setting (its native rates bound the band).
+    """
+    native_rates = [int(r) for r in module.get_native_sample_rates()]
+    burst = noise_burst(sample_rate, min([sample_rate, *native_rates]), seed)
+    span = LEAD_SAMPLES + burst.numel() + 2 * max(reported_total, 0) + 8192
+    n = math.ceil(span / buffer_size) * buffer_size
+    x = pad_to(torch.cat([torch.zeros(LEAD_SAMPLES), burst]).expand(HOST_CHANNELS, -1), n)
+    return burst, x
+
+
 def measure_delay(
     module: torch.jit.ScriptModule,
     sample_rate: int,
@@ -81,16 +105,35 @@ def measure_delay(
 ) -> int | None:
     """Delay in host samples found by streaming a noise burst through ``module`` at one setting.
 
-    The signal lasts long enough to find any delay up to twice the reported one plus 8192
-    samples; ``None`` when the model returns silence.
+    ``None`` when the model returns silence.
     """
     configure(module, sample_rate, buffer_size)
-    native_rates = [int(r) for r in module.get_native_sample_rates()]
-    burst = noise_burst(sample_rate, min([sample_rate, *native_rates]), seed)
-    span = LEAD_SAMPLES + burst.numel() + 2 * max(reported_total, 0) + 8192
-    n = math.ceil(span / buffer_size) * buffer_size
-    x = pad_to(torch.cat([torch.zeros(LEAD_SAMPLES), burst]).expand(HOST_CHANNELS, -1), n)
-    return find_lag(burst, stream(module, x, fixed_sizes(n, buffer_size)), LEAD_SAMPLES)
+    burst, x = burst_signal(module, sample_rate, buffer_size, reported_total, seed)
+    return find_lag(burst, stream(module, x, fixed_sizes(x.size(1), buffer_size)), LEAD_SAMPLES)
+
+
+def measure_delay_native(
+    path: str | os.PathLike[str],
+    module: torch.jit.ScriptModule,
+    sample_rate: int,
+    buffer_size: int,
+    reported_total: int,
+    seed: int,
+) -> int | None:
+    """``measure_delay`` with the burst streamed through the ``.nm`` at ``path`` in the native
+    host; ``module`` is the same file loaded in Python (for its settings and knob defaults).
+
+    Raises ``NativeHostError`` when the file does not load or run in plain libtorch.
+    """
+    from neutone_export.native_host import stream_native
+
+    configure(module, sample_rate, buffer_size)
+    burst, x = burst_signal(module, sample_rate, buffer_size, reported_total, seed)
+    knobs = None
+    if module._c._has_method("get_default_param_values"):  # the Python host's None
+        knobs = knob_rows(module.get_default_param_values(), x.size(1))
+    y, _delay = stream_native(path, x, sample_rate, fixed_sizes(x.size(1), buffer_size), knobs)
+    return find_lag(burst, y, LEAD_SAMPLES)
 
 
 @dataclass(frozen=True)

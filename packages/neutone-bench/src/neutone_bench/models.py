@@ -7,12 +7,18 @@ zero-argument callable returning a ``WaveformToWaveformBase``) and then among th
 in this package; no argument means the embedded default, ``clipper``. Models built from Python are
 scripted with ``neutone_export.script_neutone_model``, as ``save_neutone_model`` would, once per
 process.
+
+A non-realtime ("Gen") file (attribute ``realtime`` False) resolves too, with ``realtime=False``:
+``speed`` times it per clip. The native host needs a file: ``model_file`` gives the path of a
+file model, or scripts and saves a named one to a temporary ``.nm`` first.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -21,10 +27,18 @@ import torch
 
 from neutone_bench.embedded import DEFAULT_MODEL, EMBEDDED_MODELS
 from neutone_core import WaveformToWaveformBase
-from neutone_export import load_neutone_model, script_neutone_model
+from neutone_export import NotANeutoneModelError, load_neutone_model, script_neutone_model
 
 #: Entry-point group under which packages advertise example models.
 ENTRY_POINT_GROUP = "neutone.models"
+#: Methods a non-realtime ("Gen") file needs for `speed`.
+NON_REALTIME_METHODS = (
+    "forward_non_realtime",
+    "set_daw_sample_rate_and_buffer_size",
+    "get_audio_in_channels",
+    "get_audio_out_channels",
+    "get_numerical_params_default_values_0to1",
+)
 #: Methods the commands call: the Neutone SDK 1.5 contract (a file without one is an imitation).
 BENCH_METHODS = (
     "forward",
@@ -43,11 +57,16 @@ class ModelNotFoundError(ValueError):
 
 @dataclass
 class BenchModel:
-    """A model ready to benchmark: the scripted adapter, a display name and where it came from."""
+    """A model ready to benchmark: the scripted adapter, a display name and where it came from.
+
+    ``path`` is the file for a file model (else None); ``realtime`` is False for a Gen model.
+    """
 
     module: torch.jit.ScriptModule
     name: str
     source: str  # "file", "entry point" or "embedded"
+    path: Path | None = None
+    realtime: bool = True
 
 
 _scripted: dict[tuple[str, str], torch.jit.ScriptModule] = {}
@@ -99,14 +118,21 @@ def resolve_model(spec: str | None) -> BenchModel:
         path = Path(spec)
         if path.is_dir() and (path / "model.nm").is_file():
             path = path / "model.nm"
-        module, _metadata = load_neutone_model(path)
-        missing = [name for name in BENCH_METHODS if not module._c._has_method(name)]
+        try:
+            module, _metadata = load_neutone_model(path)
+        except NotANeutoneModelError:  # the realtime loader refuses Gen files: is it one?
+            module, _metadata = load_neutone_model(path, strict=False)
+            if getattr(module, "realtime", True) is not False:
+                raise
+        realtime = getattr(module, "realtime", True) is not False
+        needed = BENCH_METHODS if realtime else NON_REALTIME_METHODS
+        missing = [name for name in needed if not module._c._has_method(name)]
         if missing:
             raise ModelNotFoundError(
                 f"{path}: a TorchScript file but not a Neutone model (no method "
                 f"{', '.join(missing)}); export it with neutone_export.save_neutone_model"
             )
-        return BenchModel(module, str(path), "file")
+        return BenchModel(module, str(path), "file", path=path, realtime=realtime)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == spec:
             return BenchModel(_script_once("entry point", spec, ep.load()), spec, "entry point")
@@ -117,3 +143,20 @@ def resolve_model(spec: str | None) -> BenchModel:
     raise ModelNotFoundError(
         f"no model file or model named {spec!r}; known names: {', '.join(available_names())}"
     )
+
+
+@contextmanager
+def model_file(bench: BenchModel) -> Iterator[Path]:
+    """A `.nm` file holding ``bench``'s model, for the native host (which loads files only).
+
+    A file model is its own file; a named model is saved (with its ``metadata.json``, as
+    ``save_neutone_model`` writes it) to a temporary file removed afterwards.
+    """
+    if bench.path is not None:
+        yield bench.path
+        return
+    with tempfile.TemporaryDirectory(prefix="neutone-bench-") as folder:
+        path = Path(folder) / "model.nm"
+        extra = {"metadata.json": bench.module.get_metadata_json()}
+        torch.jit.save(bench.module, str(path), _extra_files=extra)
+        yield path

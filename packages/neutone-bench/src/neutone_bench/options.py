@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -91,3 +92,53 @@ def check_duration(seconds: float, option: str) -> float:
 def refused_setting(exc: SettingError) -> BadInput:
     """The error for a setting the model itself refused."""
     return BadInput(f"--sample-rate / --buffer-size: {exc}")
+
+
+class Host(str, Enum):
+    """Who calls the model: this Python process, or the C++ libtorch runner (as the plugin)."""
+
+    python = "python"
+    native = "native"
+
+
+HostOption = Annotated[
+    Host,
+    typer.Option(
+        "--host",
+        help="Who calls the model: python (this process) or native (a C++ libtorch runner, as "
+        "the plugin does; built on first use, needs a C++ compiler).",
+        case_sensitive=False,
+    ),
+]
+PinCpuOption = Annotated[
+    int | None,
+    typer.Option(
+        "--pin-cpu",
+        metavar="N",
+        help="With --host native: pin the runner to CPU core N.",
+        show_default=False,
+    ),
+]
+
+
+def check_native_options(host: Host, pin_cpu: int | None, num_threads: int = 1) -> None:
+    """Refuse --pin-cpu without the native host, a core this process may not use, and threads.
+
+    The native runner calls the model from one intra-op thread, as the plugin's audio thread.
+    """
+    if host is not Host.native:
+        if pin_cpu is not None:
+            raise BadInput(f"--pin-cpu {pin_cpu}: pinning needs --host native")
+        return
+    if num_threads != 1:
+        raise BadInput(
+            f"--num-threads {num_threads}: the native host runs one intra-op thread, as the "
+            "plugin's audio thread; drop --num-threads or use --host python"
+        )
+    if pin_cpu is not None:
+        allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        if pin_cpu not in allowed:
+            raise BadInput(
+                f"--pin-cpu {pin_cpu}: not a core this process may use; choose one of "
+                f"{', '.join(map(str, allowed)) or 'none (pinning is not supported here)'}"
+            )

@@ -11,14 +11,19 @@ at the same period. Each floor figure is the longest gap between two consecutive
 its iteration: how long the machine (scheduler, other programs) took the CPU away. See
 ``neutone_bench.stats`` for the figures and the rule that calls a miss the model's or the
 machine's.
+
+With the native host (``measure_speed_native``) the same calls are made and timed by the C++
+runner of ``neutone_export.native_host`` (steady clock, no interpreter in the loop), which also
+counts the CPU allocations of each call; the floor is measured here, over the same span.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import torch
@@ -53,7 +58,11 @@ def noop_module() -> torch.jit.ScriptModule:
 
 @dataclass(frozen=True)
 class SpeedResult:
-    """Timings of one host setting; times in seconds, every call kept."""
+    """Timings of one host setting; times in seconds, every call kept.
+
+    ``host`` is "python" or "native"; the native host also counts the CPU allocations of each
+    timed call (``allocations[i]`` for ``times[i]``; empty for the Python host).
+    """
 
     sample_rate: int
     buffer_size: int
@@ -61,17 +70,36 @@ class SpeedResult:
     times: list[float]
     floor: list[float]
     summary: TimingSummary
+    host: str = "python"
+    allocations: list[int] = field(default_factory=list)
+    allocated_bytes: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dictionary for JSON, with every per-call time."""
-        return {
+        """Plain dictionary for JSON, with every per-call time (and allocation count)."""
+        data = {
             "sample_rate": self.sample_rate,
             "buffer_size": self.buffer_size,
+            "host": self.host,
             **self.summary.to_dict(),
-            "warmup_s": self.warmup_times,
-            "times_s": self.times,
-            "floor_s": self.floor,
         }
+        if self.host == "native":
+            data["allocations_median"] = allocations_median(self.allocations)
+            data["allocations_max"] = max(self.allocations)
+            data["allocated_bytes_median"] = allocations_median(self.allocated_bytes)
+        data.update(warmup_s=self.warmup_times, times_s=self.times, floor_s=self.floor)
+        if self.host == "native":
+            data["allocations"] = self.allocations
+            data["allocated_bytes"] = self.allocated_bytes
+        return data
+
+
+def allocations_median(counts: Sequence[int]) -> float:
+    """Median CPU allocations per call."""
+    ordered = sorted(counts)
+    middle = len(ordered) // 2
+    return (
+        float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    )
 
 
 def calls_per_repetition(sample_rate: int, buffer_size: int, duration: float) -> int:
@@ -170,6 +198,57 @@ def measure_speed(
     )
 
 
+def measure_speed_native(
+    path: str | os.PathLike[str],
+    sample_rate: int,
+    buffer_size: int,
+    duration: float,
+    repetitions: int,
+    warmup: int,
+    seed: int,
+    pin_cpu: int | None = None,
+    on_calls: Callable[[int], None] | None = None,
+) -> SpeedResult:
+    """``measure_speed`` for the ``.nm`` at ``path``, timed by the native runner (C++ libtorch).
+
+    Same calls (``warmup``, then ``repetitions`` runs of ``duration`` seconds, the adapter reset
+    before each) with the runner's own random audio and knobs from ``seed``; ``pin_cpu`` pins the
+    runner to that core. Raises ``NativeHostError`` (a ``ValueError``) when the runner cannot be
+    built or the file does not load or run in plain libtorch.
+    """
+    from neutone_export.native_host import time_native
+
+    if not (math.isfinite(duration) and duration > 0.0):
+        raise ValueError(f"duration must be a finite number of seconds > 0, got {duration}")
+    calls = calls_per_repetition(sample_rate, buffer_size, duration)
+    timing = time_native(
+        path,
+        sample_rate,
+        buffer_size,
+        calls=calls,
+        warmup=warmup,
+        pin_cpu=pin_cpu,
+        seed=seed,
+        repetitions=repetitions,
+    )
+    if on_calls is not None:
+        on_calls(warmup + repetitions * calls)
+    audio, knobs = random_buffers(buffer_size, 1, seed)
+    with torch.no_grad():
+        floor = floor_stalls(timing.times_s, audio[0], knobs[0], on_calls)
+    return SpeedResult(
+        sample_rate=sample_rate,
+        buffer_size=buffer_size,
+        warmup_times=timing.warmup_s,
+        times=timing.times_s,
+        floor=floor,
+        summary=summarize_timings(timing.times_s, buffer_size / sample_rate, floor),
+        host="native",
+        allocations=timing.allocations,
+        allocated_bytes=timing.allocated_bytes,
+    )
+
+
 HEADERS = ["rate Hz", "buffer", "median ms", "p99 ms", "max ms", "misses", "load %"]
 VERBOSE_HEADERS = [
     "rate Hz",
@@ -182,6 +261,8 @@ VERBOSE_HEADERS = [
     "floor max ms",
     "floor misses",
 ]
+#: The verbose table of the native host's CPU allocations per timed call.
+ALLOCATION_HEADERS = ["rate Hz", "buffer", "median allocs", "max allocs", "median bytes"]
 
 
 def misses_cell(summary: TimingSummary) -> str:
@@ -222,4 +303,19 @@ def verbose_cells(results: Sequence[SpeedResult]) -> list[list[str]]:
             str(r.summary.floor_misses),
         ]
         for r in results
+    ]
+
+
+def allocation_cells(results: Sequence[SpeedResult]) -> list[list[str]]:
+    """One row per setting timed by the native host: CPU allocations per call (median, max)."""
+    return [
+        [
+            str(r.sample_rate),
+            str(r.buffer_size),
+            f"{allocations_median(r.allocations):g}",
+            str(max(r.allocations)),
+            f"{allocations_median(r.allocated_bytes):g}",
+        ]
+        for r in results
+        if r.host == "native"
     ]

@@ -7,7 +7,7 @@ function, plus its `register(app)` line below. Command modules import torch only
 command, so `--help` stays fast.
 """
 
-from neutone_export import cli_check, cli_info, cli_render
+from neutone_export import cli_check, cli_import_nam, cli_info, cli_port, cli_render
 from neutone_export.cli_contract import make_app
 
 app = make_app("neutone-export", "Export, load and validate Neutone `.nm` model files.")
@@ -15,3 +15,5 @@ app = make_app("neutone-export", "Export, load and validate Neutone `.nm` model 
 cli_check.register(app)
 cli_info.register(app)
 cli_render.register(app)
+cli_port.register(app)
+cli_import_nam.register(app)

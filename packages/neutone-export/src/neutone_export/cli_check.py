@@ -44,9 +44,21 @@ def check(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")
     ] = False,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            metavar="python|native",
+            help="native: also run the streaming and delay checks in a C++ libtorch runner, as "
+            "the plugin loads the file (built on first use; needs a C++ compiler).",
+        ),
+    ] = "python",
 ) -> None:
     """Run the validation suite on MODEL_PATH; exit 1 if a check fails."""
     from neutone_core.limits import check_sample_rate, check_seconds
+
+    if host not in ("python", "native"):
+        raise BadInput(f"--host: {host!r} is not a host; use python or native")
 
     rates = checked_all(check_sample_rate, sample_rate or [], "--sample-rate")
     seconds = checked(check_seconds, seconds, "--seconds")
@@ -59,6 +71,15 @@ def check(
         module, metadata = load_neutone_model(model_path)
     except NotANeutoneModelError as error:
         raise BadInput(f"MODEL_PATH: {error}") from None
+    if host == "native" and getattr(module, "realtime", True) is False:
+        raise BadInput(
+            "--host native: MODEL_PATH is a non-realtime (Gen) model; the native checks stream "
+            "realtime models; drop --host native"
+        )
+    if host == "native":
+        from neutone_export.native_host import build_runner
+
+        build_runner()  # no compiler: one line (exit 2) before any check runs
     err = stderr_console()
 
     def progress(result) -> None:
@@ -69,6 +90,11 @@ def check(
         module, metadata=metadata, sample_rates=rates, seconds=seconds, on_check=progress
     )
     report.source = str(model_path)
+    if host == "native":
+        from neutone_export.native_checks import run_native_checks
+
+        report.checks += run_native_checks(model_path, module, seconds, on_check=progress)
+        report.settings["host"] = "native"
     if table_wanted(json_file):
         table = Table(title=f"neutone-export check {report.source}", title_justify="left")
         for column in ("check", "status", "figure", "details"):

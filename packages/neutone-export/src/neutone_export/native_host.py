@@ -24,7 +24,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
 
@@ -44,8 +44,9 @@ class NativeHostError(ValueError):
 class NativeTiming:
     """Per-call figures of one timed run in the native host.
 
-    ``times_s[i]`` is the wall time of call ``i`` in seconds; ``allocations[i]`` and
+    ``times_s[i]`` is the wall time of timed call ``i`` in seconds; ``allocations[i]`` and
     ``allocated_bytes[i]`` count the CPU allocations that call made (the model's own ops included).
+    ``warmup_s`` holds the warm-up calls' times, made first and kept apart.
     """
 
     times_s: List[float]
@@ -54,6 +55,7 @@ class NativeTiming:
     load_ms: float
     reported_delay: int
     threads: int
+    warmup_s: List[float] = field(default_factory=list)
 
 
 def _cache_dir() -> Path:
@@ -142,13 +144,21 @@ def time_native(
     knobs: bool = True,
     pin_cpu: Optional[int] = None,
     seed: int = 0,
+    repetitions: int = 1,
 ) -> NativeTiming:
     """Time `calls` host buffers of `buffer_size` samples at `sample_rate` Hz in the native host.
 
-    The host is a stereo track; `knobs` passes a ``(4, buffer_size)`` knob tensor (else None);
-    `pin_cpu` pins the runner to one core. Raises `NativeHostError` when the file does not load
-    or run in plain libtorch, naming the loader's message.
+    The host is a stereo track; `knobs` passes ``(4, buffer_size)`` knob tensors (else None);
+    `pin_cpu` pins the runner to one core. After `warmup` calls, `repetitions` runs of `calls`
+    calls are timed, the model reset before each (``times_s`` holds ``repetitions * calls``).
+    Raises `NativeHostError` when the file does not load or run in plain libtorch, naming the
+    loader's message.
     """
+    if calls < 1 or repetitions < 1 or warmup < 0:
+        raise ValueError(
+            f"time_native: calls and repetitions must be >= 1 and warmup >= 0, got calls={calls}, "
+            f"repetitions={repetitions}, warmup={warmup}"
+        )
     path = Path(model_path)
     arguments = [
         "time",
@@ -157,6 +167,7 @@ def time_native(
         "--buffer-size", str(buffer_size),
         "--calls", str(calls),
         "--warmup", str(warmup),
+        "--repetitions", str(repetitions),
         "--knobs", "1" if knobs else "0",
         "--pin", str(-1 if pin_cpu is None else pin_cpu),
         "--seed", str(seed),
@@ -169,6 +180,7 @@ def time_native(
         load_ms=float(data["load_ms"]),
         reported_delay=int(data["reported_delay"]),
         threads=int(data["threads"]),
+        warmup_s=[t * 1e-9 for t in data["warmup_ns"]],
     )
 
 

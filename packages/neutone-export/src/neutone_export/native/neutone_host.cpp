@@ -3,9 +3,11 @@
 // the libtorch inside the installed torch wheel and reads what it prints (one JSON object on stdout).
 //
 //   neutone_host time   --model M --sample-rate SR --buffer-size BS --calls N --warmup W
-//                       [--channels C] [--knobs 0|1] [--pin CPU] [--seed S]
-//       times N calls of forward after W warm-up calls: per-call nanoseconds (steady clock) and the
-//       number and bytes of CPU allocations each call made (a counting CPU allocator).
+//                       [--repetitions R] [--channels C] [--knobs 0|1] [--pin CPU] [--seed S]
+//       times W warm-up calls, then R runs of N calls of forward, the model reset before each run,
+//       cycling through 8 preallocated buffers of noise and knob values: per-call nanoseconds
+//       (steady clock) and the number and bytes of CPU allocations each call made (a counting CPU
+//       allocator).
 //   neutone_host stream --model M --sample-rate SR --channels C --input IN --knobs-file K
 //                       --sizes SIZES --output OUT
 //       feeds IN (float32, C x n, row-major) through forward in host buffers of the sizes in SIZES
@@ -33,6 +35,9 @@
 #include <vector>
 
 namespace {
+
+// Distinct preallocated input buffers the timed loop cycles through (as neutone_bench.speed does).
+constexpr int64_t kInputPool = 8;
 
 // Counts every CPU allocation and forwards it to the allocator that was in place before.
 class CountingAllocator final : public c10::Allocator {
@@ -158,6 +163,7 @@ int run_time(const Args& args, CountingAllocator& counter) {
   const int64_t buffer_size = int_arg(args, "buffer-size", 128);
   const int64_t calls = int_arg(args, "calls", 1000);
   const int64_t warmup = int_arg(args, "warmup", 10);
+  const int64_t repetitions = int_arg(args, "repetitions", 1);
   const int64_t channels = int_arg(args, "channels", 2);
   const bool knobs = int_arg(args, "knobs", 1) != 0;
   const int64_t pin = int_arg(args, "pin", -1);
@@ -173,25 +179,40 @@ int run_time(const Args& args, CountingAllocator& counter) {
   const int64_t delay = reported_delay(module);
 
   // Preallocated, as a plugin's audio thread holds them: noise in, knobs in [0, 1].
-  torch::Tensor x = torch::rand({channels, buffer_size}) * 2.0 - 1.0;
-  torch::Tensor params = torch::rand({4, buffer_size});
-  std::vector<c10::IValue> inputs{x, knobs ? c10::IValue(params) : c10::IValue()};
+  std::vector<std::vector<c10::IValue>> pool;
+  for (int64_t i = 0; i < kInputPool; ++i) {
+    torch::Tensor x = torch::rand({channels, buffer_size}) * 2.0 - 1.0;
+    torch::Tensor params = torch::rand({4, buffer_size});
+    pool.push_back({x, knobs ? c10::IValue(params) : c10::IValue()});
+  }
 
   torch::jit::Method forward = module.get_method("forward");
-  for (int64_t i = 0; i < warmup; ++i) forward(inputs);
-
-  std::vector<int64_t> times(calls), allocs(calls), alloc_bytes(calls);
-  for (int64_t i = 0; i < calls; ++i) {
+  auto timed_call = [&](int64_t i, int64_t* allocs, int64_t* bytes) {
     const int64_t count0 = counter.count(), bytes0 = counter.bytes();
     const auto start = clock::now();
-    c10::IValue out = forward(inputs);
+    c10::IValue out = forward(pool[i % kInputPool]);
     const auto stop = clock::now();
-    times[i] = std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count();
-    allocs[i] = counter.count() - count0;
-    alloc_bytes[i] = counter.bytes() - bytes0;
+    if (allocs != nullptr) *allocs = counter.count() - count0;
+    if (bytes != nullptr) *bytes = counter.bytes() - bytes0;
     if (!out.isTensor() || out.toTensor().size(-1) != buffer_size) {
       throw ModelError("forward returned a wrong shape for a host buffer of " +
                        std::to_string(buffer_size) + " samples");
+    }
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count();
+  };
+
+  std::vector<int64_t> warmup_times(warmup);
+  for (int64_t i = 0; i < warmup; ++i) warmup_times[i] = timed_call(i, nullptr, nullptr);
+
+  const bool can_reset = module.find_method("reset").has_value();
+  std::vector<int64_t> times, allocs, alloc_bytes;
+  for (int64_t r = 0; r < repetitions; ++r) {
+    if (can_reset) module.get_method("reset")({});
+    for (int64_t i = 0; i < calls; ++i) {
+      int64_t n_allocs = 0, n_bytes = 0;
+      times.push_back(timed_call(i, &n_allocs, &n_bytes));
+      allocs.push_back(n_allocs);
+      alloc_bytes.push_back(n_bytes);
     }
   }
 
@@ -199,6 +220,8 @@ int run_time(const Args& args, CountingAllocator& counter) {
   json << "{\"load_ms\": " << std::chrono::duration<double, std::milli>(t1 - t0).count()
        << ", \"metadata_bytes\": " << metadata_bytes << ", \"reported_delay\": " << delay
        << ", \"threads\": " << at::get_num_threads() << ", ";
+  print_list(json, "warmup_ns", warmup_times);
+  json << ", ";
   print_list(json, "times_ns", times);
   json << ", ";
   print_list(json, "allocs", allocs);
