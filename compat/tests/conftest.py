@@ -9,16 +9,17 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
-from typing import Dict, Iterator
+from typing import Callable, Dict, Iterator, List
 
 import pytest
 import torch
+from torch import Tensor, nn
 
+from neutone_core import WaveformToWaveformBase
 from neutone_examples.registry import build_example, example_names
 from neutone_export import save_neutone_model
 
 COMPAT_DIR = Path(__file__).resolve().parents[1]
-REFERENCE_MODELS = ("clipper", "monoblocks")
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -31,13 +32,56 @@ def _quiet_torchscript_notice() -> Iterator[None]:
         yield
 
 
+class StereoToMono(WaveformToWaveformBase):
+    """Stereo in, mono out (the channel mean): the one layout no example model has."""
+
+    def get_model_name(self) -> str:
+        return "compat.stereo_to_mono"
+
+    def get_model_authors(self) -> List[str]:
+        return ["neutone compat tests"]
+
+    def get_model_version(self) -> str:
+        return "1.0.0"
+
+    def get_model_short_description(self) -> str:
+        return "Mixes stereo down to mono."
+
+    def is_input_mono(self) -> bool:
+        return False
+
+    def is_output_mono(self) -> bool:
+        return True
+
+    def get_native_sample_rates(self) -> List[int]:
+        return []
+
+    def get_native_buffer_sizes(self) -> List[int]:
+        return []
+
+    def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+        return x.mean(dim=0, keepdim=True)
+
+
+MODELS: Dict[str, Callable[[], WaveformToWaveformBase]] = {
+    **{name: (lambda name=name: build_example(name)) for name in example_names()},
+    "stereo_to_mono": lambda: StereoToMono(nn.Identity()),
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test taking `model_name` runs once per model of `MODELS`."""
+    if "model_name" in metafunc.fixturenames:
+        metafunc.parametrize("model_name", list(MODELS))
+
+
 @pytest.fixture(scope="session")
 def ours(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
-    """Every example exported once: name -> `model.nm`."""
+    """Every example (and `StereoToMono`) exported once: name -> `model.nm`."""
     out = tmp_path_factory.mktemp("ours")
     paths = {}
-    for name in example_names():
-        report = save_neutone_model(build_example(name), out / name, quiet=True)
+    for name, build in MODELS.items():
+        report = save_neutone_model(build(), out / name, quiet=True)
         assert report.passed, f"{name}: {[c.message for c in report.failures]}"
         paths[name] = out / name / "model.nm"
     return paths
@@ -48,16 +92,26 @@ def reference_files(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]
     """The reference's own exports: name -> `model.nm`."""
     out = tmp_path_factory.mktemp("reference")
     script = COMPAT_DIR / "make_reference_models.py"
-    result = run([sys.executable, str(script), str(out), *REFERENCE_MODELS])
+    result = _run([sys.executable, str(script), str(out)])
     assert result.returncode == 0, result.stdout + result.stderr
-    return {name: out / name / "model.nm" for name in REFERENCE_MODELS}
+    return {path.parent.name: path for path in sorted(out.glob("*/model.nm"))}
 
 
-def run(command: list, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run a command, capturing both streams as text."""
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+def _run(command: List[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
 
 
-def tool(name: str) -> str:
-    """The console script `name` of this environment."""
-    return str(Path(sys.executable).with_name(name))
+@pytest.fixture(scope="session")
+def run() -> Callable[[List[str]], subprocess.CompletedProcess]:
+    """Run a command, capturing both streams as text; a bare tool name is this environment's
+    console script (`neutone-export`, `neutone-bench`), `python` is this interpreter."""
+
+    def run_command(command: List[str]) -> subprocess.CompletedProcess:
+        program = command[0]
+        if program == "python":
+            program = sys.executable
+        elif "/" not in program:
+            program = str(Path(sys.executable).with_name(program))
+        return _run([program, *command[1:]])
+
+    return run_command
