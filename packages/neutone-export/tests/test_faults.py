@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Dict, Iterator, List
 
 import pytest
@@ -60,19 +61,23 @@ def previous(good_export: Path, tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def fast_export(monkeypatch: pytest.MonkeyPatch, models) -> None:
+def fast_export(monkeypatch: pytest.MonkeyPatch, models) -> SimpleNamespace:
     """Scripting and validation replaced by quick stand-ins: the fault tests exercise the
-    writing and moving around them, not the suite (which other tests cover)."""
+    writing and moving around them, not the suite (which other tests cover). Set `.passed` to
+    choose the stand-in suite's verdict."""
     scripted = save_module.script_neutone_model(models.Identity(nn.Identity()))
+    verdict = SimpleNamespace(passed=True)
 
     def script(model: nn.Module, **options: object) -> torch.jit.ScriptModule:
         return save_module.copy_script_module(scripted)
 
     def validate(module: nn.Module, **options: object) -> ValidationReport:
-        return ValidationReport("stand-in", [CheckResult("contract", True, 0, "stand-in")])
+        check = CheckResult("finite", verdict.passed, 0, "stand-in")
+        return ValidationReport("stand-in", [check])
 
     monkeypatch.setattr(save_module, "script_neutone_model", script)
     monkeypatch.setattr(save_module, "validate_neutone_model", validate)
+    return verdict
 
 
 def one_line(error: BaseException) -> str:
@@ -83,7 +88,11 @@ def one_line(error: BaseException) -> str:
 
 @pytest.mark.parametrize("failing_write", range(WRITES_PER_EXPORT))
 def test_disk_full_at_any_write_keeps_the_previous_export(
-    previous: Path, fast_export: None, monkeypatch: pytest.MonkeyPatch, models, failing_write: int
+    previous: Path,
+    fast_export: SimpleNamespace,
+    monkeypatch: pytest.MonkeyPatch,
+    models,
+    failing_write: int,
 ) -> None:
     calls: List[Path] = []
     real_write = save_module._write
@@ -103,7 +112,7 @@ def test_disk_full_at_any_write_keeps_the_previous_export(
 
 
 def test_disk_full_while_moving_into_place_keeps_the_previous_export(
-    previous: Path, fast_export: None, monkeypatch: pytest.MonkeyPatch, models
+    previous: Path, fast_export: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, models
 ) -> None:
     def full(staging: Path, target: Path) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -124,7 +133,12 @@ def test_disk_full_while_moving_into_place_keeps_the_previous_export(
     ],
 )
 def test_interrupt_at_any_stage_keeps_the_previous_export(
-    previous: Path, fast_export: None, monkeypatch: pytest.MonkeyPatch, models, stage: str, capsys
+    previous: Path,
+    fast_export: SimpleNamespace,
+    monkeypatch: pytest.MonkeyPatch,
+    models,
+    stage: str,
+    capsys,
 ) -> None:
     def interrupt(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
@@ -191,14 +205,16 @@ def test_a_failing_export_does_not_replace_a_passing_one(previous: Path, models)
 
 
 def test_overwriting_a_passing_export_with_a_failing_one_is_explicit(
-    good_export: Path, tmp_path: Path, models
+    good_export: Path, tmp_path: Path, fast_export: SimpleNamespace, models
 ) -> None:
-    class NanModel(NanModelMixin, models.Identity):
-        pass
-
+    fast_export.passed = False
     root = tmp_path / "identity"
     shutil.copytree(good_export, root)
-    report = save_neutone_model(NanModel(nn.Identity()), root, overwrite_passing=True, quiet=True)
+    model = models.Identity(nn.Identity())
+    with pytest.raises(ExportFailedError):
+        save_neutone_model(model, root, quiet=True)
+    shutil.rmtree(tmp_path / "identity.failed")
+    report = save_neutone_model(model, root, overwrite_passing=True, quiet=True)
     assert not report.passed
     assert json.loads((root / "report.json").read_text())["passed"] is False
     assert sorted(p.name for p in tmp_path.iterdir()) == ["identity"]
