@@ -3,7 +3,6 @@ matches scipy's `freqz` of its taps, its impulse response is its taps, harmonics
 non-linearity have their known levels, and the plot is written."""
 
 import math
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Dict, List
 
@@ -164,25 +163,3 @@ def test_bad_options(smoother, options, words: str) -> None:
     with pytest.raises(ResponseError) as caught:
         measure_response(smoother, **options)
     assert words in str(caught.value)
-
-
-# -- the FIR pre-filter example, found by entry point (installed in the dev env) --
-
-PREFILTER = [e for e in entry_points(group="neutone.models") if e.name == "clipper_prefilter"]
-
-
-@pytest.mark.parametrize("entry", PREFILTER, ids=lambda e: e.name)
-def test_the_prefilter_example_matches_freqz_of_its_taps(entry, tmp_path: Path) -> None:
-    model = entry.load()()
-    taps = model.model.prefilter.taps.double().numpy()
-    module = script_neutone_model(model)
-    result = measure_response(module, sample_rate=48000, steps=2)
-    # the test signals peak at -12 dBFS, where the clipper does not clip: no harmonics there
-    at_level = result.harmonics.input_levels_db.index(-12.0)
-    assert max(result.harmonics.levels_db[at_level][1:]) < -100
-    freqs, measured = curve_of(result.curves, "default")
-    _, h = freqz(taps, worN=freqs, fs=48000)
-    pass_band = freqs < (0.125 - 0.04 / 2) * 48000  # cutoff minus half the transition band
-    error = np.abs(measured[pass_band] - 20 * np.log10(np.abs(h[pass_band])))
-    assert error.max() < PASS_BAND_DB, (freqs[error.argmax()], error.max())
-    plot_response(result, tmp_path / "prefilter.png")

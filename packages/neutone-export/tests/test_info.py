@@ -2,7 +2,6 @@
 reports at common host settings, and the verdict of the report.json beside it."""
 
 import json
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import torch
 from torch import nn
 
 from neutone_core import CategoricalNeutoneParameter
-from neutone_export import NotANeutoneModelError, save_neutone_model, script_neutone_model
+from neutone_export import NotANeutoneModelError, script_neutone_model
 from neutone_export.host import configure, reported_delay
 from neutone_export.info import COMMON_SETTINGS, REPORT_FILE, model_info
 
@@ -123,24 +122,3 @@ def test_not_a_model(tmp_path: Path) -> None:
     bad.write_bytes(b"not a zip")
     with pytest.raises(NotANeutoneModelError):
         model_info(bad)
-
-
-# -- the example models, found by entry point (installed where every package is: the dev env) --
-
-EXAMPLES = sorted(entry.name for entry in entry_points(group="neutone.models"))
-
-
-@pytest.mark.parametrize("name", EXAMPLES)
-def test_each_example_shows_every_field(name: str, tmp_path: Path) -> None:
-    (entry,) = [e for e in entry_points(group="neutone.models") if e.name == name]
-    if name == EXAMPLES[0]:  # one full export, so that its validation verdict shows too
-        save_neutone_model(entry.load()(), tmp_path / name, quiet=True)
-        info = model_info(tmp_path / name / "model.nm")
-        assert info.validation is not None and info.validation["passed"]
-    else:
-        info = model_info(save_scripted(entry.load()(), tmp_path / name / "model.nm"))
-    assert_every_field_shown(info.rows())
-    assert info.knobs, f"{name}: every example has a knob to show"
-    for knob in info.knobs:
-        assert knob.name and knob.kind in ("continuous", "categorical") and 0 <= knob.default <= 1
-    json.dumps(info.to_dict(), allow_nan=False)

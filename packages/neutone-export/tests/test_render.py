@@ -2,8 +2,6 @@
 input sample for sample whatever the host buffers, knobs follow names and ramps, and the summary
 tells the truth about levels and non-finite samples."""
 
-import math
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import List, Tuple
 
@@ -17,7 +15,6 @@ from torch import nn
 from neutone_export import script_neutone_model
 from neutone_export.audio_io import AudioFileError, read_audio, write_audio
 from neutone_export.knobs import KnobError
-from neutone_export.measure import best_shift
 from neutone_export.render import RenderError, default_output_path, render, render_file
 
 SR = 48000
@@ -165,38 +162,3 @@ def test_render_file_refuses_before_rendering(tmp_path: Path, saved_gain) -> Non
     with pytest.raises(KnobError, match="name=value"):
         render_file(saved_gain.path, source, knobs=["gain"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav"]
-
-
-# -- the example models, found by entry point (installed where every package is: the dev env) --
-
-EXAMPLES = sorted(entry.name for entry in entry_points(group="neutone.models"))
-
-
-def _example(name: str) -> torch.jit.ScriptModule:
-    (entry,) = [e for e in entry_points(group="neutone.models") if e.name == name]
-    return script_neutone_model(entry.load()())
-
-
-@pytest.mark.parametrize("name", EXAMPLES)
-def test_each_example_renders_a_stereo_file_aligned_with_its_input(
-    name: str, tmp_path: Path
-) -> None:
-    seconds = 60 if name == EXAMPLES[0] else 3  # one long file; the rest kept short for CI
-    source = tmp_path / "in.wav"
-    write_audio(source, noise(seconds * SR, seed=9), SR)
-    model_path = tmp_path / "model.nm"
-    module = _example(name)
-    torch.jit.save(
-        module, str(model_path), _extra_files={"metadata.json": module.get_metadata_json()}
-    )
-    calls: List[int] = []
-    out, result = render_file(
-        model_path, source, compensate=True, progress=lambda done, total: calls.append(done)
-    )
-    assert len(calls) >= seconds and calls[-1] >= seconds * SR
-    audio, rate = read_audio(out)
-    assert rate == SR and audio.shape[1] == seconds * SR
-    assert result.summary.non_finite_out == 0 and math.isfinite(result.summary.realtime_factor)
-    x, _ = read_audio(source)
-    window = slice(SR // 2, 2 * SR)  # past any model's settling
-    assert best_shift(x[:, window], audio[:, window].expand(2, -1), 2000) == 0, result.summary
