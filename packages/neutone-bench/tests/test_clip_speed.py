@@ -23,7 +23,7 @@ def show(result) -> str:
 
 
 class _Gain(NonRealtimeBase):
-    """One stereo clip in, one out, scaled by a knob; native 44.1 kHz: the host rate is resampled."""
+    """A stereo clip in, one out, scaled by a knob; native 44.1 kHz: the host rate resamples."""
 
     def get_model_name(self) -> str:
         return "gen.gain"
