@@ -58,3 +58,17 @@ def test_a_folder_with_model_nm(smoother_file: Path) -> None:
     bench = resolve_model(str(smoother_file.parent))
     assert (bench.name, bench.source) == (str(smoother_file), "file")
     assert bench.module.get_native_buffer_sizes() == [2048]
+
+
+def test_model_file_is_the_file_itself_or_a_temporary_copy(smoother_file: Path) -> None:
+    from neutone_bench.models import model_file
+    from neutone_export import load_neutone_model
+
+    bench = resolve_model(str(smoother_file))
+    with model_file(bench) as path:
+        assert path == smoother_file
+    named = resolve_model("smoother-48k")
+    with model_file(named) as path:
+        module, metadata = load_neutone_model(path)  # what the plugin's loader accepts
+        assert module.get_native_buffer_sizes() == [2048] and metadata
+    assert not path.exists() and not path.parent.exists()

@@ -256,7 +256,10 @@ def _measure(
         task = progress.add_task("calls", total=total)
         for sr, bs in settings:
             progress.update(task, description=f"{sr} Hz / {bs} samples")
-            advance = lambda n: progress.advance(task, n)  # noqa: E731
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+
             try:
                 if path is not None:
                     configure_in_python(bench, sr, bs)  # a refused setting in one line

@@ -3,9 +3,9 @@
 A Gen model is not called per host buffer: the plugin hands it a whole clip through
 ``forward_non_realtime(audio_in, numerical_params, text_params, tokens_params)`` and waits. What
 matters is how long a clip of a given length takes, so for each host sample rate and clip length
-the call is timed ``repetitions`` times (after ``warmup`` untimed-for-the-figures calls, reported
-apart) with random audio on each input track and random knob positions (one per sample; for a
-generator without inputs they set the clip's length), text and tokens at their defaults.
+the call is timed ``repetitions`` times, after ``warmup`` calls timed and reported apart, with
+random audio on each input track and random knob positions (one per sample; for a generator
+without inputs they set the clip's length), text and tokens at their defaults.
 
 The realtime factor is the seconds of audio returned (the first output track) per second of
 computation at the median call: above 1 the model is faster than realtime.

@@ -31,7 +31,7 @@ from torch import Tensor, nn
 
 from neutone_bench.host import configure, random_buffers
 from neutone_bench.render import ms
-from neutone_bench.stats import TimingSummary, summarize_timings
+from neutone_bench.stats import TimingSummary, median, summarize_timings
 
 #: Distinct random buffers cycled through, generated before timing starts.
 INPUT_POOL = 8
@@ -83,23 +83,14 @@ class SpeedResult:
             **self.summary.to_dict(),
         }
         if self.host == "native":
-            data["allocations_median"] = allocations_median(self.allocations)
+            data["allocations_median"] = median(self.allocations)
             data["allocations_max"] = max(self.allocations)
-            data["allocated_bytes_median"] = allocations_median(self.allocated_bytes)
+            data["allocated_bytes_median"] = median(self.allocated_bytes)
         data.update(warmup_s=self.warmup_times, times_s=self.times, floor_s=self.floor)
         if self.host == "native":
             data["allocations"] = self.allocations
             data["allocated_bytes"] = self.allocated_bytes
         return data
-
-
-def allocations_median(counts: Sequence[int]) -> float:
-    """Median CPU allocations per call."""
-    ordered = sorted(counts)
-    middle = len(ordered) // 2
-    return (
-        float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-    )
 
 
 def calls_per_repetition(sample_rate: int, buffer_size: int, duration: float) -> int:
@@ -312,9 +303,9 @@ def allocation_cells(results: Sequence[SpeedResult]) -> list[list[str]]:
         [
             str(r.sample_rate),
             str(r.buffer_size),
-            f"{allocations_median(r.allocations):g}",
+            f"{median(r.allocations):g}",
             str(max(r.allocations)),
-            f"{allocations_median(r.allocated_bytes):g}",
+            f"{median(r.allocated_bytes):g}",
         ]
         for r in results
         if r.host == "native"
