@@ -49,15 +49,18 @@ def plugin_load_problems(module: nn.Module) -> List[str]:
     """What the Neutone plugin's loader would refuse in `module`, each naming the attribute.
 
     It reads `realtime` (a bool, True for a realtime model) and checks that every name of the
-    reference's preserved list, and of the module's own `get_preserved_attributes()`, exists.
+    module's own `get_preserved_attributes()` exists, and for a realtime model every name of the
+    reference's realtime list.
     An empty list means the loader accepts the module.
     """
     problems: List[str] = []
-    if not _has(module, "realtime"):
+    realtime = getattr(module, "realtime", None) if _has(module, "realtime") else None
+    if realtime is None:
         problems.append("no attribute realtime")
-    elif module.realtime is not True:
-        problems.append(f"realtime is {module.realtime!r}, must be True")
-    names = list(REFERENCE_PRESERVED_ATTRIBUTES)
+    elif not isinstance(realtime, bool):
+        problems.append(f"realtime is {realtime!r}, must be a bool")
+    # A non-realtime module (realtime False) is held to its own list only.
+    names = list(REFERENCE_PRESERVED_ATTRIBUTES) if realtime is not False else []
     if _has(module, "get_preserved_attributes"):
         names += [name for name in module.get_preserved_attributes() if name not in names]
     missing = [name for name in names if not _has(module, name)]
