@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from neutone_export import load_neutone_model, validate_neutone_model
+from neutone_export.info import model_info
 from neutone_export.load import made_by_reference_sdk
 
 REFERENCE_MODELS = ("clipper", "monoblocks")  # compat/make_reference_models.py
@@ -62,3 +63,11 @@ def test_bench_speed_runs_reference_files(reference_files: Dict[str, Path], run,
     result = run(["neutone-bench", "speed", str(reference_files[name]), "--duration", "0.2"])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", REFERENCE_MODELS)
+def test_info_describes_reference_files(reference_files: Dict[str, Path], name: str) -> None:
+    info = model_info(reference_files[name])
+    assert info.sdk_version.startswith("1.5") and info.name
+    assert all(not delay.parts for delay in info.delays)  # no delay breakdown in 1.5 files
+    assert bool(info.knobs) == (name == "clipper")
