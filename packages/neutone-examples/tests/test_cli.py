@@ -98,7 +98,7 @@ class _WrongDelayClipper(clipper.ClipperModelWrapper):
 
 def test_failed_check_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(
-        registry.EXAMPLES, "wrong_delay", lambda: _WrongDelayClipper(clipper.ClipperModel())
+        registry.ALL_EXAMPLES, "wrong_delay", lambda: _WrongDelayClipper(clipper.ClipperModel())
     )
     out = tmp_path / "summary.json"
     args = ["export", "wrong_delay", "--out", str(tmp_path / "exports"), "--json", str(out)]

@@ -65,11 +65,16 @@ class ExportRow:
         return [self.name, status, checks, delay, rtf, f"{self.seconds:.1f}"]
 
 
-def _delay_at_48k(model_file: Path) -> int:
-    """Total delay (buffering + model), in host samples, of the saved file at 48 kHz/128."""
+def _delay_at_48k(model_file: Path) -> Optional[int]:
+    """Total delay (buffering + model), in host samples, of the saved file at 48 kHz/128.
+
+    None for a non-realtime file, which returns whole clips and has no streaming delay.
+    """
     from neutone_export import load_neutone_model
 
     module, _ = load_neutone_model(model_file)
+    if not bool(module.realtime):
+        return None
     module.set_daw_sample_rate_and_buffer_size(DELAY_SAMPLE_RATE, DELAY_BUFFER_SIZE)
     return int(module.calc_buffering_delay_samples()) + int(module.calc_model_delay_samples())
 
@@ -154,13 +159,13 @@ def export(
     check_output_folder(out, "--out")
     check_output_file(json_file, "--json", allow_stdout=True)
 
-    from neutone_examples.registry import EXAMPLES
+    from neutone_examples.registry import ALL_EXAMPLES
 
-    selected = list(dict.fromkeys(names)) if names else list(EXAMPLES)
-    unknown = [name for name in selected if name not in EXAMPLES]
+    selected = list(dict.fromkeys(names)) if names else list(ALL_EXAMPLES)
+    unknown = [name for name in selected if name not in ALL_EXAMPLES]
     if unknown:
         raise BadInput(
-            f"NAMES: unknown example(s) {', '.join(unknown)}; known: {', '.join(EXAMPLES)}"
+            f"NAMES: unknown example(s) {', '.join(unknown)}; known: {', '.join(ALL_EXAMPLES)}"
         )
     out.mkdir(exist_ok=True)
     err = stderr_console()

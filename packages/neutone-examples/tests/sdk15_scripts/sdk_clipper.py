@@ -6,6 +6,7 @@ into its input and its knob tensors, ``save_neutone_model(dump_samples=True, sub
 neutone_examples.ported.clipper is this file with only its imports changed by
 ``neutone-export port``.
 """
+
 # The imports keep the SDK script's order: porting renames their modules only.
 # ruff: noqa: I001, RUF100
 

@@ -6,6 +6,7 @@ sample rate in ``set_model_sample_rate_and_buffer_size`` and reporting ``pre_fil
 neutone_examples.ported.clipper_prefilter is this file with only its imports changed by
 ``neutone-export port``.
 """
+
 # The imports keep the SDK script's order: porting renames their modules only.
 # ruff: noqa: I001, RUF100
 

@@ -6,6 +6,7 @@ default, so a host that compensates the delay plays the dry and wet signals in p
 neutone_examples.ported.delayed_passthrough is this file with only its imports changed by
 ``neutone-export port``.
 """
+
 # The imports keep the SDK script's order: porting renames their modules only.
 # ruff: noqa: I001, RUF100
 

@@ -9,6 +9,7 @@ calls ``wrapper.to_metadata()`` before saving. It never clears its convolution c
 neutone_examples.ported.overdrive_random is this file with only its imports changed by
 ``neutone-export port``.
 """
+
 # The imports keep the SDK script's order: porting renames their modules only.
 # ruff: noqa: I001, RUF100
 

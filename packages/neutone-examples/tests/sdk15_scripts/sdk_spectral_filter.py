@@ -9,6 +9,7 @@ overrides ``prepare_for_inference``.
 neutone_examples.ported.spectral_filter is this file with only its imports changed by
 ``neutone-export port``.
 """
+
 # The imports keep the SDK script's order: porting renames their modules only.
 # ruff: noqa: I001, RUF100
 
