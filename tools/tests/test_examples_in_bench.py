@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = sorted(entry.name for entry in entry_points(group="neutone.models"))
+# An LSTM with random weights answers a noise burst with output uncorrelated to it, so no
+# cross-correlation can find its delay; its sample alignment is proven against Neural Amp Modeler's
+# own offline output in neutone-examples' test_nam.py instead.
+UNMEASURABLE = {"nam_lstm"}
 BENCH = str(Path(sys.executable).parent / "neutone-bench")
 SETTINGS = ["-r", "44100", "-r", "48000", "-b", "128", "-b", "2048"]
 
@@ -25,7 +29,7 @@ def test_the_examples_are_installed_as_entry_points() -> None:
     assert len(EXAMPLES) >= 10, EXAMPLES
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("name", [name for name in EXAMPLES if name not in UNMEASURABLE])
 def test_measured_delay_equals_reported_delay(name: str, tmp_path: Path) -> None:
     report = tmp_path / "latency.json"
     env = dict(os.environ, PYTHONWARNINGS="ignore::FutureWarning")
