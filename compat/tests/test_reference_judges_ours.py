@@ -8,7 +8,7 @@ buffer sizes, `forward` with a knob tensor), and its benchmark command line on o
 import copy
 import json
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Tuple, Union
 
 import pytest
 import requests
@@ -65,9 +65,9 @@ def read_metadata(path: Path) -> Dict:
     return json.loads(extra["metadata.json"])
 
 
-def test_reference_loads_and_runs_every_model(ours: Dict[str, Path], model_name: str) -> None:
-    name = model_name  # every example model, and a stereo-in, mono-out one
-    model, metadata = load_with_the_reference(ours[name])
+def test_reference_loads_and_runs_every_model(our_file: Path, model_name: str) -> None:
+    name = model_name  # every realtime example model, and a stereo-in, mono-out one
+    model, metadata = load_with_the_reference(our_file)
     assert model.realtime is True
     check_for_preserved_attributes(model, model.get_preserved_attributes())
     if not categorical_slots(metadata):
@@ -90,10 +90,12 @@ def test_reference_loads_and_runs_every_model(ours: Dict[str, Path], model_name:
             model.reset()
 
 
-def test_every_example_is_covered(ours: Dict[str, Path]) -> None:
+def test_every_example_is_covered(ours: Dict[str, Union[Path, str]]) -> None:
     """The examples hold each feature the plugin must handle, so the loop above covers them."""
     features = set()
     for path in ours.values():
+        if isinstance(path, str):
+            continue  # cannot be built here (the reason is in the skipped test)
         metadata = read_metadata(path)
         features.add("mono in" if metadata["is_input_mono"] else "stereo in")
         features.add("mono out" if metadata["is_output_mono"] else "stereo out")
