@@ -431,10 +431,6 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_json(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latency.json"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="neutone_export/__init__.py imports torch eagerly; passes once it imports lazily",
-)
 def test_help_does_not_load_torch() -> None:
     """`--help` answers before torch is imported (a generous bound: torch alone takes seconds)."""
     code = (

@@ -109,10 +109,6 @@ def test_failed_check_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert "1 example(s) failed: wrong_delay" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the package __init__ files import torch eagerly; passes once they import lazily",
-)
 def test_help_does_not_load_torch() -> None:
     """`--help` answers before torch is imported (a generous bound: torch alone takes seconds)."""
     code = (

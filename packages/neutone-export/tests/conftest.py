@@ -4,7 +4,6 @@ Every model is a `WaveformToWaveformBase` with valid metadata; each broken one b
 rule that one check of the suite must catch.
 """
 
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Dict, List
 
@@ -199,9 +198,3 @@ def saved_blocked(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     root = tmp_path_factory.mktemp("blocked")
     report = save_neutone_model(BlockedIdentity(nn.Identity()), root, quiet=True)
     return SimpleNamespace(root=root, path=root / "model.nm", report=report)
-
-
-@pytest.fixture(scope="session")
-def sdk15_path() -> Path:
-    """A `.nm` written by the Neutone SDK 1.5.2 (see tests/data/make_sdk15_fixture.py)."""
-    return Path(__file__).with_name("data") / "sdk15_clipper.nm"

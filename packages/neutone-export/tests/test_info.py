@@ -110,13 +110,6 @@ def test_a_categorical_knob_shows_its_labels(models, tmp_path: Path) -> None:
     )
 
 
-def test_a_neutone_sdk_1_5_file(sdk15_path: Path) -> None:
-    info = model_info(sdk15_path)
-    assert info.sdk_version.startswith("1.5") and info.name
-    assert info.knobs and all(not delay.parts for delay in info.delays)  # no breakdown in 1.5
-    assert_every_field_shown(info.rows())
-
-
 def test_not_a_model(tmp_path: Path) -> None:
     bad = tmp_path / "x.nm"
     bad.write_bytes(b"not a zip")

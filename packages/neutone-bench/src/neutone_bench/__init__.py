@@ -3,12 +3,15 @@
 Modules:
 
 - ``cli``: the ``neutone-bench`` typer app; one module per command joins it with ``register``:
-  ``cli_speed``, ``cli_latency``, ``cli_profile`` (``__main__``: ``python -m neutone_bench``).
+  ``cli_speed``, ``cli_latency``, ``cli_profile``, ``cli_response`` (``__main__``:
+  ``python -m neutone_bench``).
 - ``speed``: per-call timings of the adapter's ``forward`` at a setting, and the machine's floor.
 - ``stats``: percentiles, IQR, deadline misses, slow calls, whose a miss is (pure functions).
 - ``compare``: ``speed --compare BASELINE.json``, the change of each setting's median.
 - ``latency``: reported delay split, and the delay measured with a noise burst.
 - ``profile``: torch profiler top operators, psutil memory and CPU figures.
+- ``response``: magnitude and impulse responses at knob settings, harmonic levels, their plot.
+- ``clip_speed``: seconds per clip and realtime factor of a non-realtime (whole-clip) model.
 - ``host``: settings checked, a refused setting in one line, the reported delay split (the calls
   themselves go through ``neutone_export.host``).
 - ``models``: resolving MODEL (``.nm`` path, entry point ``neutone.models``, embedded name).
@@ -42,6 +45,12 @@ _HOMES = {
     "OperatorRow": "profile",
     "ProfileResult": "profile",
     "profile_model": "profile",
+    "ResponseError": "response",
+    "ResponseResult": "response",
+    "measure_response": "response",
+    "plot_response": "response",
+    "ClipSpeedResult": "clip_speed",
+    "measure_clip_speed": "clip_speed",
     "SpeedResult": "speed",
     "measure_speed": "speed",
     "TimingSummary": "stats",
@@ -57,11 +66,14 @@ __all__ = [
     "DEFAULT_MODEL",
     "EMBEDDED_MODELS",
     "BenchModel",
+    "ClipSpeedResult",
     "DelayReport",
     "LatencyRow",
     "ModelNotFoundError",
     "OperatorRow",
     "ProfileResult",
+    "ResponseError",
+    "ResponseResult",
     "SettingError",
     "SpeedResult",
     "TimingSummary",
@@ -70,11 +82,14 @@ __all__ = [
     "count_deadline_misses",
     "find_lag",
     "interquartile_range",
+    "measure_clip_speed",
     "measure_delay",
+    "measure_response",
     "measure_speed",
     "median",
     "noise_burst",
     "percentile",
+    "plot_response",
     "profile_model",
     "reported_delay",
     "resolve_model",
@@ -83,11 +98,18 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from neutone_bench.clip_speed import ClipSpeedResult, measure_clip_speed
     from neutone_bench.embedded import DEFAULT_MODEL, EMBEDDED_MODELS
     from neutone_bench.host import DelayReport, SettingError, configure, reported_delay
     from neutone_bench.latency import LatencyRow, find_lag, measure_delay, noise_burst
     from neutone_bench.models import BenchModel, ModelNotFoundError, resolve_model
     from neutone_bench.profile import OperatorRow, ProfileResult, profile_model
+    from neutone_bench.response import (
+        ResponseError,
+        ResponseResult,
+        measure_response,
+        plot_response,
+    )
     from neutone_bench.speed import SpeedResult, measure_speed
     from neutone_bench.stats import (
         TimingSummary,

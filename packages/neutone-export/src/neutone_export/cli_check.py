@@ -68,7 +68,9 @@ def check(
     from neutone_export.validation import validate_neutone_model
 
     try:
-        module, metadata = load_neutone_model(model_path)
+        # Loaded leniently: a file the plugin would refuse (no `realtime`, a preserved name missing)
+        # fails the `plugin_load` check by name, exit 1, instead of being called unreadable.
+        module, metadata = load_neutone_model(model_path, strict=False)
     except NotANeutoneModelError as error:
         raise BadInput(f"MODEL_PATH: {error}") from None
     if host == "native" and getattr(module, "realtime", True) is False:
