@@ -1,8 +1,9 @@
 """neutone_core: model API and realtime adapter to run a PyTorch audio model in the Neutone plugin.
 
 Modules:
-    parameters: knobs (`NeutoneParameter`/`ContinuousNeutoneParameter`, `CategoricalNeutoneParameter`),
-        `TextNeutoneParameter` and `DiscreteTokensNeutoneParameter` (non-realtime), list checks.
+    parameters: knobs (`NeutoneParameter` / `ContinuousNeutoneParameter`,
+        `CategoricalNeutoneParameter`), `TextNeutoneParameter` and
+        `DiscreteTokensNeutoneParameter` (non-realtime), list checks.
     metadata: the metadata dictionary of the `.nm` contract, `validate_metadata`, `MetadataError`.
     model: `WaveformToWaveformBase`, the class a researcher subclasses.
     limits: the one set of limits on host rates, buffer sizes and durations (`LimitError`).
