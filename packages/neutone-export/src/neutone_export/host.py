@@ -10,7 +10,9 @@ from typing import List
 import torch
 from torch import Tensor, nn
 
-N_KNOBS = 4
+from neutone_core.parameters import MAX_REALTIME_PARAMETERS
+
+N_KNOBS = MAX_REALTIME_PARAMETERS  # the knob rows of `forward(x, params)`: one constant, in core
 
 
 def configure(module: nn.Module, sample_rate: int, buffer_size: int) -> int:

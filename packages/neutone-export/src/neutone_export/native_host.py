@@ -31,8 +31,9 @@ from typing import List, Optional
 import torch
 from torch import Tensor
 
+from neutone_export.host import N_KNOBS
+
 SOURCE = Path(__file__).with_name("native") / "neutone_host.cpp"
-N_KNOBS = 4
 _BUILD_TIMEOUT_S = 600
 
 
