@@ -169,7 +169,7 @@ def test_text_prompt_metadata_refused_by_the_reference_is_valid_here(tmp_path: P
 
 def test_reference_made_gen_file_loads_and_is_checked_here(tmp_path: Path) -> None:
     _python(tmp_path, "make.py", REFERENCE_MAKES_GEN, str(tmp_path / "reference"))
-    module, metadata = load_neutone_model(tmp_path / "reference" / "model.nm", strict=False)
+    module, metadata = load_neutone_model(tmp_path / "reference" / "model.nm")
     assert module.realtime is False
     validate_metadata(metadata, realtime=False)
     report = validate_non_realtime_model(tmp_path / "reference" / "model.nm")

@@ -11,15 +11,19 @@ import torch
 from torch import nn
 
 from neutone_export import NotANeutoneModelError, load_neutone_model, save_neutone_model
+from neutone_export.load import plugin_load_problems
 
 
 def test_save_writes_every_file(saved_gain) -> None:
     root = saved_gain.root
     for name in ("model.nm", "metadata.json", "report.json"):
         assert (root / name).is_file(), name
-    for stem in ("sample_in_0", "sample_out_0"):
-        assert (root / "samples" / f"{stem}.wav").is_file()
-        assert (root / "samples" / f"{stem}.mp3").is_file()
+    # every demo clip at the default knob and at each extreme of the gain knob
+    for clip in ("speech", "drums", "sustained"):
+        for setting in ("default", "gain-0", "gain-1"):
+            for side in ("in", "out"):
+                assert (root / "samples" / f"{clip}.{setting}.{side}.wav").is_file()
+                assert (root / "samples" / f"{clip}.{setting}.{side}.mp3").is_file()
     assert saved_gain.report.passed
     assert not saved_gain.report["eager"].skipped  # the Python model was compared at save time
     on_disk = json.loads((root / "report.json").read_text())
@@ -31,11 +35,13 @@ def test_metadata_round_trips_with_mp3_samples(saved_gain) -> None:
     module, metadata = load_neutone_model(saved_gain.path)
     assert metadata == json.loads((saved_gain.root / "metadata.json").read_text())
     assert metadata["model_name"] == "export.test"
-    (pair,) = metadata["sample_sound_files"]
-    for side in ("in", "out"):
-        mp3 = base64.b64decode(pair[side], validate=True)
-        assert mp3 == (saved_gain.root / "samples" / f"sample_{side}_0.mp3").read_bytes()
-        assert mp3[:3] == b"ID3" or (mp3[0] == 0xFF and mp3[1] & 0xE0 == 0xE0)
+    pairs = metadata["sample_sound_files"]
+    assert len(pairs) == 3  # the default-knob render of each clip
+    for clip, pair in zip(("speech", "drums", "sustained"), pairs, strict=True):
+        for side in ("in", "out"):
+            mp3 = base64.b64decode(pair[side], validate=True)
+            assert mp3 == (saved_gain.root / "samples" / f"{clip}.default.{side}.mp3").read_bytes()
+            assert mp3[:3] == b"ID3" or (mp3[0] == 0xFF and mp3[1] & 0xE0 == 0xE0)
     # everything but the samples is what the module itself reports
     own = json.loads(module.get_metadata_json())
     assert {k: v for k, v in metadata.items() if k != "sample_sound_files"} == {
@@ -53,9 +59,9 @@ def test_renders_are_delay_compensated(saved_blocked) -> None:
     module.set_daw_sample_rate_and_buffer_size(48000, 512)
     delay = module.calc_buffering_delay_samples() + module.calc_model_delay_samples()
     assert delay > 0  # blocks of 256 delay the identity, so alignment is really tested
-    channels, rate, frames_in = read_wav(saved_blocked.root / "samples" / "sample_in_0.wav")
+    channels, rate, frames_in = read_wav(saved_blocked.root / "samples" / "drums.default.in.wav")
     assert (channels, rate) == (2, 48000)
-    _, _, frames_out = read_wav(saved_blocked.root / "samples" / "sample_out_0.wav")
+    _, _, frames_out = read_wav(saved_blocked.root / "samples" / "drums.default.out.wav")
     assert len(frames_out) == len(frames_in) > 48000 * 2 * 2
     assert frames_out == frames_in  # identity with its delay removed: sample for sample
 
@@ -80,20 +86,16 @@ def test_save_shows_progress_unless_quiet(models, tmp_path, capsys) -> None:
     assert captured.err == "" and captured.out == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="freezing drops the attribute realtime: scripting.py must add 'realtime' to "
-    "freeze's preserved_attrs (the file then loads in the plugin); remove this mark then",
-)
 def test_save_with_own_samples_and_freeze(models, tmp_path) -> None:
     samples = [torch.sin(torch.linspace(0, 400.0, 24000)).reshape(1, -1) * 0.5]
     report = save_neutone_model(
         models.Gain(nn.Identity()), tmp_path, input_samples=samples, freeze=True, quiet=True
     )
     assert report.passed
-    _, metadata = load_neutone_model(tmp_path / "model.nm")
+    module, metadata = load_neutone_model(tmp_path / "model.nm")  # strict: as the plugin loads
+    assert plugin_load_problems(module) == [] and module.realtime is True
     assert len(metadata["sample_sound_files"]) == 1
-    channels, _, frames = read_wav(tmp_path / "samples" / "sample_in_0.wav")
+    channels, _, frames = read_wav(tmp_path / "samples" / "input-0.default.in.wav")
     assert channels == 2 and len(frames) == 24000 * 4
 
 

@@ -499,7 +499,7 @@ def validate_non_realtime_model(
         on_check: called with each result as it is known (progress lines).
     """
     if isinstance(module_or_path, (str, Path)):
-        module, file_metadata = load_neutone_model(module_or_path, strict=False)
+        module, file_metadata = load_neutone_model(module_or_path)
         source = str(module_or_path)
         metadata = file_metadata if metadata is None else metadata
     else:

@@ -97,7 +97,9 @@ def save_non_realtime_model(
     atomic_write_text(root / METADATA_FILE, text + "\n")
 
     _say(quiet, f"validating {model_path} as loaded")
-    loaded, loaded_metadata = load_neutone_model(model_path, strict=False)
+    loaded, loaded_metadata = load_neutone_model(
+        model_path,
+    )
 
     def show(result: CheckResult) -> None:
         figure = f" ({result.figure_text()})" if result.figure_text() else ""

@@ -9,7 +9,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Optional, Union
 
 from neutone_export.atomic import atomic_write_text
 
@@ -67,11 +67,16 @@ class CheckResult:
 
 @dataclass
 class ValidationReport:
-    """All checks run on one model; `source` names the file or object checked."""
+    """All checks run on one model; `source` names the file or object checked.
+
+    `trace` is the `TraceReport.to_dict()` of a model saved with ``trace=True``: the proof that the
+    traced inner model equals the Python one.
+    """
 
     source: str
     checks: List[CheckResult] = field(default_factory=list)
     settings: Dict[str, Any] = field(default_factory=dict)
+    trace: Optional[Dict[str, Any]] = None
 
     @property
     def passed(self) -> bool:
@@ -91,13 +96,17 @@ class ValidationReport:
         raise KeyError(f"no check named {name!r}; checks: {[c.name for c in self.checks]}")
 
     def to_dict(self) -> Dict[str, Any]:
-        """Plain JSON-ready dictionary: source, overall verdict, settings and every check."""
-        return {
+        """Plain JSON-ready dictionary: source, overall verdict, settings, every check, and the
+        trace proof when there is one."""
+        data = {
             "source": self.source,
             "passed": self.passed,
             "settings": _finite_or_null(self.settings),
             "checks": [check.to_dict() for check in self.checks],
         }
+        if self.trace is not None:
+            data["trace"] = _finite_or_null(self.trace)
+        return data
 
     def to_json(self) -> str:
         """`to_dict()` as indented, strict JSON (no NaN or Infinity tokens), newline-terminated."""

@@ -12,6 +12,7 @@ import inspect
 import io
 import re
 import traceback
+import typing
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, List, Tuple
 
@@ -20,6 +21,7 @@ from torch import nn
 
 from neutone_core import RealtimeAdapter, WaveformToWaveformBase
 from neutone_export.contract import REQUIRED_METHODS
+from neutone_export.no_grad import unwrap_no_grad_methods
 from neutone_export.tracing import trace_inner_model
 
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
@@ -71,6 +73,11 @@ class ScriptingError(ValueError):
         self.cause = cause
         self.fix = fix
         self.torchscript_message = torchscript_message
+
+
+class ModelDefinitionError(ValueError):
+    """The model breaks a rule the adapter relies on (a getter's return type, an undeclared knob);
+    the one-line message names the method and the fix."""
 
 
 @dataclass
@@ -375,6 +382,44 @@ def _check_methods(scripted: torch.jit.ScriptModule, step: str) -> None:
         )
 
 
+def _list_getters() -> List[Tuple[str, Any]]:
+    """(name, return type) of every `WaveformToWaveformBase` getter that must return a list."""
+    getters = []
+    for name in dir(WaveformToWaveformBase):
+        if name.startswith("get_"):
+            hint = typing.get_type_hints(getattr(WaveformToWaveformBase, name)).get("return")
+            if typing.get_origin(hint) is list:
+                getters.append((name, hint))
+    return getters
+
+
+def _check_list_getters(model: WaveformToWaveformBase) -> None:
+    """Each list getter returns a list: else building the metadata fails with a bare TypeError."""
+    for name, hint in _list_getters():
+        value = getattr(model, name)()
+        if not isinstance(value, (list, tuple)):
+            shown = str(hint).replace("typing.", "").replace("neutone_core.parameters.", "")
+            raise ModelDefinitionError(
+                f"{type(model).__name__}.{name}() must return a {shown}, got "
+                f"{type(value).__name__} {value!r}; return a list, e.g. [{value!r}]"
+            )
+
+
+def _raised_in(error: BaseException, function: str) -> bool:
+    """Whether `error` was raised inside a function called `function` (e.g. do_forward_pass)."""
+    return any(frame.name == function for frame in traceback.extract_tb(error.__traceback__))
+
+
+def _undeclared_knob(model: WaveformToWaveformBase, error: KeyError) -> ModelDefinitionError:
+    """do_forward_pass read `params[name]` for a name no parameter declares."""
+    declared = [parameter.name for parameter in model.get_neutone_parameters()]
+    return ModelDefinitionError(
+        f"{type(model).__name__}.do_forward_pass reads the knob {error.args[0]!r}, which no "
+        f"parameter declares (declared knobs: {declared}); fix the name, or declare it in "
+        "get_neutone_parameters"
+    )
+
+
 def script_neutone_model(
     model: WaveformToWaveformBase,
     freeze: bool = False,
@@ -395,10 +440,14 @@ def script_neutone_model(
         ScriptingError: TorchScript cannot compile the model; the message says where, how to fix
             it, and whether tracing applies.
         TracingError: `trace` was asked and the trace fails or differs from the Python model.
+        ModelDefinitionError: a list getter returns something else, or do_forward_pass reads a
+            knob no parameter declares.
         ValueError: the model's getters, knobs or output shape break a rule (from neutone-core).
     """
     if not isinstance(model, WaveformToWaveformBase):
         raise ValueError(f"model: must be a WaveformToWaveformBase, got {type(model).__name__}")
+    unwrap_no_grad_methods(model)  # TorchScript on torch 2.x cannot compile @torch.no_grad()
+    _check_list_getters(model)
     trace_report = trace_inner_model(model) if trace else None
     try:
         adapter = RealtimeAdapter(model).eval()
@@ -406,6 +455,10 @@ def script_neutone_model(
         if "ScriptModule" not in str(error):
             raise
         raise _explain_script_submodule(model, error) from error
+    except KeyError as error:
+        if not _raised_in(error, "do_forward_pass"):
+            raise
+        raise _undeclared_knob(model, error) from error
     try:
         scripted = torch.jit.script(adapter)
         torch.jit.save(scripted, io.BytesIO())  # Python calls left in the graph fail only here
@@ -413,7 +466,8 @@ def script_neutone_model(
         raise explain_scripting_error(model, error) from error
     preserved = list(scripted.get_preserved_attributes())
     if freeze or optimize:
-        scripted = torch.jit.freeze(scripted, preserved_attrs=preserved)
+        # `realtime` is an attribute, not a method: freeze folds it away unless it is named
+        scripted = torch.jit.freeze(scripted, preserved_attrs=[*preserved, "realtime"])
         _check_methods(scripted, "freeze")
     if optimize:
         other = [name for name in preserved if scripted._c._has_method(name) and name != "forward"]

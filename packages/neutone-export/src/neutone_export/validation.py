@@ -2,17 +2,19 @@
 
 A check that raises is reported as failed with the error's first line; a check that needs a method
 the module lacks is reported as skipped with the reason. Neither stops the suite. A check whose
-figure is NaN or infinite never passes, whatever the check itself concluded.
+figure is NaN or infinite never passes, whatever the check itself concluded. A non-realtime module
+(`realtime` False) gets the Gen suite (`validate_non_realtime_model`) instead.
 """
 
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, Sequence, Union
 
 import torch
 from torch import nn
 
 from neutone_core import WaveformToWaveformBase
 from neutone_core.limits import check_buffer_size, check_sample_rate, check_seconds
+from neutone_core.non_realtime import NonRealtimeBase
 from neutone_export.checks import (
     ALL_CHECKS,
     DEFAULT_BUFFER_SIZES,
@@ -20,6 +22,8 @@ from neutone_export.checks import (
     CheckContext,
 )
 from neutone_export.load import load_neutone_model, made_by_reference_sdk
+from neutone_export.non_realtime_checks import validate_non_realtime_model
+from neutone_export.non_realtime_save import script_non_realtime_model
 from neutone_export.report import CheckResult, ValidationReport
 from neutone_export.scripting import script_neutone_model
 
@@ -53,6 +57,7 @@ def validate_neutone_model(
     seconds: float = 0.5,
     seed: int = 0,
     num_threads: int | None = 1,
+    skip: Mapping[str, str] | None = None,
     on_check: Callable[[CheckResult], None] | None = None,
 ) -> ValidationReport:
     """Prove a `.nm` model before a host loads it.
@@ -70,7 +75,12 @@ def validate_neutone_model(
         seed: seed of every random signal and buffer-size sequence.
         num_threads: intra-op threads while checking (restored afterwards); 1 by default, as a
             plugin runs one model per audio thread. None keeps the current setting.
+        skip: check name -> reason, for checks to report as skipped instead of running (what
+            the Neutone SDK's ``speed_benchmark=False`` asks of `save_neutone_model`).
         on_check: called with each `CheckResult` as soon as it is known (progress display).
+
+    A non-realtime module (or a `NonRealtimeBase`, scripted here) is checked by
+    `validate_non_realtime_model` with `metadata`, `sample_rates` and `on_check`.
 
     Returns:
         the report; `report.passed` is False when any check failed.
@@ -82,10 +92,20 @@ def validate_neutone_model(
         )
     rates = _sample_rates(sample_rates)
     sizes = _check_buffer_sizes(buffer_sizes)
+    skip = dict(skip or {})
+    unknown = sorted(set(skip) - {name for name, _, _ in ALL_CHECKS})
+    if unknown:
+        raise ValueError(
+            f"validate_neutone_model: skip names unknown checks {unknown}; known: "
+            f"{[name for name, _, _ in ALL_CHECKS]}"
+        )
     if isinstance(module_or_path, (str, Path)):
         module, file_metadata = load_neutone_model(module_or_path, strict=False)
         metadata = file_metadata if metadata is None else metadata
         source = str(module_or_path)
+    elif isinstance(module_or_path, NonRealtimeBase):
+        module = script_non_realtime_model(module_or_path)
+        source = type(module_or_path).__name__
     elif isinstance(module_or_path, WaveformToWaveformBase):
         module = script_neutone_model(module_or_path)
         eager_model = module_or_path if eager_model is None else eager_model
@@ -93,6 +113,12 @@ def validate_neutone_model(
     else:
         module = module_or_path
         source = getattr(module, "original_name", type(module).__name__)
+    if getattr(module, "realtime", True) is False:
+        report = validate_non_realtime_model(
+            module, metadata=metadata, sample_rates=sample_rates, on_check=on_check
+        )
+        report.source = source
+        return report
     context = CheckContext(
         module=module,
         metadata=metadata,
@@ -117,7 +143,7 @@ def validate_neutone_model(
     if num_threads is not None:
         torch.set_num_threads(num_threads)
     try:
-        _run_checks(context, report, on_check)
+        _run_checks(context, report, skip, on_check)
     finally:
         torch.set_num_threads(previous_threads)
     return report
@@ -126,12 +152,15 @@ def validate_neutone_model(
 def _run_checks(
     context: CheckContext,
     report: ValidationReport,
+    skip: Mapping[str, str],
     on_check: Callable[[CheckResult], None] | None,
 ) -> None:
     """Run every check in order, appending to `report` and calling `on_check` after each."""
     for name, check, needs in ALL_CHECKS:
         missing = [method for method in needs if not context.has(method)]
-        if missing:
+        if name in skip:
+            result = CheckResult(name, True, None, skip[name], skipped=True)
+        elif missing:
             reason = f"skipped: needs {', '.join(missing)}, which the module lacks"
             if name == "delay_breakdown":
                 reason += " (files written by the Neutone SDK 1.5 lack it)"
