@@ -34,6 +34,9 @@ class _TorchaudioModel(WaveformToWaveformBase):
     def get_model_authors(self) -> List[str]:
         return ["neutone tests"]
 
+    def get_model_version(self) -> str:
+        return "1.0.0"
+
     def get_model_short_description(self) -> str:
         return "Calls torchaudio's compiled lfilter."
 

@@ -126,3 +126,14 @@ def test_help_does_not_load_torch() -> None:
     words = done.stdout.split()
     assert words[-1] == "False", "torch was imported for --help"
     assert float(words[-3]) < 3.0
+
+
+def test_trace_exports_through_the_trace_fallback(tmp_path: Path) -> None:
+    out = tmp_path / "summary.json"
+    args = ["export", "clipper", "--trace", "--out", str(tmp_path / "exports"), "--json", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, show(result)
+    (row,) = json.loads(out.read_text())["examples"]
+    assert row["passed"] is True
+    report = json.loads((tmp_path / "exports" / "clipper" / "report.json").read_text())
+    assert report["trace"]["module"] == "self.model", report.get("trace")

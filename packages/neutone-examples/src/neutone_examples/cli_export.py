@@ -79,7 +79,7 @@ def _delay_at_48k(model_file: Path) -> Optional[int]:
     return int(module.calc_buffering_delay_samples()) + int(module.calc_model_delay_samples())
 
 
-def export_example(name: str, out: Path, verbose: bool) -> ExportRow:
+def export_example(name: str, out: Path, verbose: bool, trace: bool = False) -> ExportRow:
     """Save example `name` to ``out / name`` and summarise its validation report."""
     from neutone_examples.registry import build_example
     from neutone_export import save_neutone_model
@@ -87,7 +87,7 @@ def export_example(name: str, out: Path, verbose: bool) -> ExportRow:
     folder = out / name
     start = time.perf_counter()
     try:
-        report = save_neutone_model(build_example(name), folder, quiet=not verbose)
+        report = save_neutone_model(build_example(name), folder, quiet=not verbose, trace=trace)
     except ValueError as error:  # ScriptingError, MetadataError: the model cannot be exported
         lines = str(error).strip().splitlines()
         return ExportRow(
@@ -154,6 +154,14 @@ def export(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show every check as it runs (stderr).")
     ] = False,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--trace",
+            help="Trace each realtime example's inner model at its block shape instead of "
+            "scripting it (proven equal to the Python model first).",
+        ),
+    ] = False,
 ) -> None:
     """Export example models with save_neutone_model and summarise their validation."""
     check_output_folder(out, "--out")
@@ -172,7 +180,7 @@ def export(
     rows: List[ExportRow] = []
     for index, name in enumerate(selected, start=1):
         err.print(f"[{index}/{len(selected)}] exporting {name} to {out / name} ...")
-        row = export_example(name, out, verbose)
+        row = export_example(name, out, verbose, trace)
         rows.append(row)
         if row.error:
             err.print(f"  [red]cannot export {name}[/]: {row.error}")
