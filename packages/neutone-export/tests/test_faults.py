@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from neutone_export import NotANeutoneModelError, atomic, load_neutone_model, validate_neutone_model
+from neutone_export import samples as samples_module
 from neutone_export import save as save_module
 from neutone_export.report import CheckResult, ValidationReport
 from neutone_export.save import (
@@ -32,7 +33,7 @@ from neutone_export.save import (
     save_neutone_model,
 )
 
-WRITES_PER_EXPORT = 7  # two WAV and two MP3 samples, model.nm, metadata.json, report.json
+WRITES_PER_EXPORT = 3  # model.nm, metadata.json, report.json (the samples: write_samples)
 
 
 def snapshot(folder: Path) -> Dict[str, bytes]:
@@ -111,6 +112,18 @@ def test_disk_full_at_any_write_keeps_the_previous_export(
     assert len(calls) == failing_write + 1
 
 
+def test_disk_full_while_writing_the_samples_keeps_the_previous_export(
+    previous: Path, fast_export: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, models
+) -> None:
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(samples_module, "atomic_write_bytes", full)
+    with pytest.raises(ExportWriteError, match="the disk is full") as caught:
+        save_neutone_model(models.Identity(nn.Identity()), previous, quiet=True)
+    assert "previous export is unchanged" in one_line(caught.value)
+
+
 def test_disk_full_while_moving_into_place_keeps_the_previous_export(
     previous: Path, fast_export: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, models
 ) -> None:
@@ -126,7 +139,8 @@ def test_disk_full_while_moving_into_place_keeps_the_previous_export(
     "stage",
     [
         "script_neutone_model",
-        "render_samples",
+        "render_knob_samples",
+        "write_samples",
         "_write",
         "load_neutone_model",
         "validate_neutone_model",

@@ -144,7 +144,7 @@ def _holds_passing_export(root: Path) -> bool:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write one file of the staged export (the only place save writes bytes)."""
+    """Write one file of the staged export (the demo samples go through `write_samples`)."""
     with open(path, "wb") as handle:
         handle.write(data)
 
