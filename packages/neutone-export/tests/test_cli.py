@@ -189,3 +189,23 @@ def test_check_fails_a_file_the_plugin_would_refuse_naming_what_is_missing(
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks["plugin_load"]["status"] == "fail"
     assert name in checks["plugin_load"]["message"]
+
+
+def test_an_error_reporting_failed_checks_exits_1_in_one_line(tmp_path) -> None:
+    from neutone_export.cli_contract import make_app
+    from neutone_export.save import ExportFailedError
+
+    demo = make_app("neutone-export", "demo")
+
+    @demo.command("fail")
+    def fail() -> None:
+        raise ExportFailedError("checks failed: delay; kept in x.failed", None, tmp_path)
+
+    @demo.command("bad")
+    def bad() -> None:
+        raise ValueError("--rate must be in [1000, 384000], got 5")
+
+    result = runner.invoke(demo, ["fail"])
+    assert result.exit_code == 1, show(result)
+    assert result.stderr.strip() == "Error: checks failed: delay; kept in x.failed"
+    assert runner.invoke(demo, ["bad"]).exit_code == 2

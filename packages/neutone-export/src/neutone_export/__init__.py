@@ -44,6 +44,8 @@ _HOMES = {
     "ExportError": "save",
     "ExportFailedError": "save",
     "ExportWriteError": "save",
+    "ModelDefinitionError": "scripting",
+    "SubmissionError": "sdk_compat",
     "NotANeutoneModelError": "load",
     "ScriptingError": "scripting",
     "TracingError": "tracing",
@@ -69,8 +71,10 @@ __all__ = [
     "ExportError",
     "ExportFailedError",
     "ExportWriteError",
+    "ModelDefinitionError",
     "NotANeutoneModelError",
     "ScriptingError",
+    "SubmissionError",
     "TracingError",
     "ValidationReport",
     "__version__",
@@ -107,7 +111,12 @@ if TYPE_CHECKING:
         ExportWriteError,
         save_neutone_model,
     )
-    from neutone_export.scripting import ScriptingError, script_neutone_model
+    from neutone_export.scripting import (
+        ModelDefinitionError,
+        ScriptingError,
+        script_neutone_model,
+    )
+    from neutone_export.sdk_compat import SubmissionError
     from neutone_export.tracing import TracingError
     from neutone_export.validation import validate_neutone_model
 

@@ -86,7 +86,10 @@ def _error(message: str) -> None:
 
 
 def _exit_code_for(exc: BaseException) -> int:
-    """Exit status for an exception that reached the app: a `ValueError` is bad input."""
+    """Exit status for an exception that reached the app: a `ValueError` is bad input, unless it
+    reports checks that failed (it says so with a true class attribute `failed_check`)."""
+    if getattr(exc, "failed_check", False):
+        return EXIT_FAILED
     return EXIT_BAD_INPUT if isinstance(exc, ValueError) else EXIT_FAILED
 
 

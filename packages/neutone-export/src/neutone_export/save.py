@@ -67,6 +67,8 @@ class ExportFailedError(ExportError):
     `report` is the failed attempt's `ValidationReport`; `attempt_dir` is where it was kept.
     """
 
+    failed_check = True  # a command line exits 1 (a check failed), not 2 (bad input)
+
     def __init__(self, message: str, report: ValidationReport, attempt_dir: Path) -> None:
         super().__init__(message)
         self.report = report

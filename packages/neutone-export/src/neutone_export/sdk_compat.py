@@ -25,6 +25,8 @@ MAX_SAMPLE_PAIRS = 3
 class SubmissionError(ValueError):
     """``submission=True`` and a check failed; the message names every failed check and why."""
 
+    failed_check = True  # a command line exits 1 (a check failed), not 2 (bad input)
+
     def __init__(self, message: str, report: ValidationReport) -> None:
         super().__init__(message)
         self.report = report
