@@ -10,8 +10,7 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from neutone_examples import drum_hit
-from neutone_export import save_neutone_model, script_neutone_model, validate_neutone_model
+from neutone_export import save_neutone_model, script_neutone_model
 from neutone_export.audio_sample import AudioSample, AudioSamplePair
 from neutone_export.load import plugin_load_problems
 from neutone_export.porting_notes import PortingWarning
@@ -19,8 +18,6 @@ from neutone_export.scripting import ModelDefinitionError
 from neutone_export.sdk_compat import SubmissionError
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
-
-GEN_CHECKS = ["contract", "metadata", "outputs", "finite", "determinism", "reset", "cancel"]
 
 
 def short_input() -> List[Tensor]:
@@ -116,15 +113,6 @@ def test_untraced_report_has_no_trace(models, tmp_path) -> None:
     )
     assert report.trace is None
     assert "trace" not in json.loads((tmp_path / "plain" / "report.json").read_text())
-
-
-def test_gen_model_saves_and_its_file_gets_the_gen_checks(tmp_path) -> None:
-    report = save_neutone_model(drum_hit.build_model(), tmp_path / "gen", quiet=True)
-    assert report.passed, [(c.name, c.message) for c in report.failures]
-    assert [check.name for check in report.checks][: len(GEN_CHECKS)] == GEN_CHECKS
-    again = validate_neutone_model(tmp_path / "gen" / "model.nm")
-    assert again.passed and again.settings["realtime"] is False
-    assert [check.name for check in again.checks] == [check.name for check in report.checks]
 
 
 def test_sdk_keywords_in_the_sdks_order(models, tmp_path) -> None:
