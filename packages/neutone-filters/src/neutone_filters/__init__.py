@@ -18,6 +18,7 @@ Modules:
     conv_general: `Conv1dGeneral`, the Neutone SDK's offline-or-cached 1-D convolution.
     mel: `CachedMelSpec`, the Neutone SDK's streaming mel spectrogram; `mel_filterbank`.
     tcn: `TCN1D`, `TCN1DBlock`, the Neutone SDK's offline (stateless) temporal conv network.
+    gcn: `GCN1D`, `GCN1DBlock`, the Neutone SDK's gated conv network with temporal FiLM.
     cached_conv: `CachedConv1d`, `StreamingDelay`, `TCNBlock`, `CachedTCN` for streaming conv nets.
 """
 
@@ -28,6 +29,7 @@ from neutone_filters.cached_conv import CachedConv1d, CachedTCN, StreamingDelay,
 from neutone_filters.conv_general import Conv1dGeneral
 from neutone_filters.film import FiLM
 from neutone_filters.fir import FilterType, FIRFilter, design_fir
+from neutone_filters.gcn import GCN1D, GCN1DBlock
 from neutone_filters.iir import IIRSVF, IIRFilter
 from neutone_filters.mel import CachedMelSpec
 from neutone_filters.padding import PaddingCached
@@ -37,6 +39,7 @@ from neutone_filters.stft import RealtimeSTFT
 from neutone_filters.tcn import TCN1D, TCN1DBlock
 
 __all__ = [
+    "GCN1D",
     "IIRSVF",
     "TCN1D",
     "BlockSTFT",
@@ -47,6 +50,7 @@ __all__ = [
     "FIRFilter",
     "FiLM",
     "FilterType",
+    "GCN1DBlock",
     "IIRFilter",
     "PaddingCached",
     "RealtimeSTFT",
