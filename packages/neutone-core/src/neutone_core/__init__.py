@@ -5,6 +5,7 @@ Modules:
         `CategoricalNeutoneParameter`), `TextNeutoneParameter` and
         `DiscreteTokensNeutoneParameter` (non-realtime), list checks.
     metadata: the metadata dictionary of the `.nm` contract, `validate_metadata`, `MetadataError`.
+    description: `ModelDescription`, the model and metadata getters both base classes share.
     model: `WaveformToWaveformBase`, the class a researcher subclasses.
     limits: the one set of limits on host rates, buffer sizes and durations (`LimitError`).
     kaiser: Kaiser window and windowed-sinc design formulas.

@@ -9,13 +9,14 @@ subclass in ``__init__``; the adapter reads and validates the getters when it is
 from typing import Any, Dict, List
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from neutone_core.description import ModelDescription
 from neutone_core.metadata import build_metadata
 from neutone_core.parameters import ContinuousNeutoneParameter
 
 
-class WaveformToWaveformBase(nn.Module):
+class WaveformToWaveformBase(ModelDescription):
     """Base class of a waveform-to-waveform model.
 
     Override the metadata getters (``get_model_name`` ... ``get_citation``), the channel layout
@@ -27,52 +28,6 @@ class WaveformToWaveformBase(nn.Module):
         use_debug_mode: accepted for Neutone SDK compatibility (``prepare_for_inference`` turns
             it off); the adapter checks shapes either way.
     """
-
-    def __init__(self, model: nn.Module, use_debug_mode: bool = True) -> None:
-        super().__init__()
-        self.model = model
-        self.use_debug_mode = use_debug_mode
-
-    # -- metadata -------------------------------------------------------------------------------
-    def get_model_name(self) -> str:
-        """Display name, at most 30 characters."""
-        raise NotImplementedError("override get_model_name() -> str")
-
-    def get_model_authors(self) -> List[str]:
-        """Up to 5 unique author names."""
-        raise NotImplementedError("override get_model_authors() -> List[str]")
-
-    def get_model_version(self) -> str:
-        """Version string of the model, e.g. ``"1.0.0"``."""
-        raise NotImplementedError("override get_model_version() -> str")
-
-    def get_model_short_description(self) -> str:
-        """One line, at most 150 characters."""
-        raise NotImplementedError("override get_model_short_description() -> str")
-
-    def get_model_long_description(self) -> str:
-        """At most 500 characters."""
-        return ""
-
-    def get_technical_description(self) -> str:
-        """At most 500 characters."""
-        return ""
-
-    def get_technical_links(self) -> Dict[str, str]:
-        """Up to 3 links, name -> URL."""
-        return {}
-
-    def get_tags(self) -> List[str]:
-        """Up to 7 unique tags of at most 15 characters."""
-        return []
-
-    def get_citation(self) -> str:
-        """At most 300 characters."""
-        return ""
-
-    def is_experimental(self) -> bool:
-        """Whether the plugin flags the model as experimental."""
-        return False
 
     def get_neutone_parameters(self) -> List[ContinuousNeutoneParameter]:
         """Knobs, at most 4, continuous or categorical; names key ``do_forward_pass``'s dict."""

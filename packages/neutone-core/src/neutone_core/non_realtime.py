@@ -19,6 +19,7 @@ from typing import Dict, List, Optional
 import torch
 from torch import Tensor, nn
 
+from neutone_core.description import ModelDescription
 from neutone_core.parameters import AnyParameter
 
 
@@ -30,7 +31,7 @@ class TokenizerType(Enum):
     RWKVWORLD = "RWKVWorld"
 
 
-class NonRealtimeBase(nn.Module):
+class NonRealtimeBase(ModelDescription):
     """Base class of a non-realtime model.
 
     Override the metadata getters (``get_model_name`` ... ``get_citation``), the audio layout
@@ -43,52 +44,9 @@ class NonRealtimeBase(nn.Module):
     """
 
     def __init__(self, model: nn.Module, use_debug_mode: bool = True) -> None:
-        super().__init__()
-        self.model = model
-        self.use_debug_mode = use_debug_mode
+        super().__init__(model, use_debug_mode)
         self.progress_percentage = 0.0
         self.cancel_forward_pass_requested = False
-
-    # -- metadata -------------------------------------------------------------------------------
-    def get_model_name(self) -> str:
-        """Display name, at most 30 characters."""
-        raise NotImplementedError("override get_model_name() -> str")
-
-    def get_model_authors(self) -> List[str]:
-        """Up to 5 unique author names."""
-        raise NotImplementedError("override get_model_authors() -> List[str]")
-
-    def get_model_version(self) -> str:
-        """Version string of the model, e.g. ``"1.0.0"``."""
-        raise NotImplementedError("override get_model_version() -> str")
-
-    def get_model_short_description(self) -> str:
-        """One line, at most 150 characters."""
-        raise NotImplementedError("override get_model_short_description() -> str")
-
-    def get_model_long_description(self) -> str:
-        """At most 500 characters."""
-        return ""
-
-    def get_technical_description(self) -> str:
-        """At most 500 characters."""
-        return ""
-
-    def get_technical_links(self) -> Dict[str, str]:
-        """Up to 3 links, name -> URL."""
-        return {}
-
-    def get_tags(self) -> List[str]:
-        """Up to 7 unique tags of at most 15 characters."""
-        return []
-
-    def get_citation(self) -> str:
-        """At most 300 characters."""
-        return ""
-
-    def is_experimental(self) -> bool:
-        """Whether the plugin flags the model as experimental."""
-        return False
 
     def get_neutone_parameters(self) -> List[AnyParameter]:
         """Up to four continuous or categorical knobs, one `TextNeutoneParameter` and one

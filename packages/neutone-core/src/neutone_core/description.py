@@ -1,0 +1,66 @@
+"""`ModelDescription`: what every neutone model says about itself, realtime or not.
+
+`WaveformToWaveformBase` and `NonRealtimeBase` both subclass it: the network kept as
+``self.model`` and the metadata getters the plugin shows (name, authors, version, descriptions,
+links, tags, citation), with the Neutone SDK's names and defaults.
+"""
+
+from typing import Dict, List
+
+from torch import nn
+
+
+class ModelDescription(nn.Module):
+    """The model and its metadata getters; override the four without a default.
+
+    Args:
+        model: the network; kept as ``self.model``.
+        use_debug_mode: accepted for Neutone SDK compatibility; the adapters check shapes either
+            way.
+    """
+
+    def __init__(self, model: nn.Module, use_debug_mode: bool = True) -> None:
+        super().__init__()
+        self.model = model
+        self.use_debug_mode = use_debug_mode
+
+    # -- metadata -------------------------------------------------------------------------------
+    def get_model_name(self) -> str:
+        """Display name, at most 30 characters."""
+        raise NotImplementedError("override get_model_name() -> str")
+
+    def get_model_authors(self) -> List[str]:
+        """Up to 5 unique author names."""
+        raise NotImplementedError("override get_model_authors() -> List[str]")
+
+    def get_model_version(self) -> str:
+        """Version string of the model, e.g. ``"1.0.0"``."""
+        raise NotImplementedError("override get_model_version() -> str")
+
+    def get_model_short_description(self) -> str:
+        """One line, at most 150 characters."""
+        raise NotImplementedError("override get_model_short_description() -> str")
+
+    def get_model_long_description(self) -> str:
+        """At most 500 characters."""
+        return ""
+
+    def get_technical_description(self) -> str:
+        """At most 500 characters."""
+        return ""
+
+    def get_technical_links(self) -> Dict[str, str]:
+        """Up to 3 links, name -> URL."""
+        return {}
+
+    def get_tags(self) -> List[str]:
+        """Up to 7 unique tags of at most 15 characters."""
+        return []
+
+    def get_citation(self) -> str:
+        """At most 300 characters."""
+        return ""
+
+    def is_experimental(self) -> bool:
+        """Whether the plugin flags the model as experimental."""
+        return False
