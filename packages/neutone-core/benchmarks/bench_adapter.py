@@ -2,8 +2,10 @@
 
 Every case wraps a stereo identity model with 0, 1 or 4 knobs and calls it as the plugin does,
 ``forward(x, params)`` with ``params`` either ``None`` or a ``(4, n)`` tensor of knob positions that
-change every sample. Knobs over [0, 1] need no mapping; a row with knobs over [-1, 3] shows the
-cost of the mapping. Three host / model pairings:
+change every sample. Knobs over [0, 1] need no mapping; a row with four knobs of different ranges
+(a gain in dB, a mix, a cutoff in Hz, a bias) shows the cost of the mapping. "vs 0 knobs" is ours
+minus the same path with no knobs and the same ``params`` (the plugin always sends ``(4, n)``).
+Three host / model pairings:
 
 - matched: host 48000 Hz / 128, model any size at 48000 Hz (the host buffer is the block);
 - queued: host 48000 Hz / 128, model 48000 Hz / 512 (blocks gathered in a queue);
@@ -40,8 +42,10 @@ PATHS = [
     ("queued", 48000, [48000], [512]),
     ("resampled", 44100, [48000], [2048]),
 ]
-# knob count, range of every knob: [0, 1] needs no mapping; (-1, 3) is mapped on every call.
-KNOBS = [(0, (0.0, 1.0)), (1, (0.0, 1.0)), (4, (0.0, 1.0)), (4, (-1.0, 3.0))]
+UNIT = [(0.0, 1.0)] * 4  # knobs over [0, 1] need no mapping
+MIXED = [(-24.0, 24.0), (0.0, 1.0), (20.0, 20000.0), (-1.0, 3.0)]  # mapped on every call
+# label, knob count, knob ranges
+KNOBS = [("0", 0, UNIT), ("1", 1, UNIT), ("4", 4, UNIT), ("4 mixed", 4, MIXED)]
 
 
 class Described:
@@ -79,9 +83,9 @@ class Described:
 
 
 def ours(
-    n_knobs: int, span: Tuple[float, float], rates: List[int], sizes: List[int]
+    n_knobs: int, spans: List[Tuple[float, float]], rates: List[int], sizes: List[int]
 ) -> torch.jit.ScriptModule:
-    """Our adapter around an identity with `n_knobs` knobs over `span`, scripted."""
+    """Our adapter around an identity with `n_knobs` knobs over `spans`, scripted."""
 
     class Identity(Described, OurBase):
         rates: List[int]
@@ -92,8 +96,8 @@ def ours(
             self.rates = rates
             self.sizes = sizes
             self.knobs = [
-                NeutoneParameter(f"k{i}", "", 0.5, min_value=span[0], max_value=span[1])
-                for i in range(n_knobs)
+                NeutoneParameter(f"k{i}", "", (low + high) / 2, min_value=low, max_value=high)
+                for i, (low, high) in enumerate(spans[:n_knobs])
             ]
 
         def get_neutone_parameters(self) -> list:
@@ -112,7 +116,7 @@ def ours(
 
 
 def reference(
-    n_knobs: int, span: Tuple[float, float], rates: List[int], sizes: List[int]
+    n_knobs: int, spans: List[Tuple[float, float]], rates: List[int], sizes: List[int]
 ) -> torch.jit.ScriptModule:
     """The same identity wrapped and scripted by the Neutone SDK 1.5.2."""
     import neutone_sdk
@@ -131,8 +135,8 @@ def reference(
             self.rates = rates
             self.sizes = sizes
             self.knobs = [
-                neutone_sdk.ContinuousNeutoneParameter(f"k{i}", "", 0.5, span[0], span[1])
-                for i in range(n_knobs)
+                neutone_sdk.ContinuousNeutoneParameter(f"k{i}", "", (low + high) / 2, low, high)
+                for i, (low, high) in enumerate(spans[:n_knobs])
             ]
             super().__init__(nn.Identity())
 
@@ -220,9 +224,9 @@ def main() -> None:
     x = torch.randn(2, HOST_BS)
     knobs = torch.rand(4, HOST_BS)  # a new position every sample
     rows = [
-        "| path | knobs | range | params | bare | ours | ours - bare | resamplers "
-        "| ours' own | SDK 1.5.2 | SDK - bare |",
-        "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| path | knobs | params | bare | ours | ours - bare | resamplers "
+        "| ours' own | vs 0 knobs | SDK 1.5.2 | SDK - bare |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     with torch.inference_mode():
         for label, host_sr, rates, sizes in PATHS:
@@ -230,12 +234,13 @@ def main() -> None:
             if label == "resampled":
                 conv = torch.jit.script(ResamplersOnly(host_sr, rates[0], sizes[0]))
                 fns["resamplers"] = lambda conv=conv: conv(x)
-            for k, span in KNOBS:
-                for params in (None, knobs) if span == (0.0, 1.0) else (knobs,):
+            no_knobs: Dict[bool, float] = {}  # ours with 0 knobs, by `params is None`
+            for knob_label, k, spans in KNOBS:
+                for params in (None, knobs) if spans is UNIT else (knobs,):
                     # Fresh modules per row: TorchScript specialises a graph on the first calls'
                     # inputs, and a module profiled with `None` runs slower with a tensor.
-                    a = ours(k, span, rates, sizes)
-                    r = reference(k, span, rates, sizes)
+                    a = ours(k, spans, rates, sizes)
+                    r = reference(k, spans, rates, sizes)
                     a.set_daw_sample_rate_and_buffer_size(host_sr, HOST_BS)
                     r.set_daw_sample_rate_and_buffer_size(host_sr, HOST_BS)
                     fns["bare"] = lambda params=params: bare(x, params)
@@ -244,10 +249,13 @@ def main() -> None:
                     t = per_call_us(fns, args.rounds, args.calls, args.statistic)
                     over = t["ours"] - t["bare"]
                     conv_us = t.get("resamplers", 0.0)
+                    if k == 0:
+                        no_knobs[params is None] = over
                     rows.append(
-                        f"| {label} | {k} | {list(span)} | "
+                        f"| {label} | {knob_label} | "
                         f"{'None' if params is None else '(4, n)'} | {t['bare']:.1f} | "
                         f"{t['ours']:.1f} | {over:.1f} | {conv_us:.1f} | {over - conv_us:.1f} | "
+                        f"{over - no_knobs[params is None]:+.1f} | "
                         f"{t['ref']:.1f} | {t['ref'] - t['bare']:.1f} |"
                     )
     print(

@@ -145,6 +145,35 @@ def test_saved_module_keeps_every_contract_method(identity_wrapper, tmp_path):
     assert torch.jit.load(buf).get_metadata_json() == meta
 
 
+@pytest.mark.parametrize("host_sr", [48000, 44100])
+def test_two_loads_of_one_file_stream_independently(identity_wrapper, stream_fn, host_sr):
+    # A session with the same model on two tracks: interleaved calls must not leak state (the
+    # queues cache views of their own buffers) from one instance into the other.
+    knobs = [NeutoneParameter("drive", "input drive", 0.25, min_value=-1.0, max_value=3.0)]
+    w = identity_wrapper(sample_rates=[48000], buffer_sizes=[128], look_ahead=5, knobs=knobs)
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(RealtimeAdapter(w)), buffer)
+    first, second = (torch.jit.load(io.BytesIO(buffer.getvalue())) for _ in range(2))
+    for a in (first, second):
+        a.set_daw_sample_rate_and_buffer_size(host_sr, 256)
+    x1, x2 = _signal(2, 4000, seed=1), _signal(2, 4000, seed=2)
+    p1, p2 = torch.rand(4, 4000), torch.rand(4, 4000)
+    alone = stream_fn(first, x1, SIZES, p1)
+    first.reset()
+    outs1, outs2 = [], []
+    pos = 0
+    for i in range(10_000):
+        m = min(SIZES[i % len(SIZES)], 4000 - pos)
+        outs1.append(first(x1[:, pos : pos + m], p1[:, pos : pos + m]).clone())
+        outs2.append(second(x2[:, pos : pos + m], p2[:, pos : pos + m]).clone())
+        pos += m
+        if pos == 4000:
+            break
+    assert torch.equal(torch.cat(outs1, 1), alone)
+    second.reset()
+    assert torch.equal(torch.cat(outs2, 1), stream_fn(second, x2, SIZES, p2))
+
+
 def test_knob_values_are_mapped_and_aligned_with_audio(knob_echo_wrapper, stream_fn):
     knobs = [
         NeutoneParameter("gain", "gain", 0.5, min_value=-2.0, max_value=6.0),

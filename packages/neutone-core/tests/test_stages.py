@@ -4,6 +4,7 @@ Each against a slow, obvious reference, scripted and eager alike; the docstring 
 """
 
 import doctest
+import io
 from typing import List
 
 import pytest
@@ -36,6 +37,28 @@ def test_channel_conversion_copies_averages_or_duplicates(scripted, src_ch, dst_
     convert(src, dst)
     want = torch.mean(src, dim=0, keepdim=True) if dst_ch == 1 else src.expand(2, 50)
     assert torch.equal(dst, want)
+
+
+@pytest.mark.parametrize("scripted", [False, True])
+@pytest.mark.parametrize(
+    "layout",
+    ["strided source", "strided destination", "float64 source"],
+)
+def test_channel_copy_of_any_layout_or_dtype_is_exact(scripted, layout):
+    # The plain-copy fast path needs both sides contiguous and of one dtype; anything else
+    # must still arrive exactly.
+    convert = ChannelConverter()
+    convert = torch.jit.script(convert) if scripted else convert
+    wide = torch.randn(2, 80, generator=torch.Generator().manual_seed(5))
+    src = wide[:, 10:60] if layout == "strided source" else wide[:, :50].contiguous()
+    if layout == "float64 source":
+        src = src.double()
+    dst_buf = torch.full((2, 70), float("nan"))
+    dst = dst_buf[:, :50] if layout == "strided destination" else torch.full((2, 50), float("nan"))
+    convert(src, dst)
+    assert torch.equal(dst, src.float())
+    if layout == "strided destination":
+        assert torch.isnan(dst_buf[:, 50:]).all()  # nothing written past the view
 
 
 @SETTINGS
@@ -105,6 +128,24 @@ def test_knob_means_and_samples_are_mapped_like_each_parameter(scripted):
     defaults = stream.default_values()
     for k in knobs:
         assert float(defaults[k.name]) == pytest.approx(k.map_value(k.normalized_default()))
+
+
+def test_knob_means_survive_save_and_load():
+    # The raw means are a view above a constant 1 that the mapping product reads: a saved and
+    # loaded stream must keep that view, or every mapped mean goes stale.
+    stream = torch.jit.script(KnobStream(_knobs()))
+    stream.configure(False, 1, 1, 0, 64, 0, 64)
+    buffer = io.BytesIO()
+    torch.jit.save(stream, buffer)
+    loaded = torch.jit.load(io.BytesIO(buffer.getvalue()))
+    gen = torch.Generator().manual_seed(4)
+    for n in (64, 9):
+        positions = torch.rand(4, n, generator=gen)
+        want = {k: v.clone() for k, v in stream.mean_values(positions, n).items()}
+        got = loaded.mean_values(positions, n)
+        assert got.keys() == want.keys()
+        for name in want:
+            assert torch.equal(got[name], want[name]), name
 
 
 @pytest.mark.parametrize("scripted", [False, True])

@@ -438,7 +438,10 @@ class RealtimeAdapter(nn.Module):
         self._push_input(x, params, n)
         self._run_blocks()
         dst = self._host_sized(self.out_buf_stereo if x.size(0) == 2 else self.out_buf_mono, n)
-        self.channels(self.out_fifo.peek(0, n), dst)
+        if dst.size(0) == self.out_ch:
+            self.out_fifo.peek_into(dst)
+        else:
+            self.channels(self.out_fifo.peek(0, n), dst)
         self.out_fifo.discard(n)
         return dst
 

@@ -79,8 +79,10 @@ class BlockQueue(nn.Module):
         size = self.look_behind + n + self.look_ahead
         if size == n:
             return self.fifo.peek(0, n)
-        window = self.window_buf[:, :size]
-        window.copy_(self.fifo.peek(0, size))
+        window = self.window_buf
+        if size != window.size(1):
+            window = window.narrow(1, 0, size)
+        self.fifo.peek_into(window)
         return window
 
     def advance(self, n: int) -> None:

@@ -13,9 +13,11 @@ on the whole ``(rows, n)`` block, never a loop over knobs:
   ``round(v * (n_values - 1))`` for a categorical one; rows without a knob pass unchanged.
 - aggregation: the default is the block's mean of the mapped values. The mean commutes with the
   affine map, so it is one matrix-vector product with ``1 / n`` weights (the cheapest reduction
-  TorchScript offers) and one ``addcmul`` on the ``(rows,)`` result; categorical knobs read a
-  rounded copy. The model gets row views of that result in a dictionary built once (copied per
-  call, so a model may reassign entries).
+  TorchScript offers) and, unless every knob spans [0, 1], a second one that maps all the means at
+  once: ``[diag(scale) | offset] @ [means; 1]`` (cheaper than any elementwise op on a few values);
+  categorical knobs read a rounded copy (the product mixes rows through zeros, so a NaN position in
+  any row, which no host sends, spoils every mean). The model gets row views of that result in a
+  dictionary built once (copied per call, so a model may reassign entries).
 
 Every buffer exists after `configure`; nothing is allocated per call.
 
@@ -79,10 +81,12 @@ class KnobStream(nn.Module):
         self.register_buffer("defaults", defaults)
         self.register_buffer("mapped_defaults", mapped_defaults)
         self.register_buffer("categorical", categorical)
-        # Aggregation results and the dictionary of their row views handed to the model.
-        self.register_buffer("scale_1d", scale.view(ROWS))
-        self.register_buffer("offset_1d", offset.view(ROWS))
+        # Aggregation results and the dictionary of their row views handed to the model. The raw
+        # means sit above a constant 1, so that one product applies scale and offset.
         self.register_buffer("mapped_defaults_1d", mapped_defaults.view(ROWS))
+        self.register_buffer("affine", torch.cat([torch.diag(scale.view(ROWS)), offset], 1))
+        self.raw_and_one = torch.ones(ROWS + 1)
+        self.raw_mean = self.raw_and_one[:ROWS]
         self.mean = torch.zeros(ROWS)
         self.rounded = torch.zeros(ROWS)
         self.weights_buf = torch.zeros(0)
@@ -92,6 +96,7 @@ class KnobStream(nn.Module):
         self.values = no_values
         # Queue and scratch, sized by configure.
         self.fifo = SampleFifo(ROWS)
+        self.default_view = self.defaults.expand(ROWS, 0)
         self.gathered = torch.zeros(ROWS, 0)
         self.block = torch.zeros(ROWS, 0)
         self.rounded_block = torch.zeros(ROWS, 0)
@@ -175,7 +180,7 @@ class KnobStream(nn.Module):
         """Queue `n` host columns: `params` ``(rows, n)``, or the defaults if ``None``."""
         dst = self.fifo.reserve(n)
         if params is None:
-            dst.copy_(self.defaults.expand(self.rows, n))
+            dst.copy_(self.default_positions(n))
         else:
             dst.copy_(params)
 
@@ -206,8 +211,11 @@ class KnobStream(nn.Module):
 
     @torch.jit.export
     def default_positions(self, n: int) -> Tensor:
-        """The default positions as a read-only view ``(rows, n)``."""
-        return self.defaults.expand(self.rows, n)
+        """The default positions as a read-only view ``(rows, n)`` (kept for the next call with
+        the same `n`: making a view costs more than copying it)."""
+        if n != self.default_view.size(1):
+            self.default_view = self.defaults.expand(self.rows, n)
+        return self.default_view
 
     @torch.jit.export
     def mean_values(self, positions: Tensor, n: int) -> Dict[str, Tensor]:
@@ -219,9 +227,11 @@ class KnobStream(nn.Module):
             self.weights = self.weights_buf[:n]
             self.weights.fill_(1.0 / n)
             self.weights_n = n
-        torch.mv(positions, self.weights, out=self.mean)
-        if not self.identity_map:
-            torch.addcmul(self.offset_1d, self.mean, self.scale_1d, out=self.mean)
+        if self.identity_map:
+            torch.mv(positions, self.weights, out=self.mean)
+        else:
+            torch.mv(positions, self.weights, out=self.raw_mean)
+            torch.mv(self.affine, self.raw_and_one, out=self.mean)
         if self.any_categorical:
             torch.round(self.mean, out=self.rounded)
         return self.values.copy()
