@@ -174,6 +174,74 @@ def test_two_loads_of_one_file_stream_independently(identity_wrapper, stream_fn,
     assert torch.equal(torch.cat(outs2, 1), stream_fn(second, x2, SIZES, p2))
 
 
+class _ScaledByKnob(WaveformToWaveformBase):
+    """The current block times a mapped knob: no state that freezing could fold."""
+
+    def __init__(self, rates: List[int], sizes: List[int], look_behind: int, look_ahead: int):
+        super().__init__(nn.Identity())
+        self.rates, self.sizes = rates, sizes
+        self.lb, self.la = look_behind, look_ahead
+
+    def get_model_name(self) -> str:
+        return "scaled"
+
+    def get_model_authors(self) -> List[str]:
+        return ["neutone tests"]
+
+    def get_model_version(self) -> str:
+        return "1.0.0"
+
+    def get_model_short_description(self) -> str:
+        return "The input times a knob."
+
+    def get_neutone_parameters(self) -> list:
+        return [NeutoneParameter("gain", "gain", 0.5, min_value=-2.0, max_value=6.0)]
+
+    def is_input_mono(self) -> bool:
+        return False
+
+    def is_output_mono(self) -> bool:
+        return False
+
+    def get_native_sample_rates(self) -> List[int]:
+        return self.rates
+
+    def get_native_buffer_sizes(self) -> List[int]:
+        return self.sizes
+
+    def get_look_behind_samples(self) -> int:
+        return self.lb
+
+    def get_look_ahead_samples(self) -> int:
+        return self.la
+
+    def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+        n = x.size(1) - self.lb - self.la
+        return x[:, self.lb : self.lb + n] * params["gain"]
+
+
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_a_frozen_adapter_streams_like_the_scripted_one(cfg, stream_fn):
+    # Freezing folds what it believes constant: with the view caches off it must keep every
+    # queue's buffer live, or the frozen file would replay stale samples.
+    rates, sizes, lb, la, _, _, _, host = cfg
+
+    def scripted() -> torch.jit.ScriptModule:
+        return torch.jit.script(RealtimeAdapter(_ScaledByKnob(rates, sizes, lb, la))).eval()
+
+    module = scripted()
+    module.stop_caching_views()
+    frozen = torch.jit.freeze(module, preserved_attrs=[*module.get_preserved_attributes()])
+    reference = scripted()
+    for m in (frozen, reference):
+        m.set_daw_sample_rate_and_buffer_size(host, 256)
+    x = _signal(2, 3000)
+    knobs = torch.rand(4, 3000, generator=torch.Generator().manual_seed(9))
+    want = stream_fn(reference, x, SIZES, knobs)
+    assert torch.count_nonzero(want) > 0
+    assert torch.equal(stream_fn(frozen, x, SIZES, knobs), want)
+
+
 def test_knob_values_are_mapped_and_aligned_with_audio(knob_echo_wrapper, stream_fn):
     knobs = [
         NeutoneParameter("gain", "gain", 0.5, min_value=-2.0, max_value=6.0),

@@ -181,6 +181,7 @@ def test_check_fails_a_file_the_plugin_would_refuse_naming_what_is_missing(
     else:
         module = torch.jit.script(adapter)
         keep = [n for n in module.get_preserved_attributes() if n != name] + ["realtime"]
+        module.stop_caching_views()
         module = torch.jit.freeze(module.eval(), preserved_attrs=keep)
     path = tmp_path / "incomplete.nm"
     torch.jit.save(module, str(path), _extra_files={"metadata.json": module.get_metadata_json()})

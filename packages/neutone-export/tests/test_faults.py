@@ -22,7 +22,13 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from neutone_export import NotANeutoneModelError, atomic, load_neutone_model, validate_neutone_model
+from neutone_export import (
+    NotANeutoneModelError,
+    atomic,
+    load_neutone_model,
+    staged_export,
+    validate_neutone_model,
+)
 from neutone_export import samples as samples_module
 from neutone_export import save as save_module
 from neutone_export.report import CheckResult, ValidationReport
@@ -96,7 +102,7 @@ def test_disk_full_at_any_write_keeps_the_previous_export(
     failing_write: int,
 ) -> None:
     calls: List[Path] = []
-    real_write = save_module._write
+    real_write = staged_export.write_file
 
     def write(path: Path, data: bytes) -> None:
         calls.append(path)
@@ -104,7 +110,8 @@ def test_disk_full_at_any_write_keeps_the_previous_export(
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         real_write(path, data)
 
-    monkeypatch.setattr(save_module, "_write", write)
+    monkeypatch.setattr(save_module, "write_file", write)  # model.nm, metadata.json
+    monkeypatch.setattr(staged_export, "write_file", write)  # report.json
     with pytest.raises(ExportWriteError, match="the disk is full") as caught:
         save_neutone_model(models.Identity(nn.Identity()), previous, quiet=True)
     assert "previous export is unchanged" in one_line(caught.value)
@@ -130,7 +137,7 @@ def test_disk_full_while_moving_into_place_keeps_the_previous_export(
     def full(staging: Path, target: Path) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(save_module, "replace_folder_atomically", full)
+    monkeypatch.setattr(staged_export, "replace_folder_atomically", full)
     with pytest.raises(ExportWriteError, match="the disk is full"):
         save_neutone_model(models.Identity(nn.Identity()), previous, quiet=True)
 
@@ -141,7 +148,7 @@ def test_disk_full_while_moving_into_place_keeps_the_previous_export(
         "script_neutone_model",
         "render_knob_samples",
         "write_samples",
-        "_write",
+        "write_file",
         "load_neutone_model",
         "validate_neutone_model",
     ],

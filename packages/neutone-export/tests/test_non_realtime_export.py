@@ -1,6 +1,8 @@
 """Saving and checking non-realtime ("Gen") models: files written, faults found and named."""
 
+import errno
 import json
+import shutil
 from pathlib import Path
 from typing import Dict, List
 
@@ -12,9 +14,19 @@ from neutone_core import CategoricalNeutoneParameter, ContinuousNeutoneParameter
 from neutone_core.non_realtime import NonRealtimeBase
 from neutone_core.non_realtime_adapter import NonRealtimeAdapter
 from neutone_core.parameters import TextNeutoneParameter
-from neutone_export import ScriptingError, load_neutone_model
+from neutone_export import (
+    ExportError,
+    ExportFailedError,
+    ExportWriteError,
+    ScriptingError,
+    SubmissionError,
+    load_neutone_model,
+    save_neutone_model,
+    staged_export,
+)
 from neutone_export.non_realtime_checks import validate_non_realtime_model
 from neutone_export.non_realtime_save import save_non_realtime_model
+from neutone_export.porting_notes import PortingWarning
 
 
 class Tremolo(NonRealtimeBase):
@@ -135,3 +147,101 @@ def test_save_refuses_what_it_cannot_save(tmp_path: Path) -> None:
         save_non_realtime_model(Unscriptable(), tmp_path, quiet=True)
     assert error.value.method == "Unscriptable.do_forward_pass"
     assert not (tmp_path / "model.nm").exists()
+
+
+def files_under(folder: Path) -> Dict[str, bytes]:
+    """Every file under `folder` and its siblings' names: what a failed save must not change."""
+    files = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    files["."] = "\n".join(sorted(p.name for p in folder.parent.iterdir())).encode()
+    return files
+
+
+@pytest.fixture(scope="module")
+def passing_gen_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("gen") / "tremolo"
+    assert save_non_realtime_model(Tremolo(), root, quiet=True).passed
+    return root
+
+
+@pytest.fixture
+def previous_gen(passing_gen_export: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "tremolo"
+    shutil.copytree(passing_gen_export, root)
+    return root
+
+
+def test_a_failing_gen_export_keeps_the_passing_one(previous_gen: Path) -> None:
+    before = files_under(previous_gen)
+    with pytest.raises(ExportFailedError) as caught:
+        save_non_realtime_model(Tremolo("random"), previous_gen, quiet=True)
+    message = str(caught.value)
+    assert message.startswith("save_non_realtime_model: 2 check(s) failed (determinism, reset)")
+    assert "keeps its passing export" in message and "\n" not in message
+    failed = previous_gen.with_name("tremolo.failed")
+    assert json.loads((failed / "report.json").read_text())["passed"] is False
+    load_neutone_model(failed / "model.nm", strict=False)  # a whole attempt
+    shutil.rmtree(failed)
+    assert files_under(previous_gen) == before
+
+
+def test_a_passing_export_removes_the_failed_attempt_beside_it(previous_gen: Path) -> None:
+    with pytest.raises(ExportFailedError):
+        save_non_realtime_model(Tremolo("random"), previous_gen, quiet=True)
+    failed = previous_gen.with_name("tremolo.failed")
+    assert failed.is_dir()
+    assert save_non_realtime_model(Tremolo(), previous_gen, quiet=True).passed
+    assert not failed.exists()
+
+
+def test_a_failing_gen_export_replaces_a_passing_one_only_when_asked(previous_gen: Path) -> None:
+    report = save_non_realtime_model(
+        Tremolo("random"), previous_gen, overwrite_passing=True, quiet=True
+    )
+    assert not report.passed
+    assert json.loads((previous_gen / "report.json").read_text())["passed"] is False
+    assert sorted(p.name for p in previous_gen.parent.iterdir()) == ["tremolo"]
+
+
+def test_a_full_disk_during_a_gen_export_keeps_the_previous_one(
+    previous_gen: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = files_under(previous_gen)
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(staged_export, "write_file", full)
+    with pytest.raises(ExportWriteError, match="the disk is full") as caught:
+        save_non_realtime_model(Tremolo(), previous_gen, quiet=True)
+    assert str(caught.value).startswith("save_non_realtime_model: writing the export of")
+    assert files_under(previous_gen) == before
+
+
+def test_a_gen_export_into_a_file_or_a_foreign_folder_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "model.nm"
+    path.write_bytes(b"precious")
+    with pytest.raises(ExportError, match=f"save_non_realtime_model: root_dir {path} is a file"):
+        save_non_realtime_model(Tremolo(), path, quiet=True)
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ExportError, match="holds files that are not part of an export"):
+        save_non_realtime_model(Tremolo(), tmp_path, quiet=True)
+    assert path.read_bytes() == b"precious"
+
+
+def test_submission_refuses_a_failing_gen_model_after_writing_it(tmp_path: Path) -> None:
+    with pytest.raises(SubmissionError, match="submission refused: 2 check"):
+        save_neutone_model(Tremolo("random"), tmp_path / "out", submission=True, quiet=True)
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["passed"] is False
+
+
+def test_save_neutone_model_tells_a_gen_model_what_its_keywords_do(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="trace=True, input_samples apply to realtime models"):
+        save_neutone_model(
+            Tremolo(), tmp_path / "a", trace=True, input_samples=[torch.zeros(1, 10)], quiet=True
+        )
+    assert not (tmp_path / "a").exists()
+    with pytest.warns(PortingWarning, match="dump_samples, speed_benchmark change nothing"):
+        report = save_neutone_model(
+            Tremolo(), tmp_path / "b", dump_samples=True, speed_benchmark=True, quiet=True
+        )
+    assert report.passed

@@ -287,6 +287,7 @@ def file_without(name: str, model: nn.Module, path: Path) -> Path:
     else:
         module = torch.jit.script(RealtimeAdapter(model))
         keep = [n for n in module.get_preserved_attributes() if n != name] + ["realtime"]
+        module.stop_caching_views()
         module = torch.jit.freeze(module.eval(), preserved_attrs=keep)
     torch.jit.save(module, str(path), _extra_files={"metadata.json": module.get_metadata_json()})
     return path

@@ -85,6 +85,10 @@ class BlockQueue(nn.Module):
         self.fifo.peek_into(window)
         return window
 
+    def stop_caching_views(self) -> None:
+        """See `SampleFifo.stop_caching_views`."""
+        self.fifo.stop_caching_views()
+
     def advance(self, n: int) -> None:
         """Drop the oldest `n` samples: the next window starts `n` samples later."""
         self.fifo.discard(n)

@@ -12,7 +12,8 @@ In TorchScript making a view costs more than copying a few hundred samples (abou
 returns cached views (a host with a fixed buffer size cycles through a few write positions), and
 `peek_into` copies with ``torch.narrow_copy`` (one plain copy, no view) when the destination is
 contiguous. `peek` views are never cached: they may reach a model, which could reshape them in
-place and so change the cached view.
+place and so change the cached view. `torch.jit.freeze` cannot follow views kept in a dictionary
+and refuses the module: call `stop_caching_views` first (the exporter does).
 
 Example:
     >>> import torch
@@ -49,6 +50,7 @@ class SampleFifo(nn.Module):
             raise ValueError(f"num_channels must be >= 1, got {num_channels}")
         self.num_channels = num_channels
         self.max_cached_views = MAX_CACHED_VIEWS  # TorchScript reads no module-level ints
+        self.cache_views = True
         self.buf = torch.zeros(num_channels, 0)
         self.capacity = 0
         self.start = 0
@@ -104,8 +106,16 @@ class SampleFifo(nn.Module):
         self.end += n
         return view
 
+    @torch.jit.export
+    def stop_caching_views(self) -> None:
+        """Empty the view cache and make every view anew from now on (before `torch.jit.freeze`)."""
+        self.cache_views = False
+        self.views.clear()
+
     def _cached_view(self, start: int, n: int) -> Tensor:
         """Columns ``start .. start + n`` of the buffer, from the view cache."""
+        if not self.cache_views:
+            return self.buf.narrow(1, start, n)
         key = start * (self.capacity + 1) + n
         view = self.views.get(key)
         if view is None:

@@ -13,8 +13,8 @@ on the whole ``(rows, n)`` block, never a loop over knobs:
   ``round(v * (n_values - 1))`` for a categorical one; rows without a knob pass unchanged.
 - aggregation: the default is the block's mean of the mapped values. The mean commutes with the
   affine map, so it is one matrix-vector product with ``1 / n`` weights (the cheapest reduction
-  TorchScript offers) and, unless every knob spans [0, 1], a second one that maps all the means at
-  once: ``[diag(scale) | offset] @ [means; 1]`` (cheaper than any elementwise op on a few values);
+  TorchScript offers) and a second one that maps all the means at once:
+  ``[diag(scale) | offset] @ [means; 1]`` (cheaper than any elementwise op on a few values);
   categorical knobs read a rounded copy (the product mixes rows through zeros, so a NaN position in
   any row, which no host sends, spoils every mean). The model gets row views of that result in a
   dictionary built once (copied per call, so a model may reassign entries).
@@ -71,11 +71,6 @@ class KnobStream(nn.Module):
             categorical[i, 0] = isinstance(k, CategoricalNeutoneParameter)
         self.categorical_knobs = [isinstance(k, CategoricalNeutoneParameter) for k in knobs]
         self.any_categorical = any(self.categorical_knobs)
-        # Knobs whose range is [0, 1] need no mapping: skip it when every knob's is.
-        self.identity_map = all(
-            not isinstance(k, CategoricalNeutoneParameter) and k.scale == 1.0 and k.offset == 0.0
-            for k in knobs
-        )
         self.register_buffer("scale", scale)
         self.register_buffer("offset", offset)
         self.register_buffer("defaults", defaults)
@@ -176,6 +171,11 @@ class KnobStream(nn.Module):
             self.base = -self.pre
 
     @torch.jit.export
+    def stop_caching_views(self) -> None:
+        """See `SampleFifo.stop_caching_views`."""
+        self.fifo.stop_caching_views()
+
+    @torch.jit.export
     def push(self, params: Optional[Tensor], n: int) -> None:
         """Queue `n` host columns: `params` ``(rows, n)``, or the defaults if ``None``."""
         dst = self.fifo.reserve(n)
@@ -227,11 +227,10 @@ class KnobStream(nn.Module):
             self.weights = self.weights_buf[:n]
             self.weights.fill_(1.0 / n)
             self.weights_n = n
-        if self.identity_map:
-            torch.mv(positions, self.weights, out=self.mean)
-        else:
-            torch.mv(positions, self.weights, out=self.raw_mean)
-            torch.mv(self.affine, self.raw_and_one, out=self.mean)
+        # Both writes unconditional: `torch.jit.freeze` must see `mean` written before the row
+        # views of it in `values` are read, or it refuses the module.
+        torch.mv(positions, self.weights, out=self.raw_mean)
+        torch.mv(self.affine, self.raw_and_one, out=self.mean)
         if self.any_categorical:
             torch.round(self.mean, out=self.rounded)
         return self.values.copy()

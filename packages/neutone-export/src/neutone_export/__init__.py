@@ -41,9 +41,9 @@ _HOMES = {
     "AudioSample": "audio_sample",
     "AudioSamplePair": "audio_sample",
     "CheckResult": "report",
-    "ExportError": "save",
-    "ExportFailedError": "save",
-    "ExportWriteError": "save",
+    "ExportError": "staged_export",
+    "ExportFailedError": "staged_export",
+    "ExportWriteError": "staged_export",
     "ModelDefinitionError": "scripting",
     "SubmissionError": "sdk_compat",
     "NotANeutoneModelError": "load",
@@ -105,18 +105,14 @@ if TYPE_CHECKING:
     from neutone_export.non_realtime_save import save_non_realtime_model, script_non_realtime_model
     from neutone_export.render import render_file
     from neutone_export.report import CheckResult, ValidationReport
-    from neutone_export.save import (
-        ExportError,
-        ExportFailedError,
-        ExportWriteError,
-        save_neutone_model,
-    )
+    from neutone_export.save import save_neutone_model
     from neutone_export.scripting import (
         ModelDefinitionError,
         ScriptingError,
         script_neutone_model,
     )
     from neutone_export.sdk_compat import SubmissionError
+    from neutone_export.staged_export import ExportError, ExportFailedError, ExportWriteError
     from neutone_export.tracing import TracingError
     from neutone_export.validation import validate_neutone_model
 

@@ -1,30 +1,35 @@
 """Save a non-realtime ("Gen") model as a `.nm` file, then prove the file with the Gen suite.
 
 `root_dir` receives `model.nm` (the scripted `NonRealtimeAdapter` with `metadata.json` inside),
-`metadata.json` and `report.json`. Each file is written under a temporary name and renamed into
-place. ``sample_sound_files`` stays empty, as in the Neutone SDK: a Gen model's demo depends on
-prompts and knobs that only its author can choose.
+`metadata.json` and `report.json`, built and proven in a hidden folder and swapped into place like
+a realtime export (`neutone_export.staged_export`): a failing export never replaces a passing one
+unless asked. ``sample_sound_files`` stays empty, as in the Neutone SDK: a Gen model's demo
+depends on prompts and knobs that only its author can choose.
 """
 
 import io
 import json
-import sys
 from pathlib import Path
 from typing import Sequence, Union
 
 import torch
 
 from neutone_core import validate_metadata
+from neutone_core.limits import check_sample_rate
 from neutone_core.non_realtime import NonRealtimeBase
 from neutone_core.non_realtime_adapter import NonRealtimeAdapter
-from neutone_export.atomic import atomic_write_text, atomic_write_with
 from neutone_export.load import METADATA_FILE, load_neutone_model
 from neutone_export.non_realtime_checks import validate_non_realtime_model
-from neutone_export.report import CheckResult, ValidationReport
+from neutone_export.report import ValidationReport
 from neutone_export.scripting import explain_scripting_error
-
-MODEL_FILE = "model.nm"
-REPORT_FILE = "report.json"
+from neutone_export.sdk_compat import submission_error
+from neutone_export.staged_export import (
+    MODEL_FILE,
+    Progress,
+    check_root,
+    save_staged,
+    write_file,
+)
 
 
 def script_non_realtime_model(
@@ -53,11 +58,6 @@ def script_non_realtime_model(
     return scripted
 
 
-def _say(quiet: bool, line: str) -> None:
-    if not quiet:
-        print(f"neutone-export: {line}", file=sys.stderr, flush=True)
-
-
 def save_non_realtime_model(
     model: NonRealtimeBase,
     root_dir: Union[str, Path],
@@ -65,51 +65,64 @@ def save_non_realtime_model(
     freeze: bool = False,
     optimize: bool = False,
     sample_rates: Sequence[int] = (),
+    overwrite_passing: bool = False,
+    submission: bool = False,
     quiet: bool = False,
 ) -> ValidationReport:
     """Script `model`, write `model.nm`, `metadata.json`, and validate the file as loaded.
 
     Args:
         model: the researcher's non-realtime model.
-        root_dir: output folder, created if needed.
+        root_dir: output folder, created if needed; a previous export there is replaced only by a
+            finished one (see `overwrite_passing`).
         freeze: `torch.jit.freeze` the wrapper (plugin methods preserved); off by default.
         optimize: `torch.jit.optimize_for_inference`; off by default.
         sample_rates: host sample rates to check besides 48000 and 44100 Hz.
+        overwrite_passing: replace a passing export in `root_dir` even when this one fails its
+            checks. Off by default: the failed attempt is kept as `<root_dir>.failed` instead.
+        submission: raise `SubmissionError` after writing when a check failed.
         quiet: no progress lines on stderr.
 
     Returns:
         the validation report of the loaded file (also written as `report.json`).
+
+    Raises:
+        ScriptingError: TorchScript cannot compile the model.
+        ExportFailedError: the checks failed and `root_dir` keeps its passing export.
+        ExportError: a bad `root_dir`.
+        ExportWriteError: a write failed (disk full); `root_dir` is unchanged.
+        SubmissionError: `submission=True` and a check failed (the export is written).
+        ValueError: not a `NonRealtimeBase`, a bad sample rate, or the model's getters break a
+            rule (MetadataError included).
     """
-    root = Path(root_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    _say(quiet, f"scripting {type(model).__name__} (non-realtime)")
-    scripted = script_non_realtime_model(model, freeze=freeze, optimize=optimize)
-    metadata = json.loads(json.dumps(scripted.to_metadata()))
-    metadata["sample_sound_files"] = []
-    validate_metadata(metadata, realtime=False)
-    text = json.dumps(metadata, indent=2)
-    model_path = root / MODEL_FILE
-    _say(quiet, f"writing {model_path}")
-    atomic_write_with(
-        model_path,
-        lambda path: torch.jit.save(scripted, str(path), _extra_files={METADATA_FILE: text}),
-    )
-    atomic_write_text(root / METADATA_FILE, text + "\n")
+    caller = "save_non_realtime_model"
+    if not isinstance(model, NonRealtimeBase):
+        raise ValueError(f"model: must be a NonRealtimeBase, got {type(model).__name__}")
+    progress = Progress(quiet)
+    root = check_root(root_dir, caller)
+    rates = [check_sample_rate(rate, f"{caller}: sample_rates") for rate in sample_rates]
 
-    _say(quiet, f"validating {model_path} as loaded")
-    loaded, loaded_metadata = load_neutone_model(
-        model_path,
-    )
+    def build(staging: Path) -> ValidationReport:
+        progress(f"scripting {type(model).__name__} (non-realtime)")
+        scripted = script_non_realtime_model(model, freeze=freeze, optimize=optimize)
+        metadata = json.loads(json.dumps(scripted.to_metadata()))
+        metadata["sample_sound_files"] = []
+        validate_metadata(metadata, realtime=False)
+        text = json.dumps(metadata, indent=2)
+        progress(f"writing {Path(root_dir) / MODEL_FILE}")
+        buffer = io.BytesIO()  # torch's own file writer aborts the process on a full disk
+        torch.jit.save(scripted, buffer, _extra_files={METADATA_FILE: text})
+        write_file(staging / MODEL_FILE, buffer.getvalue())
+        write_file(staging / METADATA_FILE, (text + "\n").encode("utf-8"))
+        progress(f"validating {Path(root_dir) / MODEL_FILE} as loaded")
+        loaded, loaded_metadata = load_neutone_model(staging / MODEL_FILE)
+        return validate_non_realtime_model(
+            loaded, metadata=loaded_metadata, sample_rates=rates, on_check=progress.check
+        )
 
-    def show(result: CheckResult) -> None:
-        figure = f" ({result.figure_text()})" if result.figure_text() else ""
-        _say(quiet, f"  {result.status:<4} {result.name}{figure}")
-
-    report = validate_non_realtime_model(
-        loaded, metadata=loaded_metadata, sample_rates=sample_rates, on_check=show
+    report = save_staged(
+        root, root_dir, build, progress, overwrite_passing=overwrite_passing, caller=caller
     )
-    report.source = str(model_path)
-    report.write_json(root / REPORT_FILE)
-    verdict = "all checks passed" if report.passed else f"{len(report.failures)} check(s) failed"
-    _say(quiet, f"{verdict}; report in {root / REPORT_FILE}")
+    if submission and not report.passed:
+        raise submission_error(report)
     return report

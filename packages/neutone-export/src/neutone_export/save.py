@@ -8,19 +8,13 @@ clips at every knob extreme) and `report.json` (what was checked and measured). 
 accepted in its order, so an SDK script runs unchanged (`neutone_export.sdk_compat`). Nothing
 global is changed (no thread settings), so saving twice in one process works.
 
-The export is atomic: everything is built, written and validated in a hidden folder beside
-`root_dir`, then swapped into place in one step. An error, Ctrl-C or a full disk removes that
-folder and leaves the previous export byte-identical. An export whose checks fail does not replace
-a passing one unless asked (`overwrite_passing=True`); it is kept beside it as `<root_dir>.failed`
-so its report can be read.
+The export is atomic and never replaces a passing one with a failing one unless asked
+(`neutone_export.staged_export`).
 """
 
-import errno
 import io
 import json
-import os
-import shutil
-import sys
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Sequence, Union
 
@@ -29,12 +23,11 @@ import torch
 from neutone_core import WaveformToWaveformBase, validate_metadata
 from neutone_core.limits import check_sample_rate
 from neutone_core.non_realtime import NonRealtimeBase
-from neutone_export.atomic import make_staging_folder, replace_folder_atomically
 from neutone_export.audio_sample import AudioSamplePair
 from neutone_export.load import METADATA_FILE, copy_script_module, load_neutone_model
 from neutone_export.non_realtime_save import save_non_realtime_model
-from neutone_export.porting_notes import warn_porting_notes
-from neutone_export.report import CheckResult, ValidationReport
+from neutone_export.porting_notes import PortingWarning, warn_porting_notes
+from neutone_export.report import ValidationReport
 from neutone_export.samples import (
     DEFAULT_SAMPLE_RATE,
     SamplePair,
@@ -47,51 +40,27 @@ from neutone_export.samples import (
 )
 from neutone_export.scripting import script_neutone_model
 from neutone_export.sdk_compat import demo_inputs_from_pairs, submission_error
+from neutone_export.staged_export import (
+    MODEL_FILE,
+    SAMPLES_DIR,
+    ExportError,
+    ExportFailedError,
+    ExportWriteError,
+    Progress,
+    check_root,
+    save_staged,
+    write_file,
+)
 from neutone_export.validation import validate_neutone_model
 
-MODEL_FILE = "model.nm"
-REPORT_FILE = "report.json"
-SAMPLES_DIR = "samples"
-FAILED_SUFFIX = ".failed"
-EXPORT_ENTRIES = frozenset({MODEL_FILE, METADATA_FILE, REPORT_FILE, SAMPLES_DIR})
 MAX_SAMPLE_PAIRS = 3
 
-
-class ExportError(ValueError):
-    """`save_neutone_model` refused its arguments or the model failed to run; one-line message."""
-
-
-class ExportFailedError(ExportError):
-    """The new export failed its checks and the folder holds a passing one, which was kept.
-
-    `report` is the failed attempt's `ValidationReport`; `attempt_dir` is where it was kept.
-    """
-
-    failed_check = True  # a command line exits 1 (a check failed), not 2 (bad input)
-
-    def __init__(self, message: str, report: ValidationReport, attempt_dir: Path) -> None:
-        super().__init__(message)
-        self.report = report
-        self.attempt_dir = attempt_dir
-
-
-class ExportWriteError(OSError):
-    """Writing the export failed (disk full, permissions); the previous export is unchanged."""
-
-
-class _Progress:
-    """One line per step on stderr, unless quiet."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-
-    def __call__(self, line: str) -> None:
-        if not self.quiet:
-            print(f"neutone-export: {line}", file=sys.stderr, flush=True)
-
-    def check(self, result: CheckResult) -> None:
-        figure = f" ({result.figure_text()})" if result.figure_text() else ""
-        self(f"  {result.status:<4} {result.name}{figure}")
+__all__ = [
+    "ExportError",
+    "ExportFailedError",
+    "ExportWriteError",
+    "save_neutone_model",
+]
 
 
 def _one_line(error: BaseException) -> str:
@@ -101,54 +70,6 @@ def _one_line(error: BaseException) -> str:
         if line.startswith("builtins."):  # TorchScript's trace ends with the original exception
             return line[len("builtins.") :]
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
-
-
-def _check_root(root_dir: Union[str, Path]) -> Path:
-    """`root_dir` as an absolute folder path we may replace; ExportError (one line) if not."""
-    root = Path(os.path.abspath(root_dir))
-    if root.exists() and not root.is_dir():
-        raise ExportError(
-            f"save_neutone_model: root_dir {root_dir} is a file; give a folder path "
-            "(it is created if missing)"
-        )
-    for parent in root.parents:
-        if parent.exists() and not parent.is_dir():
-            raise ExportError(
-                f"save_neutone_model: root_dir {root_dir} lies under {parent}, which is a file"
-            )
-    cwd = Path.cwd()
-    if root == cwd or root in cwd.parents:
-        raise ExportError(
-            f"save_neutone_model: root_dir {root_dir} holds the current folder, which an export "
-            "replaces; give a subfolder"
-        )
-    if root.is_dir():
-        foreign = sorted(entry.name for entry in root.iterdir() if entry.name not in EXPORT_ENTRIES)
-        if foreign:
-            shown = ", ".join(foreign[:4]) + (", ..." if len(foreign) > 4 else "")
-            raise ExportError(
-                f"save_neutone_model: root_dir {root_dir} holds files that are not part of an "
-                f"export ({shown}), which replacing it would delete; save into a new or empty "
-                "folder"
-            )
-    return root
-
-
-def _holds_passing_export(root: Path) -> bool:
-    """Whether `root` holds a model whose `report.json` says every check passed."""
-    try:
-        report = json.loads((root / REPORT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return (
-        (root / MODEL_FILE).is_file() and isinstance(report, dict) and report.get("passed") is True
-    )
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Write one file of the staged export (the demo samples go through `write_samples`)."""
-    with open(path, "wb") as handle:
-        handle.write(data)
 
 
 def _to_json_ready(metadata: Dict[str, Any]) -> Dict[str, Any]:
@@ -254,7 +175,9 @@ def save_neutone_model(
 
     Args:
         model: the researcher's model; a `NonRealtimeBase` is saved by `save_non_realtime_model`
-            (with `freeze`, `optimize`, `sample_rates` and `quiet`).
+            (with `freeze`, `optimize`, `sample_rates`, `overwrite_passing`, `submission` and
+            `quiet`; the SDK's other keywords change nothing for it and are warned about once;
+            `trace`, `input_samples` and `samples_sample_rate` are refused).
         root_dir: output folder, created if needed; a previous export there is replaced only by a
             finished one (see `overwrite_passing`).
         dump_samples: False writes no files under `samples/` (the metadata still embeds the
@@ -293,16 +216,22 @@ def save_neutone_model(
         ValueError: bad arguments, or the model's getters break a rule (MetadataError included).
     """
     if isinstance(model, NonRealtimeBase):
+        _refuse_realtime_only(trace, input_samples, samples_sample_rate)
+        _warn_without_effect(
+            dump_samples, audio_sample_pairs, max_n_samples, speed_benchmark, test_offline_mode
+        )
         return save_non_realtime_model(
             model,
             root_dir,
             freeze=freeze,
             optimize=optimize,
             sample_rates=sample_rates,
+            overwrite_passing=overwrite_passing,
+            submission=bool(submission),
             quiet=quiet,
         )
-    progress = _Progress(quiet)
-    root = _check_root(root_dir)
+    progress = Progress(quiet)
+    root = check_root(root_dir, "save_neutone_model")
     samples_sample_rate = check_sample_rate(
         samples_sample_rate, "save_neutone_model: samples_sample_rate"
     )
@@ -331,12 +260,8 @@ def save_neutone_model(
     )
     reference_call = any(value is not None for value in sdk_only)
     notes = warn_porting_notes(model, reference_call)
-    try:
-        root.parent.mkdir(parents=True, exist_ok=True)
-        staging = make_staging_folder(root)
-    except OSError as error:
-        raise ExportWriteError(f"save_neutone_model: cannot create {root_dir}: {error}") from None
-    try:
+
+    def build(staging: Path) -> ValidationReport:
         report = _export(
             model,
             staging,
@@ -353,42 +278,70 @@ def save_neutone_model(
             skipped=_skipped_checks(speed_benchmark, test_offline_mode),
         )
         report.settings["porting_notes"] = notes
-        if report.passed or overwrite_passing or not _holds_passing_export(root):
-            _finish(staging, root, report, Path(root_dir) / MODEL_FILE)
-            verdict = (
-                "all checks passed" if report.passed else f"{len(report.failures)} check(s) failed"
-            )
-            progress(f"{verdict}; report in {Path(root_dir) / REPORT_FILE}")
-            if submission and not report.passed:
-                raise submission_error(report, notes)
-            return report
-        failed = root.with_name(root.name + FAILED_SUFFIX)
-        _finish(staging, failed, report, failed / MODEL_FILE)
-    except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        progress(f"export stopped; {root_dir} is unchanged")
-        if error.errno == errno.ENOSPC:
-            problem = "the disk is full; free some space and save again"
-        else:
-            problem = f"{error.strerror or error}; check the folder's permissions and save again"
-        failure = ExportWriteError(
-            f"save_neutone_model: writing the export of {root_dir} failed: {problem} "
-            "(the previous export is unchanged)"
-        )
-        failure.errno = error.errno
-        raise failure from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        progress(f"export stopped; {root_dir} is unchanged")
-        raise
-    names = ", ".join(check.name for check in report.failures)
-    message = (
-        f"save_neutone_model: {len(report.failures)} check(s) failed ({names}); {root_dir} keeps "
-        f"its passing export; the failed attempt's report is {failed / REPORT_FILE}; "
-        "pass overwrite_passing=True to replace it anyway"
+        return report
+
+    report = save_staged(
+        root,
+        root_dir,
+        build,
+        progress,
+        overwrite_passing=overwrite_passing,
+        caller="save_neutone_model",
     )
-    progress(message)
-    raise ExportFailedError(message, report, failed)
+    if submission and not report.passed:
+        raise submission_error(report, notes)
+    return report
+
+
+def _refuse_realtime_only(
+    trace: bool, input_samples: Sequence[torch.Tensor] | None, samples_sample_rate: int
+) -> None:
+    """ValueError naming neutone's realtime-only keywords given for a non-realtime model."""
+    given = [
+        name
+        for name, value in (
+            ("trace=True", trace),
+            ("input_samples", input_samples is not None),
+            ("samples_sample_rate", samples_sample_rate != DEFAULT_SAMPLE_RATE),
+        )
+        if value
+    ]
+    if given:
+        raise ValueError(
+            f"save_neutone_model: {', '.join(given)} apply to realtime models only; a "
+            "NonRealtimeBase model is scripted whole and its export holds no demo audio "
+            "(it takes freeze, optimize, sample_rates, overwrite_passing, submission and quiet)"
+        )
+
+
+def _warn_without_effect(
+    dump_samples: bool | None,
+    audio_sample_pairs: Sequence[AudioSamplePair] | None,
+    max_n_samples: int | None,
+    speed_benchmark: bool | None,
+    test_offline_mode: bool | None,
+) -> None:
+    """Warn once about the Neutone SDK keywords that change nothing for a non-realtime model (an
+    SDK script passes them; refusing them would stop it)."""
+    given = [
+        name
+        for name, value in (
+            ("dump_samples", dump_samples),
+            ("audio_sample_pairs", audio_sample_pairs),
+            ("max_n_samples", max_n_samples),
+            ("speed_benchmark", speed_benchmark),
+            ("test_offline_mode", test_offline_mode),
+        )
+        if value is not None
+    ]
+    if given:
+        warnings.warn(
+            f"save_neutone_model: {', '.join(given)} change nothing for a non-realtime model: "
+            "its export holds no demo audio, and the non-realtime checks have no realtime or "
+            "streaming check to skip",
+            PortingWarning,
+            stacklevel=3,
+        )
 
 
 def _export(
@@ -398,7 +351,7 @@ def _export(
     inputs: List[torch.Tensor] | None,
     samples_sample_rate: int,
     sample_rates: Sequence[int],
-    progress: _Progress,
+    progress: Progress,
     *,
     freeze: bool,
     optimize: bool,
@@ -429,8 +382,8 @@ def _export(
     validate_metadata(metadata)
     metadata_json = json.dumps(metadata, indent=2)
     progress(f"writing {Path(root_dir) / MODEL_FILE}")
-    _write(staging / MODEL_FILE, _nm_bytes(scripted, metadata_json))
-    _write(staging / METADATA_FILE, (metadata_json + "\n").encode("utf-8"))
+    write_file(staging / MODEL_FILE, _nm_bytes(scripted, metadata_json))
+    write_file(staging / METADATA_FILE, (metadata_json + "\n").encode("utf-8"))
 
     progress(f"validating {Path(root_dir) / MODEL_FILE} as loaded")
     loaded, loaded_metadata = load_neutone_model(staging / MODEL_FILE)
@@ -445,10 +398,3 @@ def _export(
     if trace_report is not None:
         report.trace = dict(trace_report.to_dict(), summary=trace_report.summary())
     return report
-
-
-def _finish(staging: Path, target: Path, report: ValidationReport, source: Path) -> None:
-    """Write `report.json` naming where the model will be, then swap `staging` in at `target`."""
-    report.source = str(source)
-    _write(staging / REPORT_FILE, report.to_json().encode("utf-8"))
-    replace_folder_atomically(staging, target)

@@ -466,6 +466,7 @@ def script_neutone_model(
         raise explain_scripting_error(model, error) from error
     preserved = list(scripted.get_preserved_attributes())
     if freeze or optimize:
+        scripted.stop_caching_views()  # freezing refuses views kept in a dictionary
         # `realtime` is an attribute, not a method: freeze folds it away unless it is named
         scripted = torch.jit.freeze(scripted, preserved_attrs=[*preserved, "realtime"])
         _check_methods(scripted, "freeze")
