@@ -377,3 +377,45 @@ def test_sigint_during_an_export_keeps_the_previous_one(
     assert process.returncode != 0, output
     assert "KeyboardInterrupt" in output, output
     assert f"neutone-export: export stopped; {previous} is unchanged" in output, output
+
+
+def _finished_process_id() -> int:
+    """The id of a process that has exited (so that no process has it, barring reuse)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_killed_exports_folder_is_removed_by_the_next_export(
+    good_export: Path, tmp_path: Path, fast_export: SimpleNamespace, models, capsys
+) -> None:
+    root = tmp_path / "identity"
+    shutil.copytree(good_export, root)
+    dead = tmp_path / f".identity.partial-{_finished_process_id()}-abc"
+    (dead / "samples").mkdir(parents=True)
+    (dead / "model.nm").write_bytes(b"half a model")
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        running = tmp_path / f".identity.partial-{sleeper.pid}-def"
+        running.mkdir()
+        foreign = tmp_path / ".identity.partial-notmine"
+        foreign.mkdir()
+        save_neutone_model(models.Identity(nn.Identity()), root)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert not dead.exists()
+    assert f"removed {dead}, left by an export that was killed" in capsys.readouterr().err
+    assert running.is_dir() and foreign.is_dir()  # a live export's, and a name not ours
+
+
+def test_no_abandoned_folder_is_touched_while_the_export_itself_is_missing(tmp_path: Path) -> None:
+    # A swap without renameat2 moves the previous export into such a folder for a moment: with
+    # the target missing it may be the only copy.
+    target = tmp_path / "identity"
+    kept = tmp_path / f".identity.partial-{_finished_process_id()}-abc"
+    (kept / "identity").mkdir(parents=True)
+    assert atomic.remove_abandoned_staging(target) == []
+    assert kept.is_dir()
+    target.mkdir()
+    assert atomic.remove_abandoned_staging(target) == [kept]

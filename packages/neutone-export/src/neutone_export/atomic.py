@@ -15,7 +15,7 @@ import signal
 import tempfile
 import threading
 from pathlib import Path
-from typing import Callable, Iterator, Union
+from typing import Callable, Iterator, List, Union
 
 PathLike = Union[str, Path]
 
@@ -58,10 +58,53 @@ def atomic_write_text(path: PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def _staging_prefix(target: Path) -> str:
+    return f".{target.name}.partial-"
+
+
 def make_staging_folder(target: PathLike) -> Path:
-    """A new, empty, hidden folder beside `target` in which to build its next version."""
+    """A new, empty, hidden folder beside `target` in which to build its next version.
+
+    Its name carries this process's id, so that a later export can tell one that was abandoned.
+    """
     target = Path(target)
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    prefix = f"{_staging_prefix(target)}{os.getpid()}-"
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_abandoned_staging(target: PathLike) -> List[Path]:
+    """Delete the hidden folders beside `target` that exports killed outright (SIGKILL, a power
+    cut) left behind: those whose process no longer exists. Returns them.
+
+    Only while `target` exists: a swap without `renameat2` moves the previous version into such a
+    folder for a moment, and there it may be the only copy. Only on POSIX, where a process can be
+    asked whether it exists without being touched.
+    """
+    target = Path(target)
+    if os.name != "posix" or not target.is_dir():
+        return []
+    prefix = _staging_prefix(target)
+    removed = []
+    for entry in target.parent.iterdir():
+        pid = entry.name[len(prefix) :].partition("-")[0]
+        if not entry.name.startswith(prefix) or not pid.isdigit() or entry.is_symlink():
+            continue
+        if int(pid) == os.getpid() or _process_exists(int(pid)):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        if not entry.exists():
+            removed.append(entry)
+    return removed
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ An error, Ctrl-C or a full disk removes the hidden folder and leaves the previou
 byte-identical. An export whose checks fail does not replace a passing one unless asked
 (`overwrite_passing=True`); it is kept beside it as `<root_dir>.failed` so its report can be read,
 and the next export that lands in `root_dir` removes that attempt, which no longer describes it.
+A hidden folder left by an export that was killed outright is removed by the next export there.
 """
 
 import errno
@@ -16,7 +17,11 @@ import sys
 from pathlib import Path
 from typing import Callable, Union
 
-from neutone_export.atomic import make_staging_folder, replace_folder_atomically
+from neutone_export.atomic import (
+    make_staging_folder,
+    remove_abandoned_staging,
+    replace_folder_atomically,
+)
 from neutone_export.load import METADATA_FILE
 from neutone_export.report import CheckResult, ValidationReport
 
@@ -156,6 +161,8 @@ def save_staged(
         ExportWriteError: a write failed (disk full); `root` is unchanged.
     """
     failed = root.with_name(root.name + FAILED_SUFFIX)
+    for abandoned in remove_abandoned_staging(root):
+        progress(f"removed {abandoned}, left by an export that was killed")
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
         staging = make_staging_folder(root)
