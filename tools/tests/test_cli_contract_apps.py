@@ -23,7 +23,7 @@ APPS = {"neutone-export": export_app, "neutone-bench": bench_app, "neutone-examp
 COMMANDS = [
     (script, name)
     for script, app in APPS.items()
-    for name in sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+    for name in sorted(typer.main.get_command(app).commands)
 ]
 # Commands whose first argument is a model file, and a file that is missing.
 MODEL_COMMANDS = {

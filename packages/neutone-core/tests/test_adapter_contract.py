@@ -1,5 +1,6 @@
 """The adapter as the plugin sees it: scripting, save/load, reset, batch and offline modes."""
 
+import copy
 import io
 import json
 from typing import Dict, List
@@ -240,6 +241,27 @@ def test_a_frozen_adapter_streams_like_the_scripted_one(cfg, stream_fn):
     want = stream_fn(reference, x, SIZES, knobs)
     assert torch.count_nonzero(want) > 0
     assert torch.equal(stream_fn(frozen, x, SIZES, knobs), want)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_a_deep_copy_streams_like_a_fresh_adapter_once_configured(cfg, stream_fn):
+    # copy.deepcopy of a scripted module copies each tensor on its own, so views (the queues'
+    # cached views, the means the model reads) come apart from their buffers; configuring the
+    # copy, as any host does first, must tie them up again.
+    rates, sizes, lb, la, _, _, _, host = cfg
+    x = _signal(2, 3000)
+    knobs = torch.rand(4, 3000, generator=torch.Generator().manual_seed(5))
+
+    def configured() -> torch.jit.ScriptModule:
+        module = torch.jit.script(RealtimeAdapter(_ScaledByKnob(rates, sizes, lb, la)))
+        module.set_daw_sample_rate_and_buffer_size(host, 256)
+        return module
+
+    used = configured()
+    stream_fn(used, x, SIZES, knobs)  # fills the view caches
+    copied = copy.deepcopy(used)
+    copied.set_daw_sample_rate_and_buffer_size(host, 256)
+    assert torch.equal(stream_fn(copied, x, SIZES, knobs), stream_fn(configured(), x, SIZES, knobs))
 
 
 def test_knob_values_are_mapped_and_aligned_with_audio(knob_echo_wrapper, stream_fn):

@@ -122,6 +122,10 @@ class RealtimeAdapter(nn.Module):
             run through ``do_forward_pass`` to check the shape it returns.
         resampling_quality: preset of `StreamingResampler` ("fast", "high", "best").
 
+    Copies: `torch.jit.save`/`load` keep every view tied to its buffer; ``copy.deepcopy`` of
+    the scripted adapter does not, so configure a deep copy
+    (``set_daw_sample_rate_and_buffer_size``) before its first call, as every host does.
+
     Raises:
         ValueError: a bad getter value, knob list, aggregation hook or output shape, naming the
             rule.

@@ -137,6 +137,10 @@ class KnobStream(nn.Module):
         self.weights_buf = torch.zeros(block_max)
         self.weights = self.weights_buf[:0]
         self.weights_n = 0
+        # Views are made here, not once: a copy of the module (copy.deepcopy) holds separate
+        # tensors where views were, and configuring it again ties them up anew.
+        self.raw_and_one = torch.ones(self.rows + 1)
+        self.raw_mean = self.raw_and_one[: self.rows]
         values: Dict[str, Tensor] = {}
         for i, name in enumerate(self.names):
             source = self.rounded if self.categorical_knobs[i] else self.mean
