@@ -91,6 +91,21 @@ def test_same_rate_output_is_input_delayed_exactly(
     assert torch.equal(y[:, total:], want[:, : n - total]), f"delay {total} mismatch: {s}"
 
 
+@HYPOTHESIS
+@given(s=model_settings(resampling=False))
+def test_tiny_view_caches_stream_exactly(s, identity_wrapper, stream_fn):
+    # The queues keep the views they write through; with room for two the cache starts over
+    # on almost every call, which must not cost a sample.
+    usual, sizes = _build(identity_wrapper, s)
+    tiny, _ = _build(identity_wrapper, s)
+    queues = (tiny.blocks.fifo, tiny.knobs.fifo, tiny.out_fifo)
+    for fifo in queues:
+        fifo.max_cached_views = 2
+    x = torch.randn(s["host_ch"], 3000, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(stream_fn(tiny, x, sizes), stream_fn(usual, x, sizes))
+    assert all(len(fifo.views) <= 2 for fifo in queues)
+
+
 def _tones(num_channels: int, n: int, rate: int, f_max: float, seed: int) -> torch.Tensor:
     """Sum of 3 tones per channel below `f_max` Hz, faded in over 2000 samples, peak <= 1."""
     gen = torch.Generator().manual_seed(seed)
