@@ -129,11 +129,17 @@ def test_help_does_not_load_torch() -> None:
 
 
 def test_trace_exports_through_the_trace_fallback(tmp_path: Path) -> None:
+    # A non-realtime example in the same call is scripted whole (tracing is for realtime ones).
     out = tmp_path / "summary.json"
-    args = ["export", "clipper", "--trace", "--out", str(tmp_path / "exports"), "--json", str(out)]
-    result = runner.invoke(app, args)
+    exports = tmp_path / "exports"
+    args = ["export", "clipper", "clip_processor", "--trace", "--out", str(exports)]
+    result = runner.invoke(app, [*args, "--json", str(out)])
     assert result.exit_code == 0, show(result)
-    (row,) = json.loads(out.read_text())["examples"]
-    assert row["passed"] is True
-    report = json.loads((tmp_path / "exports" / "clipper" / "report.json").read_text())
+    rows = json.loads(out.read_text())["examples"]
+    assert [(row["name"], row["passed"]) for row in rows] == [
+        ("clipper", True),
+        ("clip_processor", True),
+    ]
+    report = json.loads((exports / "clipper" / "report.json").read_text())
     assert report["trace"]["module"] == "self.model", report.get("trace")
+    assert "trace" not in json.loads((exports / "clip_processor" / "report.json").read_text())

@@ -81,11 +81,13 @@ def _delay_at_48k(model_file: Path) -> Optional[int]:
 
 def export_example(name: str, out: Path, verbose: bool, trace: bool = False) -> ExportRow:
     """Save example `name` to ``out / name`` and summarise its validation report."""
-    from neutone_examples.registry import build_example
+    from neutone_examples.registry import GEN_EXAMPLES, build_example
     from neutone_export import save_neutone_model
 
     folder = out / name
     start = time.perf_counter()
+    # A non-realtime model is scripted whole: tracing applies to the realtime examples only.
+    trace = trace and name not in GEN_EXAMPLES
     try:
         report = save_neutone_model(build_example(name), folder, quiet=not verbose, trace=trace)
     except ValueError as error:  # ScriptingError, MetadataError: the model cannot be exported
