@@ -175,60 +175,31 @@ def test_two_loads_of_one_file_stream_independently(identity_wrapper, stream_fn,
     assert torch.equal(torch.cat(outs2, 1), stream_fn(second, x2, SIZES, p2))
 
 
-class _ScaledByKnob(WaveformToWaveformBase):
-    """The current block times a mapped knob: no state that freezing could fold."""
+def _scaled_by_knob(identity_wrapper: type, cfg: tuple) -> WaveformToWaveformBase:
+    """The current block times a mapped knob, in the settings of `cfg`: no attribute that
+    freezing could fold (the identity's delay line is reassigned, which freezing refuses)."""
 
-    def __init__(self, rates: List[int], sizes: List[int], look_behind: int, look_ahead: int):
-        super().__init__(nn.Identity())
-        self.rates, self.sizes = rates, sizes
-        self.lb, self.la = look_behind, look_ahead
+    class ScaledByKnob(identity_wrapper):
+        def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+            n = x.size(1) - self.lb - self.la
+            return x[:, self.lb : self.lb + n] * params["gain"]
 
-    def get_model_name(self) -> str:
-        return "scaled"
-
-    def get_model_authors(self) -> List[str]:
-        return ["neutone tests"]
-
-    def get_model_version(self) -> str:
-        return "1.0.0"
-
-    def get_model_short_description(self) -> str:
-        return "The input times a knob."
-
-    def get_neutone_parameters(self) -> list:
-        return [NeutoneParameter("gain", "gain", 0.5, min_value=-2.0, max_value=6.0)]
-
-    def is_input_mono(self) -> bool:
-        return False
-
-    def is_output_mono(self) -> bool:
-        return False
-
-    def get_native_sample_rates(self) -> List[int]:
-        return self.rates
-
-    def get_native_buffer_sizes(self) -> List[int]:
-        return self.sizes
-
-    def get_look_behind_samples(self) -> int:
-        return self.lb
-
-    def get_look_ahead_samples(self) -> int:
-        return self.la
-
-    def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
-        n = x.size(1) - self.lb - self.la
-        return x[:, self.lb : self.lb + n] * params["gain"]
+    rates, sizes, lb, la = cfg[:4]
+    knob = NeutoneParameter("gain", "gain", 0.5, min_value=-2.0, max_value=6.0)
+    return ScaledByKnob(
+        sample_rates=rates, buffer_sizes=sizes, look_behind=lb, look_ahead=la, knobs=[knob]
+    )
 
 
 @pytest.mark.parametrize("cfg", CONFIGS)
-def test_a_frozen_adapter_streams_like_the_scripted_one(cfg, stream_fn):
+def test_a_frozen_adapter_streams_like_the_scripted_one(cfg, identity_wrapper, stream_fn):
     # Freezing folds what it believes constant: with the view caches off it must keep every
     # queue's buffer live, or the frozen file would replay stale samples.
-    rates, sizes, lb, la, _, _, _, host = cfg
+    host = cfg[-1]
 
     def scripted() -> torch.jit.ScriptModule:
-        return torch.jit.script(RealtimeAdapter(_ScaledByKnob(rates, sizes, lb, la))).eval()
+        module = RealtimeAdapter(_scaled_by_knob(identity_wrapper, cfg))
+        return torch.jit.script(module).eval()
 
     module = scripted()
     module.stop_caching_views()
@@ -244,16 +215,16 @@ def test_a_frozen_adapter_streams_like_the_scripted_one(cfg, stream_fn):
 
 
 @pytest.mark.parametrize("cfg", CONFIGS)
-def test_a_deep_copy_streams_like_a_fresh_adapter_once_configured(cfg, stream_fn):
+def test_a_deep_copy_streams_like_a_fresh_adapter_once_configured(cfg, identity_wrapper, stream_fn):
     # copy.deepcopy of a scripted module copies each tensor on its own, so views (the queues'
     # cached views, the means the model reads) come apart from their buffers; configuring the
     # copy, as any host does first, must tie them up again.
-    rates, sizes, lb, la, _, _, _, host = cfg
+    host = cfg[-1]
     x = _signal(2, 3000)
     knobs = torch.rand(4, 3000, generator=torch.Generator().manual_seed(5))
 
     def configured() -> torch.jit.ScriptModule:
-        module = torch.jit.script(RealtimeAdapter(_ScaledByKnob(rates, sizes, lb, la)))
+        module = torch.jit.script(RealtimeAdapter(_scaled_by_knob(identity_wrapper, cfg)))
         module.set_daw_sample_rate_and_buffer_size(host, 256)
         return module
 
