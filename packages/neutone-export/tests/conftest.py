@@ -4,8 +4,9 @@ Every model is a `WaveformToWaveformBase` with valid metadata; each broken one b
 rule that one check of the suite must catch.
 """
 
+from pathlib import Path
 from types import SimpleNamespace
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 import pytest
 import torch
@@ -17,6 +18,19 @@ from neutone_export import save_neutone_model
 # Short signals and a reduced grid keep the broken-model tests fast; the saved good models use the
 # suite's defaults.
 QUICK = {"seconds": 0.25, "buffer_sizes": (32, 256, 2048)}
+
+
+def folder_snapshot(folder: Path) -> Dict[str, bytes]:
+    """Every file under `folder` (relative path -> bytes) and, under `.`, the names beside it: what
+    a failed or interrupted export must leave as it was."""
+    files = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    files["."] = "\n".join(sorted(p.name for p in folder.parent.iterdir())).encode()
+    return files
+
+
+@pytest.fixture(scope="session")
+def snapshot() -> Callable[[Path], Dict[str, bytes]]:
+    return folder_snapshot
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -42,13 +42,6 @@ from neutone_export.save import (
 WRITES_PER_EXPORT = 3  # model.nm, metadata.json, report.json (the samples: write_samples)
 
 
-def snapshot(folder: Path) -> Dict[str, bytes]:
-    """Every file under `folder` (relative path -> bytes); the folder's siblings under `.`."""
-    files = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    files["."] = "\n".join(sorted(p.name for p in folder.parent.iterdir())).encode()
-    return files
-
-
 @pytest.fixture(scope="module")
 def good_export(tmp_path_factory: pytest.TempPathFactory, models) -> Path:
     """A passing export of the identity model, made once; tests work on copies."""
@@ -58,7 +51,7 @@ def good_export(tmp_path_factory: pytest.TempPathFactory, models) -> Path:
 
 
 @pytest.fixture
-def previous(good_export: Path, tmp_path: Path) -> Iterator[Path]:
+def previous(good_export: Path, tmp_path: Path, snapshot) -> Iterator[Path]:
     """A copy of the passing export in a folder of its own; asserts it is untouched at the end."""
     root = tmp_path / "export" / "identity"
     shutil.copytree(good_export, root)
@@ -172,7 +165,7 @@ def test_interrupt_at_any_stage_keeps_the_previous_export(
 
 
 def test_interrupt_during_the_swap_is_held_until_the_new_export_is_in_place(
-    previous: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    previous: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, snapshot
 ) -> None:
     """Ctrl-C arriving during the move is delivered after it: one whole export, never half."""
     staging = atomic.make_staging_folder(previous)

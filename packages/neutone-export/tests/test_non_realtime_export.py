@@ -149,13 +149,6 @@ def test_save_refuses_what_it_cannot_save(tmp_path: Path) -> None:
     assert not (tmp_path / "model.nm").exists()
 
 
-def files_under(folder: Path) -> Dict[str, bytes]:
-    """Every file under `folder` and its siblings' names: what a failed save must not change."""
-    files = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    files["."] = "\n".join(sorted(p.name for p in folder.parent.iterdir())).encode()
-    return files
-
-
 @pytest.fixture(scope="module")
 def passing_gen_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("gen") / "tremolo"
@@ -170,8 +163,8 @@ def previous_gen(passing_gen_export: Path, tmp_path: Path) -> Path:
     return root
 
 
-def test_a_failing_gen_export_keeps_the_passing_one(previous_gen: Path) -> None:
-    before = files_under(previous_gen)
+def test_a_failing_gen_export_keeps_the_passing_one(previous_gen: Path, snapshot) -> None:
+    before = snapshot(previous_gen)
     with pytest.raises(ExportFailedError) as caught:
         save_non_realtime_model(Tremolo("random"), previous_gen, quiet=True)
     message = str(caught.value)
@@ -181,7 +174,7 @@ def test_a_failing_gen_export_keeps_the_passing_one(previous_gen: Path) -> None:
     assert json.loads((failed / "report.json").read_text())["passed"] is False
     load_neutone_model(failed / "model.nm", strict=False)  # a whole attempt
     shutil.rmtree(failed)
-    assert files_under(previous_gen) == before
+    assert snapshot(previous_gen) == before
 
 
 def test_a_passing_export_removes_the_failed_attempt_beside_it(previous_gen: Path) -> None:
@@ -203,9 +196,9 @@ def test_a_failing_gen_export_replaces_a_passing_one_only_when_asked(previous_ge
 
 
 def test_a_full_disk_during_a_gen_export_keeps_the_previous_one(
-    previous_gen: Path, monkeypatch: pytest.MonkeyPatch
+    previous_gen: Path, monkeypatch: pytest.MonkeyPatch, snapshot
 ) -> None:
-    before = files_under(previous_gen)
+    before = snapshot(previous_gen)
 
     def full(path: Path, data: bytes) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
@@ -214,7 +207,7 @@ def test_a_full_disk_during_a_gen_export_keeps_the_previous_one(
     with pytest.raises(ExportWriteError, match="the disk is full") as caught:
         save_non_realtime_model(Tremolo(), previous_gen, quiet=True)
     assert str(caught.value).startswith("save_non_realtime_model: writing the export of")
-    assert files_under(previous_gen) == before
+    assert snapshot(previous_gen) == before
 
 
 def test_a_gen_export_into_a_file_or_a_foreign_folder_is_refused(tmp_path: Path) -> None:

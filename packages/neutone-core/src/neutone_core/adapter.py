@@ -419,6 +419,15 @@ class RealtimeAdapter(nn.Module):
             self.out_fifo.push(y)
             n = self.blocks.next_size()
 
+    def _take_output(self, dst: Tensor) -> None:
+        """Move the oldest ``dst.size(1)`` output samples into `dst`, in the host's channels."""
+        n = dst.size(1)
+        if dst.size(0) == self.out_ch:
+            self.out_fifo.peek_into(dst)
+        else:
+            self.channels(self.out_fifo.peek(0, n), dst)
+        self.out_fifo.discard(n)
+
     def _forward_direct(self, x: Tensor, params: Optional[Tensor], n: int) -> Tensor:
         """Same rate, any block size, no context: the host buffer is the block (no queues).
 
@@ -454,11 +463,7 @@ class RealtimeAdapter(nn.Module):
         self._push_input(x, params, n)
         self._run_blocks()
         dst = self._host_sized(self.out_buf_stereo if x.size(0) == 2 else self.out_buf_mono, n)
-        if dst.size(0) == self.out_ch:
-            self.out_fifo.peek_into(dst)
-        else:
-            self.channels(self.out_fifo.peek(0, n), dst)
-        self.out_fifo.discard(n)
+        self._take_output(dst)
         return dst
 
     @torch.jit.export
@@ -476,8 +481,7 @@ class RealtimeAdapter(nn.Module):
         if m == 0:
             return None
         dst = self.bt_buf[: x.size(0), :m]
-        self.channels(self.out_fifo.peek(0, m), dst)
-        self.out_fifo.discard(m)
+        self._take_output(dst)
         return dst
 
     @torch.jit.export

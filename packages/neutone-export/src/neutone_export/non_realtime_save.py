@@ -27,6 +27,7 @@ from neutone_export.staged_export import (
     MODEL_FILE,
     Progress,
     check_root,
+    nm_bytes,
     save_staged,
     write_file,
 )
@@ -110,9 +111,7 @@ def save_non_realtime_model(
         validate_metadata(metadata, realtime=False)
         text = json.dumps(metadata, indent=2)
         progress(f"writing {Path(root_dir) / MODEL_FILE}")
-        buffer = io.BytesIO()  # torch's own file writer aborts the process on a full disk
-        torch.jit.save(scripted, buffer, _extra_files={METADATA_FILE: text})
-        write_file(staging / MODEL_FILE, buffer.getvalue())
+        write_file(staging / MODEL_FILE, nm_bytes(scripted, text))
         write_file(staging / METADATA_FILE, (text + "\n").encode("utf-8"))
         progress(f"validating {Path(root_dir) / MODEL_FILE} as loaded")
         loaded, loaded_metadata = load_neutone_model(staging / MODEL_FILE)

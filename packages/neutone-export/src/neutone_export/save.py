@@ -12,7 +12,6 @@ The export is atomic and never replaces a passing one with a failing one unless 
 (`neutone_export.staged_export`).
 """
 
-import io
 import json
 import warnings
 from pathlib import Path
@@ -48,6 +47,7 @@ from neutone_export.staged_export import (
     ExportWriteError,
     Progress,
     check_root,
+    nm_bytes,
     save_staged,
     write_file,
 )
@@ -75,13 +75,6 @@ def _one_line(error: BaseException) -> str:
 def _to_json_ready(metadata: Dict[str, Any]) -> Dict[str, Any]:
     """A plain-Python copy of TorchScript's metadata dictionary."""
     return json.loads(json.dumps(metadata))
-
-
-def _nm_bytes(scripted: torch.jit.ScriptModule, metadata_json: str) -> bytes:
-    """The `.nm` archive in memory: torch's own file writer aborts the process on a full disk."""
-    buffer = io.BytesIO()
-    torch.jit.save(scripted, buffer, _extra_files={METADATA_FILE: metadata_json})
-    return buffer.getvalue()
 
 
 def _render_and_write_samples(
@@ -382,7 +375,7 @@ def _export(
     validate_metadata(metadata)
     metadata_json = json.dumps(metadata, indent=2)
     progress(f"writing {Path(root_dir) / MODEL_FILE}")
-    write_file(staging / MODEL_FILE, _nm_bytes(scripted, metadata_json))
+    write_file(staging / MODEL_FILE, nm_bytes(scripted, metadata_json))
     write_file(staging / METADATA_FILE, (metadata_json + "\n").encode("utf-8"))
 
     progress(f"validating {Path(root_dir) / MODEL_FILE} as loaded")

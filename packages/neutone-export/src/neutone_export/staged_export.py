@@ -10,12 +10,15 @@ A hidden folder left by an export that was killed outright is removed by the nex
 """
 
 import errno
+import io
 import json
 import os
 import shutil
 import sys
 from pathlib import Path
 from typing import Callable, Union
+
+import torch
 
 from neutone_export.atomic import (
     make_staging_folder,
@@ -113,6 +116,14 @@ def write_file(path: Path, data: bytes) -> None:
     """Write one file of the staged export (the demo samples go through `write_samples`)."""
     with open(path, "wb") as handle:
         handle.write(data)
+
+
+def nm_bytes(scripted: torch.jit.ScriptModule, metadata_json: str) -> bytes:
+    """The `.nm` archive in memory, `metadata.json` inside: torch's own file writer aborts the
+    process on a full disk, `write_file` raises."""
+    buffer = io.BytesIO()
+    torch.jit.save(scripted, buffer, _extra_files={METADATA_FILE: metadata_json})
+    return buffer.getvalue()
 
 
 def _finish(staging: Path, target: Path, report: ValidationReport, source: Path) -> None:
