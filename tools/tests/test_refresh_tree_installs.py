@@ -1,0 +1,98 @@
+"""A test cell kept from an earlier run tests the siblings as the tree holds them now."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+import tomllib
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def fake_distribution(site: Path, name: str, origin: dict | None) -> metadata.Distribution:
+    """A dist-info folder holding only what the refresh reads."""
+    info = site / f"{name}-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1.0\n")
+    if origin is not None:
+        (info / "direct_url.json").write_text(json.dumps(origin))
+    return metadata.PathDistribution(info)
+
+
+def test_only_copies_of_tree_folders_are_refreshed(load_tool, tmp_path: Path) -> None:
+    refresh = load_tool("refresh_tree_installs")
+    tree = tmp_path / "tree"
+    copied = tree / "packages" / "neutone-core"
+    editable = tree / "packages" / "neutone-export"
+    elsewhere = tmp_path / "elsewhere" / "package"
+    site = tmp_path / "site"
+    distributions = [
+        fake_distribution(site, "neutone_core", {"url": copied.as_uri(), "dir_info": {}}),
+        fake_distribution(
+            site, "neutone_export", {"url": editable.as_uri(), "dir_info": {"editable": True}}
+        ),
+        fake_distribution(site, "elsewhere", {"url": elsewhere.as_uri(), "dir_info": {}}),
+        fake_distribution(
+            site,
+            "from_git",
+            {"url": "https://example.org/x.git", "vcs_info": {"vcs": "git", "commit_id": "0"}},
+        ),
+        fake_distribution(site, "from_an_index", None),
+    ]
+    assert refresh.copied_from_tree(distributions, tree) == [copied.resolve()]
+
+
+def test_every_test_cell_refreshes_before_it_tests() -> None:
+    config = tomllib.loads((REPO_ROOT / "hatch.toml").read_text())
+    run = config["envs"]["test"]["scripts"]["run"]
+    assert run[0] == "python tools/refresh_tree_installs.py"
+    assert run[-1].startswith("pytest ")
+
+
+@pytest.mark.skipif(shutil.which("uv") is None, reason="uv is a dev dependency")
+def test_a_stale_copy_is_replaced_by_the_tree(tmp_path: Path) -> None:
+    """Install a package copy, change the tree, refresh: the environment holds the change."""
+    tree = tmp_path / "tree"
+    package = tree / "packages" / "neutone-core"
+    shutil.copytree(
+        REPO_ROOT / "packages" / "neutone-core",
+        package,
+        ignore=shutil.ignore_patterns("tests", "benchmarks", "__pycache__"),
+    )
+    (tree / "tools").mkdir()
+    shutil.copy(REPO_ROOT / "tools" / "refresh_tree_installs.py", tree / "tools")
+    venv = tmp_path / "venv"
+    uv = shutil.which("uv")
+    subprocess.run([uv, "venv", "--quiet", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    install = [uv, "pip", "install", "--quiet", "--python", str(python), "--no-deps"]
+    subprocess.run([*install, str(package)], check=True)
+
+    about = package / "src" / "neutone_core" / "__about__.py"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    installed = Path(site) / "neutone_core" / "__about__.py"
+    about.write_text(about.read_text() + "\nREFRESHED = True\n")
+    assert "REFRESHED" not in installed.read_text()  # the copy made before the change
+
+    env = {**os.environ, "HATCH_UV": uv}
+    refreshed = subprocess.run(
+        [str(python), str(tree / "tools" / "refresh_tree_installs.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert "reinstalling neutone-core" in refreshed.stderr
+    assert installed.read_text() == about.read_text()
