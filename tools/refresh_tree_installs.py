@@ -22,9 +22,9 @@ from urllib.request import url2pathname
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def copied_from_tree(distributions: list[metadata.Distribution], root: Path) -> list[Path]:
-    """The folders under `root` that these distributions were installed from as copies."""
-    folders = set()
+def copied_from_tree(distributions: list[metadata.Distribution], root: Path) -> dict[str, Path]:
+    """The distributions installed as copies of folders under `root`: name -> folder."""
+    copies = {}
     for distribution in distributions:
         text = distribution.read_text("direct_url.json")
         if not text:
@@ -38,13 +38,13 @@ def copied_from_tree(distributions: list[metadata.Distribution], root: Path) -> 
             continue
         folder = Path(url2pathname(url.path)).resolve()
         if folder.is_relative_to(root.resolve()):
-            folders.add(folder)
-    return sorted(folders)
+            copies[distribution.metadata["Name"]] = folder
+    return dict(sorted(copies.items()))
 
 
 def main() -> int:
-    folders = copied_from_tree(list(metadata.distributions()), REPO_ROOT)
-    if not folders:
+    copies = copied_from_tree(list(metadata.distributions()), REPO_ROOT)
+    if not copies:
         return 0
     uv = os.environ.get("HATCH_UV") or shutil.which("uv")
     if uv is None:
@@ -52,10 +52,12 @@ def main() -> int:
             "refresh: uv not found (hatch sets HATCH_UV inside its environments)", file=sys.stderr
         )
         return 1
-    names = ", ".join(folder.name for folder in folders)
-    print(f"refresh: reinstalling {names} from the tree", file=sys.stderr)
-    command = [uv, "pip", "install", "--quiet", "--python", sys.executable, "--no-deps"]
-    command += ["--reinstall", *map(str, folders)]
+    print(f"refresh: reinstalling {', '.join(copies)} from the tree", file=sys.stderr)
+    # Dependencies stay as they are unless a sibling now declares one the cell lacks.
+    command = [uv, "pip", "install", "--quiet", "--python", sys.executable]
+    for name in copies:
+        command += ["--reinstall-package", name]
+    command += [str(folder) for folder in copies.values()]
     return subprocess.run(command, check=False).returncode
 
 

@@ -45,7 +45,7 @@ def test_only_copies_of_tree_folders_are_refreshed(load_tool, tmp_path: Path) ->
         ),
         fake_distribution(site, "from_an_index", None),
     ]
-    assert refresh.copied_from_tree(distributions, tree) == [copied.resolve()]
+    assert refresh.copied_from_tree(distributions, tree) == {"neutone_core": copied.resolve()}
 
 
 def test_every_test_cell_refreshes_before_it_tests() -> None:
@@ -55,44 +55,48 @@ def test_every_test_cell_refreshes_before_it_tests() -> None:
     assert run[-1].startswith("pytest ")
 
 
+def write_package(folder: Path, body: str) -> Path:
+    """A one-module package built by hatchling, as the siblings are."""
+    (folder / "src" / "tiny").mkdir(parents=True, exist_ok=True)
+    (folder / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        '[project]\nname = "tiny"\nversion = "0.1.0"\n'
+    )
+    module = folder / "src" / "tiny" / "__init__.py"
+    module.write_text(body)
+    return module
+
+
 @pytest.mark.skipif(shutil.which("uv") is None, reason="uv is a dev dependency")
 def test_a_stale_copy_is_replaced_by_the_tree(tmp_path: Path) -> None:
     """Install a package copy, change the tree, refresh: the environment holds the change."""
     tree = tmp_path / "tree"
-    package = tree / "packages" / "neutone-core"
-    shutil.copytree(
-        REPO_ROOT / "packages" / "neutone-core",
-        package,
-        ignore=shutil.ignore_patterns("tests", "benchmarks", "__pycache__"),
-    )
+    source = write_package(tree / "packages" / "tiny", "VERSION = 1\n")
     (tree / "tools").mkdir()
     shutil.copy(REPO_ROOT / "tools" / "refresh_tree_installs.py", tree / "tools")
     venv = tmp_path / "venv"
     uv = shutil.which("uv")
     subprocess.run([uv, "venv", "--quiet", str(venv)], check=True)
     python = venv / "bin" / "python"
-    install = [uv, "pip", "install", "--quiet", "--python", str(python), "--no-deps"]
-    subprocess.run([*install, str(package)], check=True)
-
-    about = package / "src" / "neutone_core" / "__about__.py"
+    install = [uv, "pip", "install", "--quiet", "--python", str(python)]
+    subprocess.run([*install, str(source.parents[2])], check=True)
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
-    installed = Path(site) / "neutone_core" / "__about__.py"
-    about.write_text(about.read_text() + "\nREFRESHED = True\n")
-    assert "REFRESHED" not in installed.read_text()  # the copy made before the change
+    installed = Path(site) / "tiny" / "__init__.py"
 
-    env = {**os.environ, "HATCH_UV": uv}
+    source.write_text("VERSION = 2\n")
+    assert installed.read_text() == "VERSION = 1\n"  # the copy made before the change
     refreshed = subprocess.run(
         [str(python), str(tree / "tools" / "refresh_tree_installs.py")],
         capture_output=True,
         text=True,
-        env=env,
+        env={**os.environ, "HATCH_UV": uv},
         check=False,
     )
     assert refreshed.returncode == 0, refreshed.stderr
-    assert "reinstalling neutone-core" in refreshed.stderr
-    assert installed.read_text() == about.read_text()
+    assert "reinstalling tiny from the tree" in refreshed.stderr
+    assert installed.read_text() == "VERSION = 2\n"
