@@ -31,8 +31,9 @@ class ChannelConverter(nn.Module):
         Averaging is ``(a + b) * 0.5``, bit-identical to ``torch.mean`` over the two channels.
         """
         if src.size(0) == dst.size(0):
-            if src.is_contiguous() and dst.is_contiguous() and src.dtype == dst.dtype:
-                # One plain copy: ``copy_`` costs twice as much on a host-size buffer.
+            if dst.is_contiguous() and src.is_contiguous() and src.dtype == dst.dtype:
+                # One plain copy: ``copy_`` costs twice as much on a host-size buffer. `dst` is
+                # tested first: a queue's columns never are contiguous (stereo), the host's are.
                 torch.narrow_copy(src, 1, 0, src.size(1), out=dst)
             else:
                 dst.copy_(src)
