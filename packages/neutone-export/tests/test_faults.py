@@ -103,8 +103,7 @@ def test_disk_full_at_any_write_keeps_the_previous_export(
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         real_write(path, data)
 
-    monkeypatch.setattr(save_module, "write_file", write)  # model.nm, metadata.json
-    monkeypatch.setattr(staged_export, "write_file", write)  # report.json
+    monkeypatch.setattr(staged_export, "write_file", write)  # model.nm, metadata.json, report.json
     with pytest.raises(ExportWriteError, match="the disk is full") as caught:
         save_neutone_model(models.Identity(nn.Identity()), previous, quiet=True)
     assert "previous export is unchanged" in one_line(caught.value)
@@ -141,8 +140,8 @@ def test_disk_full_while_moving_into_place_keeps_the_previous_export(
         "script_neutone_model",
         "render_knob_samples",
         "write_samples",
-        "write_file",
-        "load_neutone_model",
+        "staged_export.write_file",
+        "staged_export.load_neutone_model",
         "validate_neutone_model",
     ],
 )
@@ -157,7 +156,8 @@ def test_interrupt_at_any_stage_keeps_the_previous_export(
     def interrupt(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(save_module, stage, interrupt)
+    module, _, name = stage.rpartition(".")
+    monkeypatch.setattr(staged_export if module else save_module, name, interrupt)
     with pytest.raises(KeyboardInterrupt):
         save_neutone_model(models.Identity(nn.Identity()), previous)
     last = capsys.readouterr().err.strip().splitlines()[-1]

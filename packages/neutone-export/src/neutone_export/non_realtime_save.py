@@ -18,18 +18,15 @@ from neutone_core import validate_metadata
 from neutone_core.limits import check_sample_rate
 from neutone_core.non_realtime import NonRealtimeBase
 from neutone_core.non_realtime_adapter import NonRealtimeAdapter
-from neutone_export.load import METADATA_FILE, load_neutone_model
 from neutone_export.non_realtime_checks import validate_non_realtime_model
 from neutone_export.report import ValidationReport
 from neutone_export.scripting import explain_scripting_error
 from neutone_export.sdk_compat import submission_error
 from neutone_export.staged_export import (
-    MODEL_FILE,
     Progress,
     check_root,
-    nm_bytes,
     save_staged,
-    write_file,
+    write_and_load,
 )
 
 
@@ -109,12 +106,7 @@ def save_non_realtime_model(
         metadata = json.loads(json.dumps(scripted.to_metadata()))
         metadata["sample_sound_files"] = []
         validate_metadata(metadata, realtime=False)
-        text = json.dumps(metadata, indent=2)
-        progress(f"writing {Path(root_dir) / MODEL_FILE}")
-        write_file(staging / MODEL_FILE, nm_bytes(scripted, text))
-        write_file(staging / METADATA_FILE, (text + "\n").encode("utf-8"))
-        progress(f"validating {Path(root_dir) / MODEL_FILE} as loaded")
-        loaded, loaded_metadata = load_neutone_model(staging / MODEL_FILE)
+        loaded, loaded_metadata = write_and_load(staging, scripted, metadata, root_dir, progress)
         return validate_non_realtime_model(
             loaded, metadata=loaded_metadata, sample_rates=rates, on_check=progress.check
         )

@@ -23,7 +23,7 @@ from neutone_core import WaveformToWaveformBase, validate_metadata
 from neutone_core.limits import check_sample_rate
 from neutone_core.non_realtime import NonRealtimeBase
 from neutone_export.audio_sample import AudioSamplePair
-from neutone_export.load import METADATA_FILE, copy_script_module, load_neutone_model
+from neutone_export.load import copy_script_module
 from neutone_export.non_realtime_save import save_non_realtime_model
 from neutone_export.porting_notes import PortingWarning, warn_porting_notes
 from neutone_export.report import ValidationReport
@@ -40,16 +40,14 @@ from neutone_export.samples import (
 from neutone_export.scripting import script_neutone_model
 from neutone_export.sdk_compat import demo_inputs_from_pairs, submission_error
 from neutone_export.staged_export import (
-    MODEL_FILE,
     SAMPLES_DIR,
     ExportError,
     ExportFailedError,
     ExportWriteError,
     Progress,
     check_root,
-    nm_bytes,
     save_staged,
-    write_file,
+    write_and_load,
 )
 from neutone_export.validation import validate_neutone_model
 
@@ -373,13 +371,7 @@ def _export(
     metadata = _to_json_ready(scripted.to_metadata())
     metadata["sample_sound_files"] = sound_files
     validate_metadata(metadata)
-    metadata_json = json.dumps(metadata, indent=2)
-    progress(f"writing {Path(root_dir) / MODEL_FILE}")
-    write_file(staging / MODEL_FILE, nm_bytes(scripted, metadata_json))
-    write_file(staging / METADATA_FILE, (metadata_json + "\n").encode("utf-8"))
-
-    progress(f"validating {Path(root_dir) / MODEL_FILE} as loaded")
-    loaded, loaded_metadata = load_neutone_model(staging / MODEL_FILE)
+    loaded, loaded_metadata = write_and_load(staging, scripted, metadata, root_dir, progress)
     report = validate_neutone_model(
         loaded,
         metadata=loaded_metadata,

@@ -16,7 +16,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Callable, Union
+from typing import Any, Callable, Dict, Tuple, Union
 
 import torch
 
@@ -25,7 +25,7 @@ from neutone_export.atomic import (
     remove_abandoned_staging,
     replace_folder_atomically,
 )
-from neutone_export.load import METADATA_FILE
+from neutone_export.load import METADATA_FILE, load_neutone_model
 from neutone_export.report import CheckResult, ValidationReport
 
 MODEL_FILE = "model.nm"
@@ -124,6 +124,23 @@ def nm_bytes(scripted: torch.jit.ScriptModule, metadata_json: str) -> bytes:
     buffer = io.BytesIO()
     torch.jit.save(scripted, buffer, _extra_files={METADATA_FILE: metadata_json})
     return buffer.getvalue()
+
+
+def write_and_load(
+    staging: Path,
+    scripted: torch.jit.ScriptModule,
+    metadata: Dict[str, Any],
+    root_dir: Union[str, Path],
+    progress: Progress,
+) -> Tuple[torch.jit.ScriptModule, Dict[str, Any]]:
+    """Write `model.nm` and `metadata.json` into `staging` and load the file back, so that what
+    is validated is what was written. Progress names the files where they will land."""
+    text = json.dumps(metadata, indent=2)
+    progress(f"writing {Path(root_dir) / MODEL_FILE}")
+    write_file(staging / MODEL_FILE, nm_bytes(scripted, text))
+    write_file(staging / METADATA_FILE, (text + "\n").encode("utf-8"))
+    progress(f"validating {Path(root_dir) / MODEL_FILE} as loaded")
+    return load_neutone_model(staging / MODEL_FILE)
 
 
 def _finish(staging: Path, target: Path, report: ValidationReport, source: Path) -> None:
