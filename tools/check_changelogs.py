@@ -22,7 +22,10 @@ def changelog_problems(package_dir: Path) -> list[str]:
     if not changelog.is_file():
         return [f"{package_dir.name}: no CHANGELOG.md"]
     about = next((package_dir / "src").glob("*/__about__.py"))
-    current = VERSION.search(about.read_text()).group(1)
+    version = VERSION.search(about.read_text())
+    if version is None:
+        return [f'{about}: no `__version__ = "X.Y.Z"` line']
+    current = version.group(1)
     headings = HEADING.findall(changelog.read_text())
     problems = []
     if not headings:
@@ -33,7 +36,7 @@ def changelog_problems(package_dir: Path) -> list[str]:
                 problems.append(f"{changelog}: 'Unreleased' must be the first heading")
         elif not DATED.match(heading):
             problems.append(f"{changelog}: heading {heading!r} is not 'X.Y.Z - YYYY-MM-DD'")
-    dated = [DATED.match(h).group(1) for h in headings if DATED.match(h)]
+    dated = [match.group(1) for match in map(DATED.match, headings) if match]
     if headings[0] != "Unreleased" and dated and dated[0] != current:
         problems.append(f"{changelog}: newest heading is {dated[0]} but the version is {current}")
     return problems

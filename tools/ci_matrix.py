@@ -55,13 +55,13 @@ def read_packages(packages_dir: Path = PACKAGES_DIR) -> dict[str, Package]:
     """Every package under `packages_dir`, keyed by folder name; unknown folders are an error."""
     folders = sorted(p for p in packages_dir.iterdir() if p.is_dir())
     projects: dict[str, dict] = {}
-    for folder in folders:
-        pyproject = folder / "pyproject.toml"
+    for path in folders:
+        pyproject = path / "pyproject.toml"
         if not pyproject.is_file():
             raise SystemExit(
-                f"ci_matrix: {folder} is not a package (no pyproject.toml); add one or move it"
+                f"ci_matrix: {path} is not a package (no pyproject.toml); add one or move it"
             )
-        projects[folder.name] = tomllib.loads(pyproject.read_text())["project"]
+        projects[path.name] = tomllib.loads(pyproject.read_text())["project"]
     names = {_normalise(project["name"]): folder for folder, project in projects.items()}
     packages = {}
     for folder, project in projects.items():

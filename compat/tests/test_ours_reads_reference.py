@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from neutone_export import load_neutone_model, validate_neutone_model
-from neutone_export.info import model_info
-from neutone_export.load import made_by_reference_sdk
+from neutone_export.files.info import model_info
+from neutone_export.files.load import made_by_reference_sdk
 
 REFERENCE_MODELS = ("clipper", "monoblocks")  # compat/make_reference_models.py
 

@@ -6,6 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Callable
 
 import pytest
 
@@ -16,6 +17,8 @@ def _load_tool(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         f"tools_{name}", REPO_ROOT / "tools" / f"{name}.py"
     )
+    if spec is None or spec.loader is None:
+        raise ImportError(f"tools/{name}.py cannot be loaded as a module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -23,6 +26,6 @@ def _load_tool(name: str) -> ModuleType:
 
 
 @pytest.fixture(scope="session")
-def load_tool():
+def load_tool() -> Callable[[str], ModuleType]:
     """Import a script from tools/ by name, as a module."""
     return _load_tool

@@ -24,6 +24,7 @@ def run_script(relative: str, *args: str) -> str:
         text=True,
         env=env,
         timeout=600,
+        check=False,  # the assertion below shows stderr
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import ModuleType
+from typing import Callable
 
 import pytest
 
 
 @pytest.fixture
-def tag_check(load_tool):
+def tag_check(load_tool: Callable[[str], ModuleType]) -> ModuleType:
     return load_tool("check_release_tag")
 
 
@@ -29,7 +31,7 @@ def packages(tmp_path: Path) -> Path:
     return tmp_path / "packages"
 
 
-def test_a_matching_tag_names_the_release(tag_check, packages: Path) -> None:
+def test_a_matching_tag_names_the_release(tag_check: ModuleType, packages: Path) -> None:
     release = tag_check.check_tag("neutone-core-v1.2.0", packages)
     assert (release.package, release.name, release.version) == ("core", "neutone-core", "1.2.0")
     assert release.path == packages / "neutone-core"
@@ -44,12 +46,16 @@ def test_a_matching_tag_names_the_release(tag_check, packages: Path) -> None:
         ("neutone-core-1.2.0", "is not 'neutone-<package>-v<version>'"),
     ],
 )
-def test_a_mismatching_tag_is_refused(tag_check, packages: Path, tag: str, message: str) -> None:
+def test_a_mismatching_tag_is_refused(
+    tag_check: ModuleType, packages: Path, tag: str, message: str
+) -> None:
     with pytest.raises(tag_check.ReleaseTagError, match=re.escape(message)):
         tag_check.check_tag(tag, packages)
 
 
-def test_a_version_without_a_dated_heading_is_refused(tag_check, packages: Path) -> None:
+def test_a_version_without_a_dated_heading_is_refused(
+    tag_check: ModuleType, packages: Path
+) -> None:
     changelog = packages / "neutone-core" / "CHANGELOG.md"
     changelog.write_text("# Changelog\n\n## Unreleased\n\n- 1.2.0 - 2026-11-30\n")
     with pytest.raises(
@@ -59,7 +65,7 @@ def test_a_version_without_a_dated_heading_is_refused(tag_check, packages: Path)
 
 
 def test_the_built_files_must_be_that_package_and_version(
-    tag_check, packages: Path, tmp_path: Path
+    tag_check: ModuleType, packages: Path, tmp_path: Path
 ) -> None:
     release = tag_check.check_tag("neutone-core-v1.2.0", packages)
     dist = tmp_path / "dist"
@@ -76,7 +82,7 @@ def test_the_built_files_must_be_that_package_and_version(
 
 
 def test_the_command_line_prints_outputs_or_one_line_why_not(
-    tag_check, packages: Path, capsys
+    tag_check: ModuleType, packages: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert tag_check.main(["neutone-core-v1.2.0", "--packages-dir", str(packages)]) == 0
     assert capsys.readouterr().out.splitlines() == [

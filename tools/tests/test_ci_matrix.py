@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import ModuleType
+from typing import Callable
 
 import pytest
 import tomllib
@@ -12,42 +14,42 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def ci_matrix(load_tool):
+def ci_matrix(load_tool: Callable[[str], ModuleType]) -> ModuleType:
     return load_tool("ci_matrix")
 
 
-def test_every_package_has_a_hatch_test_cell(ci_matrix) -> None:
+def test_every_package_has_a_hatch_test_cell(ci_matrix: ModuleType) -> None:
     hatch = tomllib.loads((REPO_ROOT / "hatch.toml").read_text())
     cells = set(hatch["envs"]["test"]["matrix"][0]["package"])
     packages = {folder.removeprefix("neutone-") for folder in ci_matrix.read_packages()}
     assert cells == packages
 
 
-def test_siblings_come_from_the_pyprojects(ci_matrix) -> None:
+def test_siblings_come_from_the_pyprojects(ci_matrix: ModuleType) -> None:
     packages = ci_matrix.read_packages()
     assert packages["neutone-core"].siblings == ()
     assert packages["neutone-bench"].siblings == ("neutone-core", "neutone-export")
 
 
-def test_a_core_change_selects_every_dependent(ci_matrix) -> None:
+def test_a_core_change_selects_every_dependent(ci_matrix: ModuleType) -> None:
     packages = ci_matrix.read_packages()
     affected = ci_matrix.affected_packages(packages, ["packages/neutone-core/src/x.py"])
     assert affected == set(packages)
 
 
-def test_a_bench_change_selects_bench_alone(ci_matrix) -> None:
+def test_a_bench_change_selects_bench_alone(ci_matrix: ModuleType) -> None:
     packages = ci_matrix.read_packages()
     assert ci_matrix.affected_packages(packages, ["packages/neutone-bench/README.md"]) == {
         "neutone-bench"
     }
 
 
-def test_a_root_change_selects_everything(ci_matrix) -> None:
+def test_a_root_change_selects_everything(ci_matrix: ModuleType) -> None:
     packages = ci_matrix.read_packages()
     assert ci_matrix.affected_packages(packages, ["hatch.toml"]) == set(packages)
 
 
-def test_an_unknown_folder_stops_the_matrix(ci_matrix, tmp_path: Path) -> None:
+def test_an_unknown_folder_stops_the_matrix(ci_matrix: ModuleType, tmp_path: Path) -> None:
     (tmp_path / "neutone-core").mkdir()
     (tmp_path / "neutone-core" / "pyproject.toml").write_text(
         '[project]\nname = "neutone-core"\ndependencies = ["torch"]\n'
@@ -61,7 +63,7 @@ def test_an_unknown_folder_stops_the_matrix(ci_matrix, tmp_path: Path) -> None:
         )
 
 
-def test_a_filters_change_selects_filters_and_examples(ci_matrix) -> None:
+def test_a_filters_change_selects_filters_and_examples(ci_matrix: ModuleType) -> None:
     packages = ci_matrix.read_packages()
     changed = ["packages/neutone-filters/src/neutone_filters/fir.py"]
     assert ci_matrix.affected_packages(packages, changed) == {
@@ -70,7 +72,7 @@ def test_a_filters_change_selects_filters_and_examples(ci_matrix) -> None:
     }
 
 
-def test_each_package_runs_at_its_floor_and_the_newest_python(ci_matrix) -> None:
+def test_each_package_runs_at_its_floor_and_the_newest_python(ci_matrix: ModuleType) -> None:
     packages = ci_matrix.read_packages()
     entries = ci_matrix.matrix_entries(packages, {"neutone-core", "neutone-bench"})
     assert [(entry["package"], entry["python"]) for entry in entries] == [
@@ -82,7 +84,9 @@ def test_each_package_runs_at_its_floor_and_the_newest_python(ci_matrix) -> None
     assert all(entry["hatch_env"] == f"test.{entry['package']}" for entry in entries)
 
 
-def test_depends_on_lists_every_sibling_a_wheel_install_needs(ci_matrix, tmp_path: Path) -> None:
+def test_depends_on_lists_every_sibling_a_wheel_install_needs(
+    ci_matrix: ModuleType, tmp_path: Path
+) -> None:
     for name, dependencies in {
         "neutone-core": [],
         "neutone-export": ["neutone-core>=0.1"],
@@ -99,7 +103,9 @@ def test_depends_on_lists_every_sibling_a_wheel_install_needs(ci_matrix, tmp_pat
     assert (bench_floor["python"], bench_newest["python"]) == ("3.11", ci_matrix.NEWEST_PYTHON)
 
 
-def test_a_package_without_a_python_floor_stops_the_matrix(ci_matrix, tmp_path: Path) -> None:
+def test_a_package_without_a_python_floor_stops_the_matrix(
+    ci_matrix: ModuleType, tmp_path: Path
+) -> None:
     (tmp_path / "neutone-core").mkdir()
     (tmp_path / "neutone-core" / "pyproject.toml").write_text(
         '[project]\nname = "neutone-core"\ndependencies = ["torch"]\n'
@@ -108,6 +114,8 @@ def test_a_package_without_a_python_floor_stops_the_matrix(ci_matrix, tmp_path: 
         ci_matrix.read_packages(tmp_path)
 
 
-def test_packages_flag_prints_the_selected_short_names(ci_matrix, capsys) -> None:
+def test_packages_flag_prints_the_selected_short_names(
+    ci_matrix: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert ci_matrix.main(["--packages", "--changed", "packages/neutone-export/README.md"]) == 0
     assert capsys.readouterr().out.split() == ["bench", "examples", "export"]

@@ -19,11 +19,13 @@ import torch
 from scipy.signal import freqz
 
 from neutone_bench.response import measure_response, plot_response
+from neutone_core import WaveformToWaveformBase
+from neutone_examples.clipper_prefilter import PrefilteredClipperWrapper
 from neutone_export import save_neutone_model, script_neutone_model
-from neutone_export.audio_io import read_audio, write_audio
-from neutone_export.info import COMMON_SETTINGS, model_info
-from neutone_export.measure import best_shift
-from neutone_export.render import render_file
+from neutone_export.audio.audio_io import read_audio, write_audio
+from neutone_export.audio.measure import best_shift
+from neutone_export.audio.render import render_file
+from neutone_export.files.info import COMMON_SETTINGS, model_info
 
 EXAMPLES = sorted(entry.name for entry in entry_points(group="neutone.models"))
 SR = 48000
@@ -44,12 +46,14 @@ INFO_FIELDS = [
 ]
 
 
-def _build(name: str):
+def _build(name: str) -> WaveformToWaveformBase:
     (entry,) = [e for e in entry_points(group="neutone.models") if e.name == name]
-    return entry.load()()
+    model = entry.load()()
+    assert isinstance(model, WaveformToWaveformBase), f"{name} is not a realtime example"
+    return model
 
 
-def _save_scripted(model: torch.nn.Module, path: Path) -> Path:
+def _save_scripted(model: WaveformToWaveformBase, path: Path) -> Path:
     module = script_neutone_model(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.jit.save(module, str(path), _extra_files={"metadata.json": module.get_metadata_json()})
@@ -109,9 +113,11 @@ def test_each_example_shows_every_info_field(name: str, tmp_path: Path) -> None:
 
 def test_the_prefilter_examples_response_is_freqz_of_its_taps(tmp_path: Path) -> None:
     model = _build("clipper_prefilter")
+    assert isinstance(model, PrefilteredClipperWrapper)
     taps = model.model.prefilter.taps.double().numpy()
     result = measure_response(script_neutone_model(model), sample_rate=48000, steps=2)
     # the test signals peak at -12 dBFS, where the clipper does not clip: no harmonics there
+    assert result.harmonics is not None
     at_level = result.harmonics.input_levels_db.index(-12.0)
     assert max(result.harmonics.levels_db[at_level][1:]) < -100
     (curve,) = [c for c in result.curves if c.label == "default"]

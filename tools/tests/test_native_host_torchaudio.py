@@ -14,8 +14,8 @@ from torch import Tensor, nn
 
 from neutone_core import WaveformToWaveformBase
 from neutone_export import script_neutone_model
-from neutone_export.host import configure
-from neutone_export.native_host import NativeHostError, time_native
+from neutone_export.audio.host import configure
+from neutone_export.native.host import NativeHostError, time_native
 
 torchaudio_functional = pytest.importorskip("torchaudio.functional")
 

@@ -8,6 +8,8 @@ import shutil
 import subprocess
 from importlib import metadata
 from pathlib import Path
+from types import ModuleType
+from typing import Callable
 
 import pytest
 import tomllib
@@ -25,7 +27,9 @@ def fake_distribution(site: Path, name: str, origin: dict | None) -> metadata.Di
     return metadata.PathDistribution(info)
 
 
-def test_only_copies_of_tree_folders_are_refreshed(load_tool, tmp_path: Path) -> None:
+def test_only_copies_of_tree_folders_are_refreshed(
+    load_tool: Callable[[str], ModuleType], tmp_path: Path
+) -> None:
     refresh = load_tool("refresh_tree_installs")
     tree = tmp_path / "tree"
     copied = tree / "packages" / "neutone-core"
@@ -76,6 +80,7 @@ def test_a_stale_copy_is_replaced_by_the_tree(tmp_path: Path) -> None:
     shutil.copy(REPO_ROOT / "tools" / "refresh_tree_installs.py", tree / "tools")
     venv = tmp_path / "venv"
     uv = shutil.which("uv")
+    assert uv is not None  # the skipif above
     subprocess.run([uv, "venv", "--quiet", str(venv)], check=True)
     python = venv / "bin" / "python"
     install = [uv, "pip", "install", "--quiet", "--python", str(python)]

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from types import ModuleType
+from typing import Callable
 
 import pytest
 
@@ -18,7 +20,9 @@ RELEASE = REPO_ROOT / "tools" / "release.py"
 pytestmark = pytest.mark.skipif(shutil.which("hatch") is None, reason="needs `hatch` on PATH")
 
 
-def test_release_bumps_dates_and_builds_one_package(load_tool, tmp_path: Path) -> None:
+def test_release_bumps_dates_and_builds_one_package(
+    load_tool: Callable[[str], ModuleType], tmp_path: Path
+) -> None:
     packages = tmp_path / "packages"
     shutil.copytree(REPO_ROOT / "packages" / "neutone-core", packages / "neutone-core")
     about = packages / "neutone-core" / "src" / "neutone_core" / "__about__.py"

@@ -15,6 +15,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Callable
 
 import pytest
 import yaml
@@ -150,7 +152,7 @@ def test_a_move_selects_the_package_it_leaves_as_well(tmp_path: Path) -> None:
 
 
 def test_a_push_to_main_tests_every_package_at_lowest_and_newest_python(
-    tmp_path: Path, load_tool
+    tmp_path: Path, load_tool: Callable[[str], ModuleType]
 ) -> None:
     ci_matrix = load_tool("ci_matrix")
     include = ci_matrix_for(tmp_path, "push")
@@ -179,7 +181,7 @@ def test_package_jobs_run_on_the_emitted_matrix() -> None:
 
 
 @pytest.fixture
-def release_tree(tmp_path: Path, load_tool) -> Path:
+def release_tree(tmp_path: Path, load_tool: Callable[[str], ModuleType]) -> Path:
     """A copy of the tag check and of neutone-core, released: its changelog heading dated."""
     tree = tmp_path / "tree"
     (tree / "tools").mkdir(parents=True)
@@ -202,7 +204,9 @@ def run_tag_check(tree: Path, tag: str) -> tuple[subprocess.CompletedProcess[str
     return run_step(load_workflow("release.yml"), "build", "tag", tree, env), output
 
 
-def test_release_tag_check_accepts_the_released_version(release_tree: Path, load_tool) -> None:
+def test_release_tag_check_accepts_the_released_version(
+    release_tree: Path, load_tool: Callable[[str], ModuleType]
+) -> None:
     version = load_tool("check_release_tag").package_version(
         release_tree / "packages" / "neutone-core"
     )

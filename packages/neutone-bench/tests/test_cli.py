@@ -84,7 +84,8 @@ def test_speed_json_keeps_every_call_and_the_table_shows_every_figure_whole(
         assert row["max_s"] == max(row["times_s"])
         assert row["deadline_misses"] == sum(t > row["deadline_s"] for t in row["times_s"])
         assert 0.0 < row["q1_s"] <= row["median_s"] <= row["q3_s"] <= row["p99_s"] <= row["max_s"]
-        assert row["load"] == pytest.approx(row["median_s"] / row["deadline_s"])
+        assert row["mean_s"] == pytest.approx(sum(row["times_s"]) / row["num_calls"])
+        assert row["load"] == pytest.approx(row["mean_s"] / row["deadline_s"])
     # The table at 80 columns: one row per setting, in order, every figure whole.
     assert "…" not in result.stdout
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
@@ -95,6 +96,11 @@ def test_speed_json_keeps_every_call_and_the_table_shows_every_figure_whole(
         figures += [str(row["deadline_misses"]), f"{100 * row['load']:.1f}"]
         for figure in figures:
             assert figure in words, (figure, words)
+    legend = " ".join(result.stdout.split())
+    assert (
+        "misses: calls slower than the buffer lasts, and whose they are (the model's or the "
+        "machine's); load: the mean call as a share of the buffer's duration." in legend
+    )
 
 
 def test_speed_verbose_adds_warmup_spread_and_floor_within_80_columns(runner: CliRunner) -> None:
@@ -161,12 +167,81 @@ def test_compare_bad_baseline(runner: CliRunner, tmp_path: Path) -> None:
     )
 
 
+GOOD_ROW = {"sample_rate": 48000, "buffer_size": 256, "median_s": 1e-3}
+
+
+@pytest.mark.parametrize(
+    ("results", "fragment"),
+    [
+        ([{**GOOD_ROW, "median_s": 0.0}], "results[0].median_s must be a finite number"),
+        ([{**GOOD_ROW, "median_s": None}], "results[0].median_s must be a finite number"),
+        ([{**GOOD_ROW, "median_s": "1e-3"}], "results[0].median_s must be a finite number"),
+        ([{**GOOD_ROW, "median_s": -1.0}], "results[0].median_s must be a finite number"),
+        ([GOOD_ROW, {**GOOD_ROW, "buffer_size": 512, "median_s": 1e400}], "results[1].median_s"),
+        ([{**GOOD_ROW, "sample_rate": True}], "results[0].sample_rate must be an integer"),
+        ([{**GOOD_ROW, "sample_rate": 1}], "results[0].sample_rate must be in [1000, 384000]"),
+        ([{**GOOD_ROW, "buffer_size": "256"}], "results[0].buffer_size must be an integer"),
+        ([{"sample_rate": 48000}], "results[0].buffer_size must be an integer, got None"),
+        ([GOOD_ROW, GOOD_ROW], "results[1]: 48000 Hz / 256 samples appears twice"),
+        (["row"], "results[0] must be an object, got str"),
+        ([], "'results' must be a non-empty list"),
+        ({"48000": GOOD_ROW}, "'results' must be a non-empty list"),
+    ],
+)
+def test_compare_refuses_a_baseline_no_speed_run_writes(
+    runner: CliRunner, tmp_path: Path, results: object, fragment: str
+) -> None:
+    """A zero or NaN median would make every run pass the gate: refused, naming the field."""
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps({"tool": "neutone-bench", "command": "speed", "results": results}))
+    assert_one_line_error(invoke(runner, ["speed", "--compare", str(path)]), fragment)
+
+
+def test_compare_refuses_nan_and_deep_json_in_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    nan = tmp_path / "nan.json"
+    nan.write_text(
+        '{"tool": "neutone-bench", "command": "speed", "results": '
+        '[{"sample_rate": 48000, "buffer_size": 256, "median_s": NaN}]}'
+    )
+    result = invoke(runner, ["speed", "--compare", str(nan)])
+    assert_one_line_error(result, "results[0].median_s must be a finite number", "got nan")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    result = invoke(runner, ["speed", "--compare", str(deep)])
+    assert_one_line_error(result, "--compare: ", "not a JSON file")
+    assert "internal error" not in result.stderr
+
+
+def test_speed_refuses_a_duration_shorter_than_four_buffers(runner: CliRunner) -> None:
+    args = ["speed", "-r", "44100", "-r", "48000", "-b", "128", "-b", "2048", "--duration", "0.1"]
+    result = invoke(runner, args)
+    assert_one_line_error(
+        result,
+        "--duration 0.1: shorter than 4 buffers of 2048 samples at 44100 Hz; give at least 0.186 s",
+        before_work=False,  # the model is loaded first: a Gen model has no buffers
+    )
+    assert "speed: " not in result.stderr  # nothing was measured
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["speed", "-b", "128", "-b", "128"], "--buffer-size: 128 given twice"),
+        (["latency", "-r", "48000", "-r", "48000"], "--sample-rate: 48000 given twice"),
+        (["speed", "--clip-seconds", "1", "--clip-seconds", "1.0"], "--clip-seconds: 1 given"),
+    ],
+)
+def test_a_value_given_twice_is_refused(runner: CliRunner, args: list[str], fragment: str) -> None:
+    assert_one_line_error(invoke(runner, args), fragment)
+
+
 def test_speed_plot_is_written_in_place_and_threads_are_restored(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     before = torch.get_num_threads()
     plot = tmp_path / "speed.png"
     args = ["speed", "smoother-48k", "-r", "44100", "-b", "128", "-b", "2048", *FAST_SPEED]
+    args[args.index("--duration") + 1] = "0.2"  # at least 4 buffers of 2048 samples
     result = invoke(runner, [*args, "--num-threads", "2", "--plot", str(plot)])
     assert result.exit_code == 0, show(result)
     assert torch.get_num_threads() == before
@@ -228,6 +303,34 @@ def test_a_saved_file_by_path_and_by_folder(
     assert "speed of" in result.stdout and "model.nm" in result.stdout
 
 
+def test_latency_runs_on_the_threads_asked_and_says_how_many(
+    runner: CliRunner, sdk15_file: Path
+) -> None:
+    before = torch.get_num_threads()
+    for threads, extra in ((1, []), (2, ["--num-threads", "2"])):
+        args = ["latency", str(sdk15_file), "-b", "128", "--measure", "--json", "-", *extra]
+        result = invoke(runner, args)
+        assert result.exit_code == 0, show(result)
+        assert f", measuring, {threads} thread(s)" in result.stderr
+        assert json.loads(result.stdout)["threads"] == threads
+        assert torch.get_num_threads() == before
+
+
+def test_a_name_with_markup_and_escapes_is_shown_as_data(
+    runner: CliRunner, tmp_path: Path, sdk15_file: Path
+) -> None:
+    """Rich markup in a name is not read and control characters reach no terminal."""
+    folder = tmp_path / "[red]"
+    folder.mkdir()
+    odd = folder / "odd\x1b[2J\x1b]0;owned\x07.nm"
+    odd.write_bytes(sdk15_file.read_bytes())
+    result = invoke(runner, ["latency", str(odd), "-b", "128"])
+    assert result.exit_code == 0, show(result)
+    shown = f"{folder}/odd\\x1b[2J\\x1b]0;owned\\x07.nm"
+    assert shown in result.stderr and shown in "".join(result.stdout.split())  # title wraps
+    assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stderr
+
+
 def test_latency_of_an_sdk15_file(runner: CliRunner, sdk15_file: Path) -> None:
     args = ["latency", str(sdk15_file), "-r", "48000", "-b", "64", "--measure", "--json", "-"]
     result = invoke(runner, args)
@@ -279,10 +382,38 @@ def test_profile_lists_operators_and_writes_a_trace(runner: CliRunner, tmp_path:
     assert 1 <= len(data["top_cpu"]) <= 3 and 1 <= len(data["top_memory"]) <= 3
     cpu = [r["self_cpu_us"] for r in data["top_cpu"]]
     assert cpu == sorted(cpu, reverse=True)
+    allocated = [r["self_allocated_bytes"] for r in data["top_memory"]]
+    assert allocated == sorted(allocated, reverse=True) and min(allocated) > 0
+    for row in data["top_cpu"] + data["top_memory"]:
+        assert min(row["self_allocated_bytes"], row["self_freed_bytes"]) >= 0
+        assert row["allocated_bytes"] >= row["self_allocated_bytes"]
+        assert 0 <= row["self_cpu_us"] <= row["cpu_total_us"]
+    # The process figures are the calls' own, not the interpreter's or the profiler's.
     assert data["peak_rss_bytes"] >= data["rss_after_bytes"] > 0
+    assert data["rss_growth_bytes"] == data["rss_after_bytes"] - data["rss_before_bytes"]
+    assert data["peak_growth_bytes"] == data["peak_rss_bytes"] - data["rss_before_bytes"] >= 0
+    assert data["peak_growth_bytes"] < 64 * 2**20  # a clipper's calls add no tens of MiB
     assert "traceEvents" in json.loads(trace.read_text())
     assert "top operators by self CPU time" in result.stdout
+    assert "peak growth MiB" in " ".join(result.stdout.split())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["profile.json", "trace.json"]
+
+
+def test_profile_tables_fit_80_columns_with_every_name_whole(runner: CliRunner) -> None:
+    """Operator names stay whole (a name never wraps mid-word) and no figure is negative."""
+    result = invoke(runner, ["profile", "--num-calls", "3", "--warmup", "1", "--json", "-"])
+    assert result.exit_code == 0, show(result)
+    data = json.loads(result.stdout)
+    result = invoke(runner, ["profile", "--num-calls", "3", "--warmup", "1"])
+    assert result.exit_code == 0, show(result)
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in result.stdout
+    first_words = {line.split()[0] for line in lines if line.strip()}
+    for row in data["top_cpu"] + data["top_memory"]:
+        assert row["name"] in first_words, (row["name"], result.stdout)
+    figures = [word for line in lines for word in line.split() if word[:1] in "-0123456789"]
+    assert not [word for word in figures if word.startswith("-") and word != "-"], result.stdout
 
 
 def test_profile_refuses_several_settings(runner: CliRunner) -> None:
@@ -303,7 +434,9 @@ def test_profile_prints_none_of_the_profilers_own_lines() -> None:
     assert result.returncode == 0, result.stderr
     json.loads(result.stdout)
     lines = result.stderr.strip().splitlines()
-    assert lines == ["profile: clipper (embedded) at 48000 Hz / 128 samples, 2 calls"], lines
+    assert lines == [
+        "profile: clipper (embedded) at 48000 Hz / 128 samples, 2 calls, 1 thread(s)"
+    ], lines
 
 
 # --- bad input: one line, exit 2, before any work, nothing overwritten -------------------------

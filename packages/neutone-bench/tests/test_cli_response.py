@@ -6,7 +6,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from neutone_bench import cli_response
-from neutone_export.cli_contract import make_app
+from neutone_export.cli.contract import make_app
 
 runner = CliRunner()
 app = make_app("neutone-bench", "test app")
@@ -48,3 +48,20 @@ def test_response_bad_options_are_one_line_before_any_work(tmp_path: Path) -> No
         lines = result.stderr.strip().splitlines()
         assert lines[-1].startswith("Error: ") and words in lines[-1], show(result)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_response_pins_one_thread_unless_told_and_says_so(tmp_path: Path) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    seen: list[int] = []
+    target = tmp_path / "r.json"
+    for threads, extra in ((1, []), (2, ["--num-threads", "2"])):
+        args = ["response", "clipper", *FAST, "--json", str(target), *extra]
+        result = runner.invoke(app, args, env={"COLUMNS": "80", "NO_COLOR": "1"})
+        assert result.exit_code == 0, show(result)
+        first = result.stderr.splitlines()[0]
+        assert first.startswith("response: clipper") and first.endswith(f", {threads} thread(s)")
+        seen.append(json.loads(target.read_text())["threads"])
+        assert torch.get_num_threads() == before
+    assert seen == [1, 2]

@@ -13,7 +13,7 @@ from neutone_bench.cli import app
 from neutone_bench.clip_speed import measure_clip_speed
 from neutone_core import ContinuousNeutoneParameter
 from neutone_core.non_realtime import NonRealtimeBase
-from neutone_export.non_realtime_save import script_non_realtime_model
+from neutone_export.kinds.gen import script_non_realtime_model
 
 TERMINAL = {"COLUMNS": "80", "NO_COLOR": "1"}
 
@@ -121,7 +121,7 @@ def test_speed_of_a_gen_file_per_clip_length(gen_file: Path) -> None:
 def test_gen_refusals_are_one_line(gen_file: Path, args: List[str], message: str) -> None:
     result = CliRunner().invoke(app, ["speed", str(gen_file), *args], env=TERMINAL)
     assert result.exit_code == 2, show(result)
-    assert message.split(":")[0] in result.stderr and result.stdout == ""
+    assert message.split(":", maxsplit=1)[0] in result.stderr and result.stdout == ""
 
 
 def test_clip_seconds_refused_for_a_realtime_model() -> None:

@@ -85,7 +85,18 @@ def test_a_stall_is_slow_and_a_miss_and_the_order_statistics_ignore_it() -> None
     assert summary.median_s == pytest.approx(20e-6, abs=3e-6)
     assert summary.p99_s < 30e-6
     assert summary.slow_threshold_s == slow_threshold(values, DEADLINE)
-    assert summary.load == pytest.approx(summary.median_s / DEADLINE)
+    assert summary.mean_s == pytest.approx(sum(values) / len(values))
+    assert summary.load == pytest.approx(summary.mean_s / DEADLINE)
+
+
+def test_the_load_of_a_queued_model_counts_the_block_it_runs_every_few_calls() -> None:
+    """Native 512 at host 128: three calls queue (20 us), the fourth runs the block (3 ms)."""
+    values = [20e-6, 20e-6, 20e-6, 3e-3] * 250
+    summary = summarize_timings(values, DEADLINE, floor=[1e-6] * len(values))
+    assert summary.median_s == pytest.approx(20e-6)  # the median sees only the queueing
+    assert summary.deadline_misses == 250 and summary.cause == "model"
+    assert summary.load == pytest.approx((3 * 20e-6 + 3e-3) / 4 / DEADLINE)  # about 29 %
+    assert summary.load > 30 * summary.median_s / DEADLINE
 
 
 def test_misses_are_the_machines_when_the_floor_stalls_as_often() -> None:

@@ -224,8 +224,10 @@ def main() -> None:
     x = torch.randn(2, HOST_BS)
     knobs = torch.rand(4, HOST_BS)  # a new position every sample
     rows = [
-        "| path | knobs | params | bare | ours | ours - bare | resamplers "
-        "| ours' own | vs 0 knobs | SDK 1.5.2 | SDK - bare |",
+        (
+            "| path | knobs | params | bare | ours | ours - bare | resamplers "
+            "| ours' own | vs 0 knobs | SDK 1.5.2 | SDK - bare |"
+        ),
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     with torch.inference_mode():

@@ -197,8 +197,10 @@ def comparison_table(calls: int) -> List[str]:
         ("soxr VHQ", "VHQ", soxr_stream("VHQ")),
     ]
     lines = [
-        "| converter | pass band -0.1 / -3 dB (x Nyquist) | worst SINAD | alias | latency "
-        "| cost |",
+        (
+            "| converter | pass band -0.1 / -3 dB (x Nyquist) | worst SINAD | alias | latency "
+            "| cost |"
+        ),
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for label, name, factory in rows:
@@ -236,8 +238,10 @@ def bound_table() -> List[str]:
     for quality, name in RIVALS.items():
         rival_edge[quality] = pass_band(libsamplerate(name))[1]
     lines = [
-        "| preset | attenuation | pass / stop edge (x Nyquist) | taps at 44.1 kHz (latency) "
-        "| -3 dB edge | taps for libsamplerate's -3 dB edge (latency) |",
+        (
+            "| preset | attenuation | pass / stop edge (x Nyquist) | taps at 44.1 kHz (latency) "
+            "| -3 dB edge | taps for libsamplerate's -3 dB edge (latency) |"
+        ),
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for quality, (attenuation, pass_edge, stop_edge, _) in QUALITY_PRESETS.items():
@@ -275,9 +279,12 @@ def anatomy(calls: int) -> List[str]:
     empty = median_us(lambda: bare(x), calls)
     kilobytes = blocks * width * block * 4 / 1000
     return [
-        f"`high`, 512 mono samples at 44.1 -> 48 kHz: {total:.1f} us per call; its batched "
-        f"product alone ({blocks} blocks of {block} outputs x {width} inputs, {kilobytes:.0f} kB "
-        f"of coefficients read once) {product:.1f} us; a bare scripted call {empty:.1f} us."
+        (
+            f"`high`, 512 mono samples at 44.1 -> 48 kHz: {total:.1f} us per call; its batched "
+            f"product alone ({blocks} blocks of {block} outputs x {width} inputs, "
+            f"{kilobytes:.0f} kB of coefficients read once) {product:.1f} us; a bare scripted "
+            f"call {empty:.1f} us."
+        )
     ]
 
 
@@ -304,8 +311,10 @@ def configure_table(repeats: int) -> List[str]:
 
 def chains_table() -> List[str]:
     lines = [
-        "| preset | compute | taps 44.1->48 / 48->44.1 | worst SINAD over the conversions, "
-        "buffers 32 and 512 |",
+        (
+            "| preset | compute | taps 44.1->48 / 48->44.1 | worst SINAD over the conversions, "
+            "buffers 32 and 512 |"
+        ),
         "| --- | --- | ---: | ---: |",
     ]
     tones_hz = [20.0, *TONES]
@@ -319,7 +328,7 @@ def chains_table() -> List[str]:
                     StreamingResampler(a, b, len(tones_hz), quality)
                     for a, b in itertools.pairwise(rates)
                 ]
-                worst = min(worst, min(measure_sinad(chain, tones_hz, buffer_size)))
+                worst = min(worst, *measure_sinad(chain, tones_hz, buffer_size))
         compute = "float64" if up.matrices.dtype == torch.float64 else "float32"
         lines.append(
             f"| `{quality}` | {compute} | {up.num_taps} / {down.num_taps} | {worst:.1f} dB |"

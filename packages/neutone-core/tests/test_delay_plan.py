@@ -39,7 +39,7 @@ def test_priming_is_the_largest_deficit(up, down, block, look_ahead, e_frac):
     horizon = (max(block, 1) * up + look_ahead + 2) * down * 2 + 50
     deficits = _deficits(up, down, block, look_ahead, e, horizon)
     # Enough zeros for every N, and no fewer: some N needs all of them.
-    assert p == max(0, max(deficits))
+    assert p == max(0, *deficits)
 
 
 def test_same_rate_delays():

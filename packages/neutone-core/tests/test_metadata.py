@@ -11,7 +11,7 @@ from neutone_core import MetadataError, NeutoneParameter, build_metadata, valida
 from neutone_core.metadata import ScriptedMetadata
 
 
-@pytest.fixture()
+@pytest.fixture
 def metadata(identity_wrapper):
     knobs = [NeutoneParameter("drive", "input drive", 0.25)]
     return build_metadata(identity_wrapper(in_mono=True, knobs=knobs, look_behind=4))
@@ -179,8 +179,10 @@ def test_gen_metadata_violations_name_key_and_limit():
     assert err.value.violations == [
         "is_one_shot_model: required",
         "neutone_parameters.p1.default_value: at most 256 characters, got 257",
-        "neutone_parameters.p3.default_value: a number in [min_value, max_value] = [0.0, 4.0], "
-        "got 5.0",
+        (
+            "neutone_parameters.p3.default_value: a number in [min_value, max_value] = [0.0, 4.0], "
+            "got 5.0"
+        ),
         "neutone_parameters.p4.default_value: a list of token ids (ints >= 0), got [1, -2]",
         "neutone_parameters: at most 1 text parameters, got 2",
         "audio_in_channels: a list of channel counts, each 1 or 2, got [2, 3]",

@@ -144,8 +144,8 @@ def test_knob_means_survive_save_and_load():
         want = {k: v.clone() for k, v in stream.mean_values(positions, n).items()}
         got = loaded.mean_values(positions, n)
         assert got.keys() == want.keys()
-        for name in want:
-            assert torch.equal(got[name], want[name]), name
+        for name, value in want.items():
+            assert torch.equal(got[name], value), name
 
 
 @pytest.mark.parametrize("scripted", [False, True])

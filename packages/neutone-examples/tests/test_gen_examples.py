@@ -8,7 +8,7 @@ import torch
 
 from neutone_core.non_realtime_adapter import NonRealtimeAdapter
 from neutone_examples import clip_processor, drum_hit, sidechain_ducker
-from neutone_export.non_realtime_save import save_non_realtime_model
+from neutone_export.files.save import save_non_realtime_model
 
 GEN_EXAMPLES = {
     "drum_hit": drum_hit.build_model,

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neutone_export import ScriptingError, save_neutone_model, script_neutone_model
-from neutone_export.nam import NAMCaptureError, load_nam_capture
+from neutone_export.nam.capture import NAMCaptureError, load_nam_capture
 
 HAS_NAM = importlib.util.find_spec("nam") is not None
 needs_nam = pytest.mark.skipif(
@@ -63,7 +63,7 @@ def test_not_a_capture_is_refused(tmp_path: Path) -> None:
 @given(cuts=st.lists(st.integers(1, 700), min_size=1, max_size=4))
 def test_stream_equals_nam_offline(nets, stream_kind: str, cuts: List[int]) -> None:
     """Blocks of any sizes, one after another, give what NAM computes for the whole signal."""
-    from neutone_export import nam
+    from neutone_export.nam import capture as nam
 
     net = nets["lstm" if stream_kind == "LSTMStream" else "wavenet"]
     stream = getattr(nam, stream_kind)(net)
@@ -106,7 +106,7 @@ def test_exports_through_the_trace_and_passes_every_check(tmp_path: Path, archit
 @needs_nam
 def test_standard_wavenet_streams_layer_by_layer() -> None:
     from neutone_examples.nam import build_wrapper
-    from neutone_export.nam import CachedWaveNetStream
+    from neutone_export.nam.capture import CachedWaveNetStream
 
     wrapper = build_wrapper("wavenet")
     assert isinstance(wrapper.model, CachedWaveNetStream)
@@ -131,7 +131,7 @@ def test_capture_from_nams_exporter_imports_with_its_metadata(
 ) -> None:
     from nam.models.metadata import GearType, ToneType, UserMetadata
 
-    from neutone_export.nam import import_nam
+    from neutone_export.nam.capture import import_nam
 
     user = UserMetadata(
         name="Tweed Deluxe",

@@ -28,8 +28,9 @@ from torch import Tensor, nn
 
 import neutone_export
 from neutone_core import WaveformToWaveformBase
-from neutone_export.port import port_source
-from neutone_export.porting_notes import PortingWarning
+from neutone_export import SubmissionError
+from neutone_export.sdk15.port import port_source
+from neutone_export.sdk15.porting_notes import PortingWarning
 
 SCRIPTS = Path(__file__).parent / "sdk15_scripts"
 PORTED = Path(importlib.import_module("neutone_examples.ported").__file__).parent
@@ -266,7 +267,7 @@ def test_sdk_script_ported_exports_and_checks(
         warnings.simplefilter("always", PortingWarning)
         warnings.simplefilter("ignore", FutureWarning)
         if expected:
-            with pytest.raises(ValueError) as refused:  # submission=True refuses a failed check
+            with pytest.raises(SubmissionError) as refused:  # submission=True refuses a failure
                 runpy.run_path(str(script), run_name="__main__")
             for check in expected:
                 assert check in str(refused.value), f"{name}: the error does not name {check}"

@@ -10,7 +10,7 @@ import pytest
 import soundfile
 import torch
 
-from neutone_export.audio_io import (
+from neutone_export.audio.audio_io import (
     FORMATS,
     AudioFileError,
     encode_audio,

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from neutone_core import NeutoneParameter, WaveformToWaveformBase
-from neutone_export.audio_sample import AudioSample, AudioSamplePair, render_audio_sample
+from neutone_export.sdk15.audio_sample import AudioSample, AudioSamplePair, render_audio_sample
 
 
 class Gain(WaveformToWaveformBase):

@@ -193,8 +193,8 @@ def test_check_fails_a_file_the_plugin_would_refuse_naming_what_is_missing(
 
 
 def test_an_error_reporting_failed_checks_exits_1_in_one_line(tmp_path) -> None:
-    from neutone_export.cli_contract import make_app
-    from neutone_export.save import ExportFailedError
+    from neutone_export.cli.contract import make_app
+    from neutone_export.files.save import ExportFailedError
 
     demo = make_app("neutone-export", "demo")
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from neutone_export import cli_info
-from neutone_export.cli_contract import make_app
+from neutone_export.cli import info as cli_info
+from neutone_export.cli.contract import make_app
 
 runner = CliRunner()
 app = make_app("neutone-export", "test app")

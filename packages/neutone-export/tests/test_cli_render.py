@@ -6,9 +6,9 @@ from pathlib import Path
 import torch
 from typer.testing import CliRunner
 
-from neutone_export import cli_render
-from neutone_export.audio_io import read_audio, write_audio
-from neutone_export.cli_contract import make_app
+from neutone_export.audio.audio_io import read_audio, write_audio
+from neutone_export.cli import render as cli_render
+from neutone_export.cli.contract import make_app
 
 runner = CliRunner()
 app = make_app("neutone-export", "test app")

@@ -24,20 +24,21 @@ from torch import Tensor, nn
 
 from neutone_export import (
     NotANeutoneModelError,
-    atomic,
     load_neutone_model,
-    staged_export,
     validate_neutone_model,
 )
-from neutone_export import samples as samples_module
-from neutone_export import save as save_module
-from neutone_export.report import CheckResult, ValidationReport
-from neutone_export.save import (
+from neutone_export.audio import samples as samples_module
+from neutone_export.files import atomic
+from neutone_export.files import save as save_module
+from neutone_export.files import staging as staged_export
+from neutone_export.files.save import (
     ExportError,
     ExportFailedError,
     ExportWriteError,
     save_neutone_model,
 )
+from neutone_export.kinds import realtime as realtime_kind
+from neutone_export.suite.report import CheckResult, ValidationReport
 
 WRITES_PER_EXPORT = 3  # model.nm, metadata.json, report.json (the samples: write_samples)
 
@@ -65,17 +66,17 @@ def fast_export(monkeypatch: pytest.MonkeyPatch, models) -> SimpleNamespace:
     """Scripting and validation replaced by quick stand-ins: the fault tests exercise the
     writing and moving around them, not the suite (which other tests cover). Set `.passed` to
     choose the stand-in suite's verdict."""
-    scripted = save_module.script_neutone_model(models.Identity(nn.Identity()))
+    scripted = realtime_kind.script_neutone_model(models.Identity(nn.Identity()))
     verdict = SimpleNamespace(passed=True)
 
     def script(model: nn.Module, **options: object) -> torch.jit.ScriptModule:
-        return save_module.copy_script_module(scripted)
+        return realtime_kind.copy_script_module(scripted)
 
     def validate(module: nn.Module, **options: object) -> ValidationReport:
         check = CheckResult("finite", verdict.passed, 0, "stand-in")
         return ValidationReport("stand-in", [check])
 
-    monkeypatch.setattr(save_module, "script_neutone_model", script)
+    monkeypatch.setattr(realtime_kind, "script_neutone_model", script)
     monkeypatch.setattr(save_module, "validate_neutone_model", validate)
     return verdict
 
@@ -137,9 +138,9 @@ def test_disk_full_while_moving_into_place_keeps_the_previous_export(
 @pytest.mark.parametrize(
     "stage",
     [
-        "script_neutone_model",
-        "render_knob_samples",
-        "write_samples",
+        "realtime_kind.script_neutone_model",
+        "realtime_kind.render_knob_samples",
+        "realtime_kind.write_samples",
         "staged_export.write_file",
         "staged_export.load_neutone_model",
         "validate_neutone_model",
@@ -157,7 +158,8 @@ def test_interrupt_at_any_stage_keeps_the_previous_export(
         raise KeyboardInterrupt
 
     module, _, name = stage.rpartition(".")
-    monkeypatch.setattr(staged_export if module else save_module, name, interrupt)
+    owners = {"staged_export": staged_export, "realtime_kind": realtime_kind, "": save_module}
+    monkeypatch.setattr(owners[module], name, interrupt)
     with pytest.raises(KeyboardInterrupt):
         save_neutone_model(models.Identity(nn.Identity()), previous)
     last = capsys.readouterr().err.strip().splitlines()[-1]
@@ -312,7 +314,7 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> N
         temp.write_text("half")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left on device"):
         atomic.atomic_write_with(path, fail)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]

@@ -10,8 +10,8 @@ from torch import nn
 
 from neutone_core import CategoricalNeutoneParameter
 from neutone_export import NotANeutoneModelError, script_neutone_model
-from neutone_export.host import configure, reported_delay
-from neutone_export.info import COMMON_SETTINGS, REPORT_FILE, model_info
+from neutone_export.audio.host import configure, reported_delay
+from neutone_export.files.info import COMMON_SETTINGS, REPORT_FILE, model_info
 
 FIELDS = [
     "name",

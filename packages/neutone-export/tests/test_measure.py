@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
 
-from neutone_export.host import random_sizes, sine_sweep
-from neutone_export.measure import best_shift, impulse_lag, xcorr_lag
+from neutone_export.audio.host import random_sizes, sine_sweep
+from neutone_export.audio.measure import best_shift, impulse_lag, xcorr_lag
 
 
 @pytest.mark.parametrize("delay", [0, 1, 37, 700])

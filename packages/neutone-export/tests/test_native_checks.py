@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from neutone_export import load_neutone_model, script_neutone_model
 from neutone_export.cli import app
-from neutone_export.native_checks import run_native_checks
+from neutone_export.suite.native import run_native_checks
 
 pytestmark = pytest.mark.skipif(
     not any(shutil.which(c) for c in ("c++", "g++", "clang++")),

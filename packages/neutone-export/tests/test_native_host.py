@@ -14,8 +14,8 @@ from torch import Tensor, nn
 
 from neutone_core import NeutoneParameter, WaveformToWaveformBase
 from neutone_export import script_neutone_model
-from neutone_export.host import configure, random_sizes, reported_delay, stream
-from neutone_export.native_host import NativeHostError, build_runner, stream_native, time_native
+from neutone_export.audio.host import configure, random_sizes, reported_delay, stream
+from neutone_export.native.host import NativeHostError, build_runner, stream_native, time_native
 
 pytestmark = pytest.mark.skipif(
     not any(shutil.which(c) for c in ("c++", "g++", "clang++")),

@@ -1,11 +1,11 @@
-"""`neutone_export.port`: a Neutone SDK script's imports rewritten by the table, nothing else."""
+"""`neutone_export.sdk15.port`: a Neutone SDK script's imports rewritten by the table, only them."""
 
 import os
 from pathlib import Path
 
 import pytest
 
-from neutone_export.port import PORT_MAP, PortError, port_diff, port_file, port_source
+from neutone_export.sdk15.port import PORT_MAP, PortError, port_diff, port_file, port_source
 
 SCRIPT = '''"""A model written for the Neutone SDK."""
 import torch as tr  # torch stays

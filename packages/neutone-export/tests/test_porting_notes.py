@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from neutone_core import NeutoneParameter, WaveformToWaveformBase
-from neutone_export.porting_notes import PortingWarning, porting_notes, warn_porting_notes
+from neutone_export.sdk15.porting_notes import PortingWarning, porting_notes, warn_porting_notes
 
 
 class NoteCarrier(nn.Module):

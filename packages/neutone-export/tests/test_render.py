@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from torch import nn
 
 from neutone_export import script_neutone_model
-from neutone_export.audio_io import AudioFileError, read_audio, write_audio
-from neutone_export.knobs import KnobError
-from neutone_export.render import RenderError, default_output_path, render, render_file
+from neutone_export.audio.audio_io import AudioFileError, read_audio, write_audio
+from neutone_export.audio.knobs import KnobError
+from neutone_export.audio.render import RenderError, default_output_path, render, render_file
 
 SR = 48000
 

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from neutone_export import script_neutone_model
-from neutone_export.samples import (
+from neutone_export.audio.samples import (
     PEAK,
     demo_clips,
     demo_input,

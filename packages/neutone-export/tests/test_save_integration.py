@@ -11,11 +11,11 @@ import torch
 from torch import Tensor, nn
 
 from neutone_export import save_neutone_model, script_neutone_model
-from neutone_export.audio_sample import AudioSample, AudioSamplePair
-from neutone_export.load import plugin_load_problems
-from neutone_export.porting_notes import PortingWarning
-from neutone_export.scripting import ModelDefinitionError
-from neutone_export.sdk_compat import SubmissionError
+from neutone_export.files.load import plugin_load_problems
+from neutone_export.files.scripting import ModelDefinitionError
+from neutone_export.sdk15.audio_sample import AudioSample, AudioSamplePair
+from neutone_export.sdk15.compat import SubmissionError
+from neutone_export.sdk15.porting_notes import PortingWarning
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 

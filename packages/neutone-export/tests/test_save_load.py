@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from neutone_export import NotANeutoneModelError, load_neutone_model, save_neutone_model
-from neutone_export.load import plugin_load_problems
+from neutone_export.files.load import plugin_load_problems
 
 
 def test_save_writes_every_file(saved_gain) -> None:
@@ -125,8 +125,10 @@ def write_plain_script(path: Path, metadata: str = "") -> None:
         (lambda p: write_plain_script(p, "[1, 2]"), "metadata.json is not a JSON object"),
         (
             lambda p: write_plain_script(p, "{}"),
-            "a TorchScript file but not a Neutone model \\(no method "
-            "set_daw_sample_rate_and_buffer_size\\)",
+            (
+                "a TorchScript file but not a Neutone model \\(no method "
+                "set_daw_sample_rate_and_buffer_size\\)"
+            ),
         ),
     ],
     ids=["missing", "directory", "text", "zip", "no-metadata", "bad-json", "json-list", "foreign"],

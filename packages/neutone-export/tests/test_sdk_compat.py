@@ -7,10 +7,10 @@ import torch
 from torch import Tensor, nn
 
 from neutone_core import WaveformToWaveformBase
-from neutone_export.audio_sample import AudioSample, AudioSamplePair
-from neutone_export.no_grad import unwrap_no_grad_methods
-from neutone_export.report import CheckResult, ValidationReport
-from neutone_export.sdk_compat import SubmissionError, demo_inputs_from_pairs, submission_error
+from neutone_export.sdk15.audio_sample import AudioSample, AudioSamplePair
+from neutone_export.sdk15.compat import SubmissionError, demo_inputs_from_pairs, submission_error
+from neutone_export.sdk15.no_grad import unwrap_no_grad_methods
+from neutone_export.suite.report import CheckResult, ValidationReport
 
 
 class NoGrad(WaveformToWaveformBase):

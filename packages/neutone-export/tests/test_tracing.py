@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from neutone_core import NeutoneParameter, WaveformToWaveformBase
 from neutone_export import ScriptingError, script_neutone_model, validate_neutone_model
-from neutone_export.tracing import TRACE_BUFFER_SIZE, TracingError, trace_inner_model
+from neutone_export.files.tracing import TRACE_BUFFER_SIZE, TracingError, trace_inner_model
 
 ECHO = 7
 """Samples between a sample and its echo in the stateful models."""

@@ -17,7 +17,8 @@ from neutone_export import (
     script_neutone_model,
     validate_neutone_model,
 )
-from neutone_export.checks import CheckContext, check_plugin_load
+from neutone_export.suite.context import CheckContext
+from neutone_export.suite.contract import check_plugin_load
 
 CHECKS = [
     "origin",

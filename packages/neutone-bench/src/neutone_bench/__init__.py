@@ -9,7 +9,8 @@ Modules:
 - ``stats``: percentiles, IQR, deadline misses, slow calls, whose a miss is (pure functions).
 - ``compare``: ``speed --compare BASELINE.json``, the change of each setting's median.
 - ``latency``: reported delay split, and the delay measured with a noise burst.
-- ``profile``: torch profiler top operators, psutil memory and CPU figures.
+- ``profile``: torch profiler top operators; the memory and CPU the calls themselves use.
+- ``operators``: the profiler's raw events grouped by operator and input shape, in one pass.
 - ``response``: magnitude and impulse responses at knob settings, harmonic levels, their plot.
 - ``clip_speed``: seconds per clip and realtime factor of a non-realtime (whole-clip) model.
 - ``host``: settings checked, a refused setting in one line, the reported delay split (the calls
@@ -42,7 +43,7 @@ _HOMES = {
     "BenchModel": "models",
     "ModelNotFoundError": "models",
     "resolve_model": "models",
-    "OperatorRow": "profile",
+    "OperatorRow": "operators",
     "ProfileResult": "profile",
     "profile_model": "profile",
     "ResponseError": "response",
@@ -103,7 +104,8 @@ if TYPE_CHECKING:
     from neutone_bench.host import DelayReport, SettingError, configure, reported_delay
     from neutone_bench.latency import LatencyRow, find_lag, measure_delay, noise_burst
     from neutone_bench.models import BenchModel, ModelNotFoundError, resolve_model
-    from neutone_bench.profile import OperatorRow, ProfileResult, profile_model
+    from neutone_bench.operators import OperatorRow
+    from neutone_bench.profile import ProfileResult, profile_model
     from neutone_bench.response import (
         ResponseError,
         ResponseResult,

@@ -8,7 +8,7 @@ never loads it.
 """
 
 from neutone_bench import cli_latency, cli_profile, cli_response, cli_speed
-from neutone_export.cli_contract import make_app
+from neutone_export.cli.contract import make_app
 
 app = make_app(
     "neutone-bench",

@@ -11,14 +11,17 @@ from neutone_bench.options import (
     Host,
     HostOption,
     ModelArgument,
+    NumThreadsOption,
     SampleRatesOption,
     SeedOption,
+    check_native_options,
     check_settings,
     input_paths,
     load_model,
     refused_setting,
 )
-from neutone_export.cli_contract import (
+from neutone_bench.render import say
+from neutone_export.cli.contract import (
     BadInput,
     JsonOption,
     check_output_file,
@@ -48,15 +51,18 @@ def latency(
     seed: SeedOption = 0,
     json_file: JsonOption = None,
     host: HostOption = Host.python,
+    num_threads: NumThreadsOption = 1,
 ) -> None:
     """Delay in host samples at each setting, lowest first, split as the model reports it.
 
     With --measure, a measured delay that differs from the reported total is a warning and the
     command exits with code 1 (the host would misalign the model's output by the difference).
     --host native streams the burst through a C++ libtorch runner, as the plugin calls the model.
+    The model runs on one intra-op thread unless --num-threads, as in a plugin.
     """
     if host is Host.native and not measure:
         raise BadInput("--host native: the native host measures the delay; add --measure")
+    check_native_options(host, None, num_threads)
     sample_rates, buffer_sizes = check_settings(
         sample_rate or DEFAULT_SAMPLE_RATES, buffer_size or DEFAULT_BUFFER_SIZES
     )
@@ -67,7 +73,7 @@ def latency(
 
     from contextlib import ExitStack
 
-    from neutone_bench.host import SettingError, reported_delay
+    from neutone_bench.host import SettingError, reported_delay, torch_threads
     from neutone_bench.latency import (
         HEADERS,
         LatencyRow,
@@ -82,14 +88,17 @@ def latency(
     err = stderr_console()
     rates = [int(r) for r in bench.module.get_native_sample_rates()] or "any"
     sizes = [int(b) for b in bench.module.get_native_buffer_sizes()] or "any"
-    err.print(
+    say(
+        err,
         f"latency: {bench.name}, native sample rates {rates}, native buffer sizes {sizes}"
         + (", measuring" if measure else "")
         + (" in the native host" if host is Host.native else "")
+        + f", {num_threads} thread(s)",
     )
     rows = []
     with ExitStack() as stack:
         path = stack.enter_context(model_file(bench)) if host is Host.native else None
+        stack.enter_context(torch_threads(num_threads))
         try:
             for sr in sample_rates:
                 for bs in buffer_sizes:
@@ -116,16 +125,17 @@ def latency(
             "host": host.value,
             "rows": [r.to_dict() for r in rows],
         }
-        emit_json(envelope("neutone-bench", data), json_file)
+        emit_json(envelope("neutone-bench", data, threads=num_threads), json_file)
     differing = [r for r in rows if r.mismatch]
     for row in differing:
         r = row.report
-        found = (
+        heard = (
             "the output stayed silent" if row.measured is None else f"{row.measured} were measured"
         )
-        err.print(
+        say(
+            err,
             f"warning: at {r.sample_rate} Hz / {r.buffer_size} samples the model "
-            f"reports {r.total} samples of delay but {found}"
+            f"reports {r.total} samples of delay but {heard}",
         )
     if differing:
         raise typer.Exit(code=1)

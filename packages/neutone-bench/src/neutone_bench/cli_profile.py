@@ -19,7 +19,8 @@ from neutone_bench.options import (
     load_model,
     refused_setting,
 )
-from neutone_export.cli_contract import (
+from neutone_bench.render import say
+from neutone_export.cli.contract import (
     BadInput,
     JsonOption,
     check_distinct,
@@ -66,9 +67,11 @@ def profile(
     ] = None,
     json_file: JsonOption = None,
 ) -> None:
-    """Top operators by CPU time and by memory (grouped by input shape), peak RSS and CPU use.
+    """Top operators by CPU time and by memory allocated (grouped by input shape), then the
+    memory the calls add to the process and their CPU use.
 
-    Runs at one host setting (default 48000 Hz, 128 samples).
+    Runs at one host setting (default 48000 Hz, 128 samples), one intra-op thread unless
+    --num-threads.
     """
     (rate,), (size,) = check_settings(
         [_one(sample_rate, 48000, "--sample-rate")], [_one(buffer_size, 128, "--buffer-size")]
@@ -85,11 +88,25 @@ def profile(
     bench = load_model(model)
 
     from neutone_bench.host import SettingError, torch_threads
-    from neutone_bench.profile import OPERATOR_HEADERS, operator_cells, profile_model
+    from neutone_bench.profile import (
+        CPU_HEADERS,
+        MEMORY_CAPTION,
+        MEMORY_HEADERS,
+        PROCESS_HEADERS,
+        cpu_cells,
+        memory_cells,
+        process_caption,
+        process_cells,
+        profile_model,
+    )
     from neutone_bench.render import print_table
 
     err = stderr_console()
-    err.print(f"profile: {bench.name} at {rate} Hz / {size} samples, {num_calls} calls")
+    say(
+        err,
+        f"profile: {bench.name} at {rate} Hz / {size} samples, {num_calls} calls, "
+        f"{num_threads} thread(s)",
+    )
     with torch_threads(num_threads):
         try:
             result = profile_model(
@@ -99,29 +116,23 @@ def profile(
             raise refused_setting(exc) from None
     if table_wanted(json_file):
         out = stdout_console()
-        for title, rows in (
-            ("top operators by self CPU time", result.top_cpu),
-            ("top operators by self CPU memory", result.top_memory),
-        ):
-            print_table(out, title, OPERATOR_HEADERS, operator_cells(rows), text_columns=2)
-        peak = "-" if result.peak_rss_bytes is None else f"{result.peak_rss_bytes / 2**20:.1f}"
+        title = f"top operators by self CPU time, over {num_calls} calls"
+        print_table(out, title, CPU_HEADERS, cpu_cells(result.top_cpu), text_columns=2)
+        if result.top_memory:
+            title = f"top operators by memory allocated, over {num_calls} calls"
+            cells = memory_cells(result.top_memory)
+            print_table(out, title, MEMORY_HEADERS, cells, text_columns=2, caption=MEMORY_CAPTION)
+        else:
+            say(out, "no operator allocated memory")
         print_table(
             out,
             "process",
-            ["calls", "wall s", "CPU %", "RSS before MiB", "RSS after MiB", "peak RSS MiB"],
-            [
-                [
-                    str(result.num_calls),
-                    f"{result.wall_s:.3f}",
-                    f"{result.cpu_percent:.0f}",
-                    f"{result.rss_before_bytes / 2**20:.1f}",
-                    f"{result.rss_after_bytes / 2**20:.1f}",
-                    peak,
-                ]
-            ],
+            PROCESS_HEADERS,
+            process_cells(result.process),
+            caption=process_caption(result.process),
         )
     if json_file is not None:
         data = {"command": "profile", "model": bench.name, **result.to_dict()}
         emit_json(envelope("neutone-bench", data, threads=num_threads), json_file)
     if outputs["--trace"] is not None:
-        err.print(f"Chrome trace written to {outputs['--trace']}")
+        say(err, f"Chrome trace written to {outputs['--trace']}")

@@ -11,8 +11,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from neutone_bench.options import ModelArgument, check_settings, input_paths, load_model
-from neutone_export.cli_contract import (
+from neutone_bench.options import (
+    ModelArgument,
+    NumThreadsOption,
+    check_settings,
+    input_paths,
+    load_model,
+)
+from neutone_bench.render import say
+from neutone_export.cli.contract import (
     BadInput,
     JsonOption,
     check_distinct,
@@ -55,9 +62,13 @@ def response(
     steps: Annotated[
         int, typer.Option("--steps", help="Positions measured per knob, 0 to 1 (2 to 9).")
     ] = 3,
+    num_threads: NumThreadsOption = 1,
     json_file: JsonOption = None,
 ) -> None:
-    """Magnitude response at a few settings of each knob, impulse response, harmonic levels."""
+    """Magnitude response at a few settings of each knob, impulse response, harmonic levels.
+
+    The model runs on one intra-op thread unless --num-threads, as in a plugin.
+    """
     from neutone_bench.response import check_options
 
     (sample_rate,), (buffer_size,) = check_settings([sample_rate], [buffer_size])
@@ -77,6 +88,7 @@ def response(
         _check_plot_format(outputs["--plot"])
     bench = load_model(model)
 
+    from neutone_bench.host import torch_threads
     from neutone_bench.render import print_table
     from neutone_bench.response import (
         harmonics_table,
@@ -86,16 +98,18 @@ def response(
     )
 
     err = stderr_console()
-    result = measure_response(
-        bench.module,
-        bench.name,
-        sample_rate=sample_rate,
-        buffer_size=buffer_size,
-        method=method,
-        seconds=seconds,
-        steps=steps,
-        progress=lambda line: err.print(f"response: {line}"),
-    )
+    say(err, f"response: {bench.name}, {num_threads} thread(s)")
+    with torch_threads(num_threads):
+        result = measure_response(
+            bench.module,
+            bench.name,
+            sample_rate=sample_rate,
+            buffer_size=buffer_size,
+            method=method,
+            seconds=seconds,
+            steps=steps,
+            progress=lambda line: say(err, f"response: {line}"),
+        )
     if table_wanted(json_file):
         out = stdout_console()
         headers, rows = magnitude_table(result)
@@ -107,7 +121,7 @@ def response(
         print_table(out, title, headers, rows)
     if json_file is not None:
         data = {"command": "response", "model": bench.name, "response": result.to_dict()}
-        emit_json(envelope("neutone-bench", data), json_file)
+        emit_json(envelope("neutone-bench", data, threads=num_threads), json_file)
     if outputs["--plot"] is not None:
         plot_response(result, outputs["--plot"])
-        err.print(f"plot written to {outputs['--plot']}")
+        say(err, f"plot written to {outputs['--plot']}")

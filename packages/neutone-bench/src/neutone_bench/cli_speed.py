@@ -7,8 +7,9 @@ Options and output checks happen before any measurement; the measurement is
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -25,11 +26,13 @@ from neutone_bench.options import (
     check_duration,
     check_native_options,
     check_settings,
+    distinct,
     input_paths,
     load_model,
     refused_setting,
 )
-from neutone_export.cli_contract import (
+from neutone_bench.render import say
+from neutone_export.cli.contract import (
     BadInput,
     JsonOption,
     check_distinct,
@@ -50,6 +53,8 @@ if TYPE_CHECKING:
     from neutone_bench.speed import SpeedResult
 
 DEFAULT_SAMPLE_RATES = [48000]
+#: Host buffers a run must span at least (--duration is refused below).
+MIN_BUFFERS_PER_RUN = 4
 DEFAULT_BUFFER_SIZES = [128, 256, 512, 1024, 2048]
 
 
@@ -111,7 +116,7 @@ def speed(
         ),
     ] = None,
 ) -> None:
-    """Time per call at each setting: median, p99, max, deadline misses, load of the buffer.
+    """Time per call at each setting: median, p99, max, deadline misses, mean load of the buffer.
 
     A call misses its deadline when it takes longer than the buffer lasts. The same loop around a
     no-op module measures the machine's floor, so that a miss is told as the model's or the
@@ -126,7 +131,9 @@ def speed(
         sample_rate or DEFAULT_SAMPLE_RATES, buffer_size or DEFAULT_BUFFER_SIZES
     )
     duration = check_duration(duration, "--duration")
-    clips = [check_duration(c, "--clip-seconds") for c in clip_seconds or []]
+    clips = distinct(
+        [check_duration(c, "--clip-seconds") for c in clip_seconds or []], "--clip-seconds"
+    )
     check_native_options(host, pin_cpu, num_threads)
     inputs = input_paths(model) + ([compare_file] if compare_file else [])
     outputs = {
@@ -152,6 +159,7 @@ def speed(
     if clips:
         raise BadInput(f"--clip-seconds: {bench.name} is a realtime model, timed per buffer")
     settings = [(sr, bs) for sr in sample_rates for bs in buffer_sizes]
+    check_duration_covers(duration, settings)
     results = _measure(
         bench, settings, duration, repetitions, warmup, num_threads, seed, host, pin_cpu
     )
@@ -161,11 +169,11 @@ def speed(
         current = {(r.sample_rate, r.buffer_size): r.summary.median_s for r in results}
         changes = comparing.compare(current, baseline, fraction)
         if not changes:
-            err.print(f"warning: {compare_file} holds none of the settings measured now")
+            say(err, f"warning: {compare_file} holds none of the settings measured now")
     if table_wanted(json_file):
         _print_tables(bench.name, results, verbose, changes, fraction)
     if json_file is not None:
-        data = {
+        data: dict[str, Any] = {
             "command": "speed",
             "model": bench.name,
             "host": host.value,
@@ -188,13 +196,29 @@ def speed(
         from neutone_bench.plot import plot_speed
 
         plot_speed(results, outputs["--plot"], title=f"speed of {bench.name}")
-        err.print(f"plot written to {outputs['--plot']}")
+        say(err, f"plot written to {outputs['--plot']}")
     _warn(err, results, DISTURBED_STALL_S)
     regressions = [c for c in changes or [] if c.regression]
     if regressions:
-        settings = ", ".join(f"{c.sample_rate} Hz / {c.buffer_size}" for c in regressions)
-        err.print(f"regression: the median grew by more than {threshold} at {settings}")
+        where = ", ".join(f"{c.sample_rate} Hz / {c.buffer_size}" for c in regressions)
+        say(err, f"regression: the median grew by more than {threshold} at {where}")
         raise typer.Exit(code=1)
+
+
+def check_duration_covers(duration: float, settings: list[tuple[int, int]]) -> None:
+    """Refuse a --duration shorter than ``MIN_BUFFERS_PER_RUN`` host buffers at some setting.
+
+    Fewer calls than that make no median, p99 or miss count worth reading.
+
+    >>> check_duration_covers(0.05, [(48000, 128)])
+    """
+    rate, size = max(settings, key=lambda s: s[1] / s[0])
+    need = math.ceil(MIN_BUFFERS_PER_RUN * size / rate * 1000) / 1000  # whole ms, rounded up
+    if duration < need:
+        raise BadInput(
+            f"--duration {duration:g}: shorter than {MIN_BUFFERS_PER_RUN} buffers of {size} "
+            f"samples at {rate} Hz; give at least {need:g} s"
+        )
 
 
 def _check_plot_format(path: Path) -> None:
@@ -232,12 +256,13 @@ def _measure(
     total = sum(
         warmup + 2 * repetitions * calls_per_repetition(sr, bs, duration) for sr, bs in settings
     )
-    err.print(
+    say(
+        err,
         f"speed: {bench.name}, {len(settings)} setting(s), {num_threads} thread(s), "
         f"{repetitions} x {duration:g} s of audio each after {warmup} warm-up calls, "
         "then the machine's floor"
         + (", in the native host" + (f" pinned to CPU {pin_cpu}" if pin_cpu is not None else ""))
-        * (host is Host.native)
+        * (host is Host.native),
     )
     progress = Progress(
         TextColumn("{task.description}"),
@@ -303,7 +328,10 @@ def _print_tables(
     )
 
     out = stdout_console()
-    caption = "misses: calls slower than the buffer lasts, and whose (model or machine)"
+    caption = (
+        "misses: calls slower than the buffer lasts, and whose they are (the model's or the "
+        "machine's); load: the mean call as a share of the buffer's duration."
+    )
     where = " (native host)" if results and results[0].host == "native" else ""
     print_table(out, f"speed of {name}{where}", HEADERS, table_cells(results), caption=caption)
     if verbose:
@@ -331,22 +359,25 @@ def _warn(err: Console, results: list[SpeedResult], disturbed_s: float) -> None:
                 if s.cause == "machine"
                 else "the model's: it is too slow for this setting on this machine"
             )
-            err.print(
+            say(
+                err,
                 f"warning: {s.deadline_misses} of {s.num_calls} calls at {where} overran the "
-                f"buffer's {s.deadline_s * 1e3:.3f} ms; {whose}"
+                f"buffer's {s.deadline_s * 1e3:.3f} ms; {whose}",
             )
         if s.unstable:
-            err.print(
+            say(
+                err,
                 f"warning: at {where} the middle half of the calls spreads over "
-                f"{100 * s.iqr_s / s.median_s:.0f} % of the median (IQR): the timings are unstable"
+                f"{100 * s.iqr_s / s.median_s:.0f} % of the median (IQR): the timings are unstable",
             )
     worst = max(results, key=lambda r: r.summary.floor_max_s)
     if worst.summary.floor_max_s > disturbed_s:
-        err.print(
+        say(
+            err,
             "warning: the machine was disturbed: a loop doing nothing lost the CPU for up to "
             f"{worst.summary.floor_max_s * 1e3:.1f} ms (at {worst.sample_rate} Hz / "
             f"{worst.buffer_size}); other programs or the scheduler, not the model. Rerun on a "
-            "quiet machine for trustworthy p99 and max."
+            "quiet machine for trustworthy p99 and max.",
         )
 
 
@@ -387,9 +418,10 @@ def _speed_of_clips(
     clips = clips or DEFAULT_CLIP_SECONDS
     host_buffer = buffer_sizes[0] if buffer_sizes else HOST_BUFFER_SIZE
     warmup = min(warmup, 2)  # a clip is long; TorchScript specialises over its first two calls
-    stderr_console().print(
+    say(
+        stderr_console(),
         f"speed: {bench.name} (non-realtime), clips of {', '.join(f'{c:g}' for c in clips)} s, "
-        f"{repetitions} timed call(s) each after {warmup} warm-up, {num_threads} thread(s)"
+        f"{repetitions} timed call(s) each after {warmup} warm-up, {num_threads} thread(s)",
     )
     results: list[ClipSpeedResult] = []
     with torch_threads(num_threads):

@@ -36,31 +36,69 @@ def parse_threshold(text: str) -> float:
 
 
 def load_baseline(path: Path) -> dict[tuple[int, int], float]:
-    """Median call time (seconds) per ``(sample rate, buffer size)`` of a saved speed run."""
+    """Median call time (seconds) per ``(sample rate, buffer size)`` of a saved speed run.
+
+    Anything a `speed --json` run cannot have written is refused with a ``ValueError`` naming the
+    field: a setting outside ``neutone_core.limits``, a median that is not a finite number of
+    seconds above 0 (a gate against 0 or NaN would pass any run), a setting given twice.
+    """
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValueError(f"--compare: {path}: no such file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"--compare: {path}: not a JSON file ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"--compare: {path}: not a JSON file (nested too deeply)") from None
     if not (
         isinstance(data, dict)
         and data.get("tool") == "neutone-bench"
         and data.get("command") == "speed"
     ):
         raise ValueError(f"--compare: {path} is not the JSON of `neutone-bench speed --json`")
-    medians = {}
-    for row in data.get("results", []):
-        try:
-            key = (int(row["sample_rate"]), int(row["buffer_size"]))
-            value = float(row["median_s"])
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(
-                f"--compare: {path}: a result lacks sample_rate, buffer_size or median_s"
-            ) from None
-        if math.isfinite(value) and value > 0.0:
-            medians[key] = value
+    if data.get("realtime") is False:
+        raise ValueError(f"--compare: {path} times a non-realtime model per clip, not per buffer")
+    results = data.get("results")
+    if not isinstance(results, list) or not results:
+        raise ValueError(f"--compare: {path}: 'results' must be a non-empty list of settings")
+    medians: dict[tuple[int, int], float] = {}
+    for index, row in enumerate(results):
+        where = f"--compare: {path}: results[{index}]"
+        if not isinstance(row, dict):
+            raise ValueError(f"{where} must be an object, got {type(row).__name__}")
+        key = (_setting(row, "sample_rate", where), _setting(row, "buffer_size", where))
+        if key in medians:
+            raise ValueError(f"{where}: {key[0]} Hz / {key[1]} samples appears twice")
+        medians[key] = _median(row, where)
     return medians
+
+
+def _setting(row: dict[str, Any], field: str, where: str) -> int:
+    """A sample rate or buffer size of a baseline row, checked against ``neutone_core.limits``."""
+    from neutone_core.limits import LimitError, check_buffer_size, check_sample_rate
+
+    value = row.get(field)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{where}.{field} must be an integer, got {value!r:.40}")
+    check = check_sample_rate if field == "sample_rate" else check_buffer_size
+    try:
+        check(value, f"{where}.{field}")
+    except LimitError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def _median(row: dict[str, Any], where: str) -> float:
+    """The median of a baseline row: a finite number of seconds above 0."""
+    value = row.get("median_s")
+    number = (
+        float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    )
+    if number is None or not (math.isfinite(number) and number > 0.0):
+        raise ValueError(
+            f"{where}.median_s must be a finite number of seconds > 0, got {value!r:.40}"
+        )
+    return number
 
 
 @dataclass(frozen=True)

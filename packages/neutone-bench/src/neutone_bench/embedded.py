@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
 import torch
 from torch import Tensor, nn
@@ -103,6 +103,9 @@ class LinearPhaseLowpass(nn.Module):
 
     Shape: ``(channels, n) -> (channels, n - 2 * SMOOTHER_HALF_TAPS)``.
     """
+
+    if TYPE_CHECKING:  # the buffer; TorchScript cannot read this module's string annotations
+        kernel: Tensor
 
     def __init__(self) -> None:
         super().__init__()

@@ -18,8 +18,8 @@ from typing import Any
 import torch
 
 from neutone_core.limits import check_buffer_size, check_sample_rate
-from neutone_export import host as export_host
-from neutone_export.host import N_KNOBS
+from neutone_export.audio import host as export_host
+from neutone_export.audio.host import N_KNOBS
 
 #: Channels of the simulated host track.
 HOST_CHANNELS = 2

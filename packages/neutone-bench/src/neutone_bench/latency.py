@@ -27,8 +27,8 @@ import torch
 
 from neutone_bench.host import HOST_CHANNELS, DelayReport, configure
 from neutone_bench.render import opt
-from neutone_export.host import fixed_sizes, knob_rows, pad_to, stream
-from neutone_export.measure import xcorr_lag
+from neutone_export.audio.host import fixed_sizes, knob_rows, pad_to, stream
+from neutone_export.audio.measure import xcorr_lag
 
 #: Burst length in host samples (before band-limiting spreads it a little).
 BURST_SAMPLES = 2048
@@ -125,7 +125,7 @@ def measure_delay_native(
 
     Raises ``NativeHostError`` when the file does not load or run in plain libtorch.
     """
-    from neutone_export.native_host import stream_native
+    from neutone_export.native.host import stream_native
 
     configure(module, sample_rate, buffer_size)
     burst, x = burst_signal(module, sample_rate, buffer_size, reported_total, seed)

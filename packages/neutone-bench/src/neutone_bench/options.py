@@ -10,15 +10,17 @@ import os
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from neutone_export.cli_contract import BadInput, checked, checked_all
+from neutone_export.cli.contract import BadInput, checked, checked_all
 
 if TYPE_CHECKING:
     from neutone_bench.host import SettingError
     from neutone_bench.models import BenchModel
+
+T = TypeVar("T", int, float)
 
 ModelArgument = Annotated[
     str | None,
@@ -33,7 +35,12 @@ ModelArgument = Annotated[
 ]
 NumThreadsOption = Annotated[
     int,
-    typer.Option("--num-threads", min=1, max=1024, help="Torch intra-op threads while measuring."),
+    typer.Option(
+        "--num-threads",
+        min=1,
+        max=1024,
+        help="Torch intra-op threads while the model runs (default 1: a plugin's audio thread).",
+    ),
 ]
 SeedOption = Annotated[
     int,
@@ -77,9 +84,23 @@ def check_settings(
     from neutone_core.limits import check_buffer_size, check_sample_rate
 
     return (
-        checked_all(check_sample_rate, sample_rates, "--sample-rate"),
-        checked_all(check_buffer_size, buffer_sizes, "--buffer-size"),
+        distinct(checked_all(check_sample_rate, sample_rates, "--sample-rate"), "--sample-rate"),
+        distinct(checked_all(check_buffer_size, buffer_sizes, "--buffer-size"), "--buffer-size"),
     )
+
+
+def distinct(values: list[T], option: str) -> list[T]:
+    """``values`` of a repeatable option, refused when one is given twice (it would run twice).
+
+    >>> distinct([128, 256], "--buffer-size")
+    [128, 256]
+    """
+    seen = set()
+    for value in values:
+        if value in seen:
+            raise BadInput(f"{option}: {value:g} given twice; give each value once")
+        seen.add(value)
+    return values
 
 
 def check_duration(seconds: float, option: str) -> float:

@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 
 from neutone_bench.speed import SpeedResult
-from neutone_export.cli_contract import write_output
+from neutone_export.cli.contract import write_output
 
 
 def survival(values: Sequence[float]) -> tuple[list[float], list[float]]:

@@ -28,10 +28,10 @@ import matplotlib
 import torch
 from torch import Tensor, nn
 
-from neutone_export import host as export_host
-from neutone_export.atomic import atomic_write_bytes
-from neutone_export.knobs import Knob, knobs_of
-from neutone_export.render import load_model, render
+from neutone_export.audio import host as export_host
+from neutone_export.audio.knobs import Knob, knobs_of
+from neutone_export.audio.render import load_model, render
+from neutone_export.files.atomic import atomic_write_bytes
 
 matplotlib.use("Agg")
 
@@ -335,7 +335,8 @@ def magnitude_table(result: ResponseResult) -> tuple[list[str], list[list[str]]]
         logs = [math.log(f) for f in curve.frequencies_hz]
         cells = [curve.label]
         for f in TABLE_HZ:
-            nearest = min(range(len(logs)), key=lambda i, f=f: abs(logs[i] - math.log(f)))
+            distances = [abs(log - math.log(f)) for log in logs]
+            nearest = distances.index(min(distances))
             cells.append(f"{curve.magnitude_db[nearest]:.2f}")
         rows.append(cells)
     return headers, rows

@@ -207,7 +207,7 @@ def measure_speed_native(
     runner to that core. Raises ``NativeHostError`` (a ``ValueError``) when the runner cannot be
     built or the file does not load or run in plain libtorch.
     """
-    from neutone_export.native_host import time_native
+    from neutone_export.native.host import time_native
 
     if not (math.isfinite(duration) and duration > 0.0):
         raise ValueError(f"duration must be a finite number of seconds > 0, got {duration}")

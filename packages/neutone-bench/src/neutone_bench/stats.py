@@ -94,7 +94,10 @@ def slow_threshold(values: Sequence[float], deadline: float) -> float:
 class TimingSummary:
     """Figures for one setting; times in seconds.
 
-    ``load`` is the median call over the buffer's duration (1.0: the audio thread is always busy).
+    ``load`` is the mean call over the buffer's duration: the share of the audio thread the model
+    takes over the run (1.0: always busy). The mean, not the median: a model whose native block is
+    longer than the host buffer only queues samples in most calls, so its median call says
+    nothing of the block it runs every few calls; the mean spreads that block's cost over them.
     ``floor_misses`` counts floor stalls longer than ``deadline - median``: how many misses the
     machine alone would have caused a median call. ``cause`` is ``""`` without misses, else
     ``"machine"`` or ``"model"`` (see ``MACHINE_RULE``).
@@ -102,6 +105,7 @@ class TimingSummary:
 
     num_calls: int
     median_s: float
+    mean_s: float
     q1_s: float
     q3_s: float
     iqr_s: float
@@ -150,18 +154,20 @@ def summarize_timings(
     _check_nonempty(values, "values")
     _check_nonempty(floor, "floor")
     med = median(values)
+    mean = math.fsum(values) / len(values)
     headroom = deadline - med
     threshold = slow_threshold(values, deadline)
     return TimingSummary(
         num_calls=len(values),
         median_s=med,
+        mean_s=mean,
         q1_s=percentile(values, 25.0),
         q3_s=percentile(values, 75.0),
         iqr_s=interquartile_range(values),
         p99_s=percentile(values, 99.0),
         max_s=max(values),
         deadline_s=deadline,
-        load=med / deadline,
+        load=mean / deadline,
         deadline_misses=count_deadline_misses(values, deadline),
         slow_threshold_s=threshold,
         slow_calls=sum(1 for v in values if v > threshold),

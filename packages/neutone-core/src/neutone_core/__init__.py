@@ -7,6 +7,8 @@ Modules:
     metadata: the metadata dictionary of the `.nm` contract, `validate_metadata`, `MetadataError`.
     description: `ModelDescription`, the model and metadata getters both base classes share.
     model: `WaveformToWaveformBase`, the class a researcher subclasses.
+    stateful: `StatefulModule`, the base a module with state between calls subclasses so the
+        adapters' ``reset()`` resets it.
     limits: the one set of limits on host rates, buffer sizes and durations (`LimitError`).
     kaiser: Kaiser window and windowed-sinc design formulas.
     resample: `StreamingResampler`, a stateful polyphase windowed-sinc sample-rate converter.
@@ -41,6 +43,7 @@ from neutone_core.parameters import (
     TextNeutoneParameter,
 )
 from neutone_core.resample import StreamingResampler
+from neutone_core.stateful import StatefulModule
 
 __all__ = [
     "CategoricalNeutoneParameter",
@@ -53,6 +56,7 @@ __all__ = [
     "NonRealtimeBase",
     "NonRealtimeTokenizerBase",
     "RealtimeAdapter",
+    "StatefulModule",
     "StreamingResampler",
     "TextNeutoneParameter",
     "TokenizerType",

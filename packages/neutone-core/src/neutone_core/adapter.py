@@ -296,13 +296,15 @@ class RealtimeAdapter(nn.Module):
 
     @torch.jit.export
     def reset(self) -> None:
-        """Clear all streaming state: queues (re-primed), resamplers, the model's own state."""
+        """Clear all streaming state: queues (re-primed), resamplers, every `StatefulModule` in
+        the model (filters, caches: `neutone_core.stateful`), then the model's ``reset_model()``."""
         self.blocks.reset()
         self.knobs.reset()
         self.out_fifo.clear()
         self.out_fifo.push_zeros(self.priming)
         self.resampler_in.reset()
         self.resampler_out.reset()
+        self.w2w_base.reset_stateful_modules()
         self.w2w_base.reset_model()
 
     @torch.jit.export

@@ -20,6 +20,8 @@ from torch import Tensor, nn
 class ChannelConverter(nn.Module):
     """Copy, average (2 -> 1) or duplicate (1 -> 2) audio ``(channels, n)`` into a buffer."""
 
+    one_half: Tensor
+
     def __init__(self) -> None:
         super().__init__()
         # A tensor factor: a Python scalar operand allocates a temporary in TorchScript.

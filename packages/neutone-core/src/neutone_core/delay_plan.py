@@ -54,7 +54,7 @@ def priming_samples(up: int, down: int, block: int, look_ahead: int, extra_phase
     ready = _ceil_div(((nb + 1) * b + look_ahead) * down, up) - 1
     produced = torch.div(nb * (b * down) + extra_phase, up, rounding_mode="floor")
     p = int(torch.max(ready - produced).item())
-    return p if p > 0 else 0
+    return max(0, p)
 
 
 def extra_phase(up: int, down: int, model_delay: int, s_in: int, s_out_min: int) -> int:

@@ -2,7 +2,8 @@
 
 `WaveformToWaveformBase` and `NonRealtimeBase` both subclass it: the network kept as
 ``self.model`` and the metadata getters the plugin shows (name, authors, version, descriptions,
-links, tags, citation), with the Neutone SDK's names and defaults.
+links, tags, citation), with the Neutone SDK's names and defaults; and the reset of every
+`StatefulModule` inside, which the adapters call before the model's own ``reset_model()``.
 """
 
 from typing import Dict, List
@@ -23,6 +24,18 @@ class ModelDescription(nn.Module):
         super().__init__()
         self.model = model
         self.use_debug_mode = use_debug_mode
+
+    def reset_stateful_modules(self) -> None:
+        """Call ``reset()`` of every `neutone_core.stateful.StatefulModule` in this model.
+
+        TorchScript unrolls the loop and decides each ``hasattr`` when it compiles, so the scripted
+        method calls exactly the stateful modules' ``reset()`` (see `neutone_core.stateful`).
+        """
+        for m in self.modules():
+            if hasattr(m, "is_stateful_module"):  # StatefulModule's marker
+                # TorchScript cannot narrow with isinstance on module classes: `hasattr` is the
+                # test it decides when compiling, which mypy does not use to narrow `m`.
+                m.reset()  # type: ignore[operator]
 
     # -- metadata -------------------------------------------------------------------------------
     def get_model_name(self) -> str:

@@ -52,6 +52,14 @@ class KnobStream(nn.Module):
     categorical_knobs: List[bool]
     hold_list: List[int]
     values: Dict[str, Tensor]
+    # Buffers (registered in __init__).
+    scale: Tensor
+    offset: Tensor
+    defaults: Tensor
+    mapped_defaults: Tensor
+    categorical: Tensor
+    mapped_defaults_1d: Tensor
+    affine: Tensor
 
     def __init__(self, knobs: List[Any]) -> None:
         super().__init__()

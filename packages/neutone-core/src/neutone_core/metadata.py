@@ -19,7 +19,7 @@ Example:
 import json
 import math
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple, TypeGuard
 from urllib.parse import urlparse
 
 import torch
@@ -189,11 +189,11 @@ def build_non_realtime_metadata(model: Any) -> Dict[str, Any]:
     }
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -272,7 +272,7 @@ def _check_parameter(out: List[str], key: str, p: Any, realtime: bool) -> None:
         if field in p:
             _check_text(out, f"{key}.{field}", p[field], None)
     kind = p.get("type")
-    allowed = ("continuous", "categorical")
+    allowed: Tuple[str, ...] = ("continuous", "categorical")
     if not realtime:
         allowed = (*allowed, "text", "tokens")
     if kind not in allowed:
@@ -344,7 +344,7 @@ def _check_parameters(out: List[str], value: Any, realtime: bool) -> None:
         for kind, limit in _KIND_LIMITS.items():
             if counts.get(kind, 0) > limit:
                 out.append(
-                    f"neutone_parameters: at most {limit} {kind} parameters, " f"got {counts[kind]}"
+                    f"neutone_parameters: at most {limit} {kind} parameters, got {counts[kind]}"
                 )
 
 
@@ -470,8 +470,10 @@ def validate_metadata(metadata: Dict[str, Any], realtime: bool = True) -> None:
             if key in m and not (_is_int(m[key]) and m[key] >= 0):
                 out.append(f"{key}: an int >= 0, got {m[key]!r}")
         if "model_type" in m:
-            flags = (m.get("is_input_mono"), m.get("is_output_mono"))
-            expected = MODEL_TYPES.get(flags) if all(isinstance(f, bool) for f in flags) else None
+            mono_in, mono_out = m.get("is_input_mono"), m.get("is_output_mono")
+            expected = None
+            if isinstance(mono_in, bool) and isinstance(mono_out, bool):
+                expected = MODEL_TYPES.get((mono_in, mono_out))
             if m["model_type"] not in MODEL_TYPES.values():
                 out.append(
                     f"model_type: one of {sorted(MODEL_TYPES.values())}, got {m['model_type']!r}"
@@ -582,39 +584,39 @@ class ScriptedMetadata(nn.Module):
     def to_dict(self) -> Dict[str, Any]:
         """The metadata dictionary."""
         d: Dict[str, Any] = {}
-        for k, v in self.strs.items():
-            d[k] = v
-        for k, v in self.ints.items():
-            d[k] = v
-        for k, v in self.floats.items():
-            d[k] = v
-        for k, v in self.bools.items():
-            d[k] = v
-        for k, v in self.str_lists.items():
-            d[k] = v
-        for k, v in self.int_lists.items():
-            d[k] = v
-        for k, v in self.str_dicts.items():
-            d[k] = v
-        for k, v in self.str_dict_lists.items():
-            d[k] = v
+        for k, text in self.strs.items():
+            d[k] = text
+        for k, whole in self.ints.items():
+            d[k] = whole
+        for k, real in self.floats.items():
+            d[k] = real
+        for k, flag in self.bools.items():
+            d[k] = flag
+        for k, texts in self.str_lists.items():
+            d[k] = texts
+        for k, wholes in self.int_lists.items():
+            d[k] = wholes
+        for k, table in self.str_dicts.items():
+            d[k] = table
+        for k, tables in self.str_dict_lists.items():
+            d[k] = tables
         for k in self.nones:
             d[k] = None
         params: Dict[str, Dict[str, Any]] = {}
         for slot in self.p_strs:
             p: Dict[str, Any] = {}
-            for k, v in self.p_strs[slot].items():
-                p[k] = v
-            for k, v in self.p_floats[slot].items():
-                p[k] = v
-            for k, v in self.p_ints[slot].items():
-                p[k] = v
-            for k, v in self.p_bools[slot].items():
-                p[k] = v
-            for k, v in self.p_str_lists[slot].items():
-                p[k] = v
-            for k, v in self.p_int_lists[slot].items():
-                p[k] = v
+            for k, text in self.p_strs[slot].items():
+                p[k] = text
+            for k, real in self.p_floats[slot].items():
+                p[k] = real
+            for k, whole in self.p_ints[slot].items():
+                p[k] = whole
+            for k, flag in self.p_bools[slot].items():
+                p[k] = flag
+            for k, texts in self.p_str_lists[slot].items():
+                p[k] = texts
+            for k, wholes in self.p_int_lists[slot].items():
+                p[k] = wholes
             params[slot] = p
         d["neutone_parameters"] = params
         return d

@@ -15,7 +15,8 @@ The knob rows arrive at the host rate in [0, 1] and are held sample by sample at
 gets blocks of the native buffer size chosen by ``set_daw_sample_rate_and_buffer_size``, so
 progress moves block by block from 0 to 100 and a cancel request stops the run before the next
 block: the run returns ``[]`` and the request stays until ``reset()`` (as in the Neutone SDK).
-Each run starts with the model's ``reset_model()``, so a clip renders the same every time.
+Each run starts by resetting every `StatefulModule` in the model and calling its ``reset_model()``,
+so a clip renders the same every time.
 
 Unlike the Neutone SDK 1.5, outputs come back at the host's sample rate: a processed clip has the
 input's length, a generated clip ``ceil(m * host_rate / native_rate)`` samples for ``m`` native
@@ -208,6 +209,11 @@ class NonRealtimeAdapter(nn.Module):
     tokens_names: List[str]
     tokens_max: List[int]
     tokens_defaults: List[List[int]]
+    # Buffers (registered in __init__).
+    knob_scale: Tensor
+    knob_offset: Tensor
+    knob_categorical: Tensor
+    knob_defaults: Tensor
 
     def __init__(self, model: NonRealtimeBase) -> None:
         super().__init__()
@@ -219,7 +225,7 @@ class NonRealtimeAdapter(nn.Module):
         )
         metadata = build_non_realtime_metadata(model)
         validate_metadata(metadata, realtime=False)
-        delay = model.calc_model_delay_samples()
+        delay: object = model.calc_model_delay_samples()  # a subclass may return anything
         if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
             raise ValueError(f"calc_model_delay_samples() must return an int >= 0, got {delay!r}")
 
@@ -338,11 +344,13 @@ class NonRealtimeAdapter(nn.Module):
 
     @torch.jit.export
     def reset(self) -> None:
-        """Clear the progress, the cancel request and the model's own state."""
+        """Clear the progress, the cancel request, every `StatefulModule` in the model
+        (`neutone_core.stateful`) and the model's own state (``reset_model()``)."""
         self.progress_base = 0.0
         self.block_share = 0.0
         self.nrb.progress_percentage = 0.0
         self.nrb.cancel_forward_pass_requested = False
+        self.nrb.reset_stateful_modules()
         self.nrb.reset_model()
 
     @torch.jit.export
@@ -591,7 +599,9 @@ class NonRealtimeAdapter(nn.Module):
         self.nrb.progress_percentage = 0.0
         if self.nrb.should_cancel_forward_pass():
             return []
-        self.nrb.reset_model()  # every clip starts from a clean state: runs are reproducible
+        # every clip starts from a clean state: runs are reproducible
+        self.nrb.reset_stateful_modules()
+        self.nrb.reset_model()
         text = self.text_defaults if text_params is None else text_params
         tokens = self.tokens_defaults if tokens_params is None else tokens_params
         if len(self.text_names) == 0:

@@ -25,7 +25,7 @@ Example:
 """
 
 import math
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, TypeGuard, Union
 
 MAX_REALTIME_PARAMETERS = 4
 MAX_NUMERICAL_PARAMETERS = 4
@@ -320,7 +320,7 @@ class DiscreteTokensNeutoneParameter:
     ) -> None:
         owner = _check_names("DiscreteTokensNeutoneParameter", name, description)
         _check_limit(owner, "max_n_tokens", max_n_tokens)
-        tokens = [] if default_value is None else default_value
+        tokens: object = [] if default_value is None else default_value  # checked: callers vary
         if not isinstance(tokens, (list, tuple)) or not all(
             isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in tokens
         ):
@@ -362,7 +362,9 @@ _NUMERICAL = (ContinuousNeutoneParameter, CategoricalNeutoneParameter)
 _ALL = (*_NUMERICAL, TextNeutoneParameter, DiscreteTokensNeutoneParameter)
 
 
-def is_numerical(param: Any) -> bool:
+def is_numerical(
+    param: Any,
+) -> TypeGuard[Union[ContinuousNeutoneParameter, CategoricalNeutoneParameter]]:
     """Whether `param` is a knob the plugin sends as a position in [0, 1]."""
     return isinstance(param, _NUMERICAL)
 

@@ -442,7 +442,8 @@ class StreamingResampler(nn.Module):
         self.matrix_step = 0 if stored == 1 else width * block
         # Windows begin up to max(offsets) before the next block's first input; gathers slice the
         # history from block_starts[period - 1] before it.
-        self.pad = max(max(offsets), starts[period - 1])
+        # TorchScript's max takes two numbers or one list: no flattening into max(*offsets, ...).
+        self.pad = max(max(offsets), starts[period - 1])  # noqa: PLW3301
         # Samples kept between calls: from the first window of the next output's block onwards.
         self.initial_fill = half_width - (-delay) // up
         self.keep = max(self.initial_fill, 2 * half_width + 2) + width

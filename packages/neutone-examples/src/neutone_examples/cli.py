@@ -6,7 +6,7 @@ with its `register(app)`; adding one is a new module `cli_<name>.py` plus its li
 """
 
 from neutone_examples import cli_export
-from neutone_export.cli_contract import make_app
+from neutone_export.cli.contract import make_app
 
 app = make_app(
     "neutone-examples",

@@ -16,7 +16,7 @@ from typing import Annotated, List, Optional
 import typer
 from rich.table import Table
 
-from neutone_export.cli_contract import (
+from neutone_export.cli.contract import (
     BadInput,
     JsonOption,
     check_output_file,
@@ -126,15 +126,10 @@ def _print_table(rows: List[ExportRow]) -> None:
             "realtime: audio seconds per second, slowest setting of the suite"
         ),
     )
-    for column, justify in (
-        ("example", "left"),
-        ("result", "left"),
-        ("checks", "left"),
-        ("delay", "right"),
-        ("realtime", "right"),
-        ("time (s)", "right"),
-    ):
-        table.add_column(column, justify=justify, no_wrap=column != "checks")
+    for column in ("example", "result", "checks"):
+        table.add_column(column, justify="left", no_wrap=column != "checks")
+    for column in ("delay", "realtime", "time (s)"):
+        table.add_column(column, justify="right", no_wrap=True)  # figures line up on the right
     for row in rows:
         table.add_row(*row.cells())
     stdout_console().print(table)

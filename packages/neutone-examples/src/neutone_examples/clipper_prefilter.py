@@ -18,7 +18,7 @@ To make your own: pick another ``design_fir`` kind (``highpass``, ``bandpass``, 
 steeper transition (more taps, more delay); put your model where the clipper is.
 """
 
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
 from torch import Tensor, nn
 
@@ -58,6 +58,9 @@ class PrefilteredClipper(nn.Module):
 
 class PrefilteredClipperWrapper(WaveformToWaveformBase):
     """The pre-filtered clipper; differs from ``ClipperModelWrapper`` in delay and reset."""
+
+    if TYPE_CHECKING:  # TorchScript cannot read a module-typed class annotation
+        model: PrefilteredClipper
 
     def get_model_name(self) -> str:
         return "clipper.prefilter"

@@ -21,7 +21,7 @@ tracks, one output track, ``is_one_shot_model()`` True.
 """
 
 import math
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
 import torch
 from torch import Tensor, nn
@@ -99,6 +99,9 @@ class DrumSynth(nn.Module):
 
 class DrumHitWrapper(NonRealtimeBase):
     """One-shot generator: prompt and knobs in, one mono hit out."""
+
+    if TYPE_CHECKING:  # TorchScript cannot read a module-typed class annotation
+        model: DrumSynth
 
     def get_model_name(self) -> str:
         return "gen.drum_hit"

@@ -21,7 +21,7 @@ To make your own: change ``RAMP`` (longer is smoother and adds ``2 * RAMP`` samp
 replace ``LookAheadLimiter`` with any model that needs future context.
 """
 
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
 import torch
 import torch.nn.functional as F
@@ -64,6 +64,9 @@ class LookAheadLimiter(nn.Module):
 
 class LimiterModelWrapper(WaveformToWaveformBase):
     """The limiter, asking for look-ahead and look-behind."""
+
+    if TYPE_CHECKING:  # TorchScript cannot read a module-typed class annotation
+        model: LookAheadLimiter
 
     def get_model_name(self) -> str:
         return "look-ahead.limiter"

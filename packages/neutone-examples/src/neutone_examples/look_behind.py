@@ -14,7 +14,7 @@ To make your own: set ``LOOK_BEHIND`` to the context your model needs and replac
 ``EchoModel.forward``; remember to return only the block's samples.
 """
 
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
 import torch
 from torch import Tensor, nn
@@ -56,6 +56,9 @@ class EchoModel(nn.Module):
 
 class EchoModelWrapper(WaveformToWaveformBase):
     """The echo, with its look-behind and its sample-rate-dependent delay time."""
+
+    if TYPE_CHECKING:  # TorchScript cannot read a module-typed class annotation
+        model: EchoModel
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__(model)

@@ -17,7 +17,7 @@ To make your own: replace ``HaasWidener`` with any model that returns ``(2, n)``
 in registered buffers and clear it in ``reset_model``.
 """
 
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
 import torch
 from torch import Tensor, nn
@@ -42,6 +42,8 @@ class HaasWidener(nn.Module):
     Shape: ``(1, n) -> (2, n)``.
     """
 
+    history: Tensor
+
     def __init__(self, history: int = HISTORY) -> None:
         super().__init__()
         if history < 1:
@@ -64,6 +66,9 @@ class HaasWidener(nn.Module):
 
 class WidenerModelWrapper(WaveformToWaveformBase):
     """The widener: mono input, stereo output, with state."""
+
+    if TYPE_CHECKING:  # TorchScript cannot read a module-typed class annotation
+        model: HaasWidener
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__(model)

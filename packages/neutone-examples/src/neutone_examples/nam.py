@@ -25,8 +25,13 @@ import torch
 from torch import nn
 
 from neutone_core import WaveformToWaveformBase
-from neutone_export.nam import NAMCaptureError, load_nam_capture, read_nam_file, wrap_nam_model
-from neutone_export.tracing import trace_inner_model
+from neutone_export.files.tracing import trace_inner_model
+from neutone_export.nam.capture import (
+    NAMCaptureError,
+    load_nam_capture,
+    read_nam_file,
+    wrap_nam_model,
+)
 
 NAM_EXTRA = "neutone-examples[nam]"
 """What to install for these examples: ``pip install 'neutone-examples[nam]'``."""

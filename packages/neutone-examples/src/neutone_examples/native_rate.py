@@ -17,7 +17,7 @@ never needs to know the host's settings.
 """
 
 import math
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
 import torch
 from torch import Tensor, nn
@@ -38,6 +38,8 @@ class RingModulator(nn.Module):
 
     Shape: ``(channels, n) -> (channels, n)``.
     """
+
+    phase: Tensor
 
     def __init__(self, sample_rate: int = NATIVE_SAMPLE_RATE) -> None:
         super().__init__()
@@ -60,6 +62,9 @@ class RingModulator(nn.Module):
 
 class RingModWrapper(WaveformToWaveformBase):
     """The ring modulator, pinned to 32 kHz and 512-sample blocks."""
+
+    if TYPE_CHECKING:  # TorchScript cannot read a module-typed class annotation
+        model: RingModulator
 
     def get_model_name(self) -> str:
         return "native-rate.ringmod"

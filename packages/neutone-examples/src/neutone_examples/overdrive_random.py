@@ -24,7 +24,7 @@ the validation suite checks that the reported lag is the measured one); or load 
 into ``RandomOverdriveNet`` and keep the wrapper.
 """
 
-from typing import Dict, List, Sequence
+from typing import TYPE_CHECKING, Dict, List, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -100,6 +100,9 @@ def _randomise(conv: nn.Conv1d, generator: torch.Generator) -> None:
 
 class OverdriveModelWrapper(WaveformToWaveformBase):
     """The random overdrive with the metadata of a submitted model."""
+
+    if TYPE_CHECKING:  # TorchScript cannot read a module-typed class annotation
+        model: RandomOverdriveNet
 
     def get_model_name(self) -> str:
         return "conv1d-overdrive.random"

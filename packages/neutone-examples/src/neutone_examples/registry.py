@@ -73,12 +73,20 @@ ALL_EXAMPLES: Dict[str, ModelFactory] = {**EXAMPLES, **GEN_EXAMPLES}
 
 
 def example_names() -> List[str]:
-    """The names of all examples, realtime then non-realtime, in registry order."""
+    """The names of all examples, realtime then non-realtime, in registry order.
+
+    >>> names = example_names()
+    >>> names[0], names[-1]
+    ('clipper', 'clip_processor')
+    """
     return list(ALL_EXAMPLES)
 
 
 def build_example(name: str) -> AnyModel:
     """A fresh instance of the example called `name`.
+
+    >>> build_example("clipper").get_model_name()
+    'clipper'
 
     Raises:
         ValueError: for an unknown name, listing the known ones.

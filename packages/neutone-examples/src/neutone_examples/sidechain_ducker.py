@@ -15,7 +15,7 @@ per track, and read ``audio_in`` in that order in ``do_forward_pass``.
 """
 
 import math
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
 import torch
 from torch import Tensor, nn
@@ -60,6 +60,9 @@ class Ducker(nn.Module):
 
 class SidechainDuckerWrapper(NonRealtimeBase):
     """Two labelled inputs (stereo main, mono sidechain), one labelled stereo output."""
+
+    if TYPE_CHECKING:  # TorchScript cannot read a module-typed class annotation
+        model: Ducker
 
     def get_model_name(self) -> str:
         return "gen.sidechain_ducker"

@@ -19,7 +19,7 @@ trade frequency resolution against delay with ``N_FFT`` and ``HOP`` (``N_FFT / H
 """
 
 import math
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
 import torch
 from torch import Tensor
@@ -41,6 +41,9 @@ class BandMaskSTFT(RealtimeSTFT):
 
     Shape: ``(channels, n) -> (channels, n)``, delayed by ``get_delay_samples()`` samples.
     """
+
+    bin_index: Tensor
+    mask: Tensor
 
     def __init__(self, n_fft: int = N_FFT, hop_length: int = HOP) -> None:
         super().__init__(n_fft, hop_length, window="hann")
@@ -66,6 +69,9 @@ class BandMaskSTFT(RealtimeSTFT):
 
 class SpectralFilterWrapper(WaveformToWaveformBase):
     """The spectral band-pass: three knobs, the STFT's delay reported."""
+
+    if TYPE_CHECKING:  # TorchScript cannot read a module-typed class annotation
+        model: BandMaskSTFT
 
     def get_model_name(self) -> str:
         return "spectral.bandpass"
@@ -100,10 +106,22 @@ class SpectralFilterWrapper(WaveformToWaveformBase):
 
     def get_neutone_parameters(self) -> List[NeutoneParameter]:
         # Cutoffs on an octave scale: the adapter maps the knob to log2 of the frequency in Hz.
-        octaves = {"min_value": math.log2(20.0), "max_value": math.log2(20000.0)}
+        lowest, highest = math.log2(20.0), math.log2(20000.0)
         return [
-            NeutoneParameter("low", "low cutoff, 20 Hz to 20 kHz", math.log2(200.0), **octaves),
-            NeutoneParameter("high", "high cutoff, 20 Hz to 20 kHz", math.log2(8000.0), **octaves),
+            NeutoneParameter(
+                "low",
+                "low cutoff, 20 Hz to 20 kHz",
+                math.log2(200.0),
+                min_value=lowest,
+                max_value=highest,
+            ),
+            NeutoneParameter(
+                "high",
+                "high cutoff, 20 Hz to 20 kHz",
+                math.log2(8000.0),
+                min_value=lowest,
+                max_value=highest,
+            ),
             NeutoneParameter("depth", "attenuation outside the band", default_value=0.9),
         ]
 

@@ -21,7 +21,7 @@ To make your own: change ``CHANNELS``, ``KERNEL_SIZE`` or ``DILATIONS`` (the rec
 ``1 + (KERNEL_SIZE - 1) * sum(DILATIONS)``), load your trained weights, keep the wrapper.
 """
 
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -56,12 +56,14 @@ class TCNEffect(nn.Module):
         self.expand = CachedConv1d(1, channels, 1, bias=False)
         # tanh, not the default LeakyReLU: without biases a piecewise-linear network scales with
         # its input, and the drive knob would change only the volume.
-        self.blocks = nn.ModuleList(
-            [
-                TCNBlock(channels, kernel_size, dilation, padding="same", activation=nn.Tanh())
-                for dilation in dilations
-            ]
-        )
+        blocks = [
+            TCNBlock(channels, kernel_size, dilation, padding="same", activation=nn.Tanh())
+            for dilation in dilations
+        ]
+        if TYPE_CHECKING:  # torch types a ModuleList's items as bare Modules
+            self.blocks: Sequence[TCNBlock] = blocks
+        else:  # the ModuleList registers them, and TorchScript unrolls loops over it
+            self.blocks = nn.ModuleList(blocks)
         self.project = CachedConv1d(channels, 1, 1, bias=False)
         generator = torch.Generator().manual_seed(seed)
         with torch.no_grad():
@@ -71,7 +73,7 @@ class TCNEffect(nn.Module):
             direction /= direction.norm()
             self.expand.weight.copy_(direction)
             self.project.weight.copy_(direction.transpose(0, 1))
-            for name, weight in self.blocks.named_parameters():
+            for name, weight in (item for block in blocks for item in block.named_parameters()):
                 if name.endswith("weight"):
                     fan_in = weight.shape[1] * weight.shape[2]
                     noise = torch.randn(weight.shape, generator=generator)
@@ -102,6 +104,9 @@ class TCNEffect(nn.Module):
 
 class TCNEffectWrapper(WaveformToWaveformBase):
     """The TCN, with drive and output level knobs and its delay reported."""
+
+    if TYPE_CHECKING:  # TorchScript cannot read a module-typed class annotation
+        model: TCNEffect
 
     def get_model_name(self) -> str:
         return "tcn.random"

@@ -1,35 +1,27 @@
 """neutone_export: save, load and validate Neutone `.nm` model files.
 
-Modules:
-    scripting: `script_neutone_model` builds the realtime adapter and scripts it; `ScriptingError`
-        teaches, naming the submodule and whether tracing applies.
-    tracing: `trace_inner_model`, the trace fallback for inner models TorchScript cannot compile.
-    save: `save_neutone_model` writes `model.nm`, `metadata.json`, demo samples and `report.json`
-        atomically (a failed export leaves the previous one as it was).
-    load: `load_neutone_model` reads ours and the Neutone SDK 1.5's files; `NotANeutoneModelError`.
-    validation: `validate_neutone_model` runs the suite on a file or a module.
-    checks: one function per check (origin, plugin_load, contract, metadata, consistency, shapes,
-        finite, determinism, reset, streaming, delay, delay_breakdown, eager, realtime).
-    non_realtime_save, non_realtime_checks: the same for non-realtime (whole-clip) models.
-    contract: the methods and TorchScript signatures the plugin calls.
-    report: `CheckResult` and `ValidationReport`.
-    host: drives a module like the plugin does (settings, buffers) and makes the test signals.
-    measure: delay from an impulse peak and from a cross-correlation.
-    samples: synthetic demo clips, labelled renders at each knob's extremes, WAV and MP3 encoding.
-    audio_io: audio files in and out (WAV, FLAC, OGG, MP3) through soundfile.
-    knobs: knob values by name (`drive=0.7`, ramps `drive=0:1`) for rendering.
-    render: `render` / `render_file`, audio through a `.nm` as the plugin runs it.
-    info: `model_info`, what a `.nm` is, knobs, settings, delays and last validation.
-    atomic: files and folders written to a temporary name and renamed into place.
-    native_host, native_checks: a C++ libtorch host that loads and times a `.nm` as the plugin does.
-    nam: Neural Amp Modeler captures as neutone models (`import_nam`; extra `nam`).
-    port, porting_notes, audio_sample, sdk_compat, no_grad: porting from the Neutone SDK (the
-        `port` codemod, `AudioSample`, the SDK's save keywords, what behaves differently).
-    cli_contract: the contract every neutone command line follows (errors, exit status, JSON).
-    cli: the `neutone-export` command; one module per command (`cli_check`: `check`, ...).
+Subpackages, one concern each (a change goes where its folder name says):
+    files: what is written and read: `save` (`save_neutone_model`, a short list of stages),
+        `load`, `staging` (the hidden folder swapped into place), `atomic`, `scripting`,
+        `tracing`, `info` (what a `.nm` holds).
+    kinds: the one place that knows realtime from non-realtime ("Gen") models: `kind` (the
+        `ModelKind` protocol), `realtime`, `gen`, `dispatch` (`kind_of_model`, `kind_of_module`).
+    suite: the validation suite: `runner` (the `Check` record and the one runner), `report`,
+        `validate` (`validate_neutone_model`), `compare` (two streams), `context`, and the
+        catalogues by subject: `contract`, `signal`, `delay`, `speed` (gathered in `realtime`),
+        `non_realtime`, `native`; `plugin_methods` lists what the plugin calls.
+    audio: audio as the plugin hears it: `host` (drive a module buffer by buffer), `render`
+        (`render`, `render_file`, `render_aligned`), `samples` (demo clips), `knobs`, `measure`,
+        `audio_io`.
+    native: the C++ libtorch host (`neutone_host.cpp`) and its Python side (`host`).
+    sdk15: porting from the Neutone SDK 1.5: `port`, `porting_notes`, `audio_sample`, `compat`,
+        `no_grad`.
+    nam: Neural Amp Modeler captures (`capture.import_nam`; extra `nam`).
+    cli: the `neutone-export` app; `contract` (what every neutone command line follows) and one
+        module per command.
+    errors: `one_line`, the one rule for telling an exception in one line.
 
 The names below are imported on first use, so that a command line's `--help` does not load torch.
-`render` is a module here; its function is `neutone_export.render.render`.
 """
 
 from importlib import import_module
@@ -38,30 +30,30 @@ from typing import TYPE_CHECKING, Any
 from neutone_export.__about__ import __version__
 
 _HOMES = {
-    "AudioSample": "audio_sample",
-    "AudioSamplePair": "audio_sample",
-    "CheckResult": "report",
-    "ExportError": "staged_export",
-    "ExportFailedError": "staged_export",
-    "ExportWriteError": "staged_export",
-    "ModelDefinitionError": "scripting",
-    "SubmissionError": "sdk_compat",
-    "NotANeutoneModelError": "load",
-    "ScriptingError": "scripting",
-    "TracingError": "tracing",
-    "ValidationReport": "report",
-    "load_neutone_model": "load",
-    "made_by_reference_sdk": "load",
-    "model_info": "info",
-    "plugin_load_problems": "load",
-    "render_audio_sample": "audio_sample",
-    "render_file": "render",
-    "save_neutone_model": "save",
-    "save_non_realtime_model": "non_realtime_save",
-    "script_neutone_model": "scripting",
-    "script_non_realtime_model": "non_realtime_save",
-    "validate_neutone_model": "validation",
-    "validate_non_realtime_model": "non_realtime_checks",
+    "AudioSample": "sdk15.audio_sample",
+    "AudioSamplePair": "sdk15.audio_sample",
+    "CheckResult": "suite.report",
+    "ExportError": "files.staging",
+    "ExportFailedError": "files.staging",
+    "ExportWriteError": "files.staging",
+    "ModelDefinitionError": "files.scripting",
+    "SubmissionError": "sdk15.compat",
+    "NotANeutoneModelError": "files.load",
+    "ScriptingError": "files.scripting",
+    "TracingError": "files.tracing",
+    "ValidationReport": "suite.report",
+    "load_neutone_model": "files.load",
+    "made_by_reference_sdk": "files.load",
+    "model_info": "files.info",
+    "plugin_load_problems": "files.load",
+    "render_audio_sample": "sdk15.audio_sample",
+    "render_file": "audio.render",
+    "save_neutone_model": "files.save",
+    "save_non_realtime_model": "files.save",
+    "script_neutone_model": "files.scripting",
+    "script_non_realtime_model": "kinds.gen",
+    "validate_neutone_model": "suite.validate",
+    "validate_non_realtime_model": "suite.validate",
 }
 
 __all__ = [
@@ -93,28 +85,27 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from neutone_export.audio_sample import AudioSample, AudioSamplePair, render_audio_sample
-    from neutone_export.info import model_info
-    from neutone_export.load import (
+    from neutone_export.audio.render import render_file
+    from neutone_export.files.info import model_info
+    from neutone_export.files.load import (
         NotANeutoneModelError,
         load_neutone_model,
         made_by_reference_sdk,
         plugin_load_problems,
     )
-    from neutone_export.non_realtime_checks import validate_non_realtime_model
-    from neutone_export.non_realtime_save import save_non_realtime_model, script_non_realtime_model
-    from neutone_export.render import render_file
-    from neutone_export.report import CheckResult, ValidationReport
-    from neutone_export.save import save_neutone_model
-    from neutone_export.scripting import (
+    from neutone_export.files.save import save_neutone_model, save_non_realtime_model
+    from neutone_export.files.scripting import (
         ModelDefinitionError,
         ScriptingError,
         script_neutone_model,
     )
-    from neutone_export.sdk_compat import SubmissionError
-    from neutone_export.staged_export import ExportError, ExportFailedError, ExportWriteError
-    from neutone_export.tracing import TracingError
-    from neutone_export.validation import validate_neutone_model
+    from neutone_export.files.staging import ExportError, ExportFailedError, ExportWriteError
+    from neutone_export.files.tracing import TracingError
+    from neutone_export.kinds.gen import script_non_realtime_model
+    from neutone_export.sdk15.audio_sample import AudioSample, AudioSamplePair, render_audio_sample
+    from neutone_export.sdk15.compat import SubmissionError
+    from neutone_export.suite.report import CheckResult, ValidationReport
+    from neutone_export.suite.validate import validate_neutone_model, validate_non_realtime_model
 
 
 def __getattr__(name: str) -> Any:

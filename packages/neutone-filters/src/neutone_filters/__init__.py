@@ -1,5 +1,6 @@
 """Streaming DSP for neutone models: every processor keeps its state between buffers of any size,
-reports its delay (`get_delay_samples`), resets (`reset`) and scripts with TorchScript. State is
+reports its delay (`get_delay_samples`), resets (`reset`: a `neutone_core.StatefulModule`, so the
+adapters reset it inside any wrapper) and scripts with TorchScript. State is
 allocated on the first call, zeroed if the channel (or batch) count changes, and detached from
 autograd between calls. Nothing scripted here calls torchaudio's compiled ops, which the Neutone
 plugin (plain libtorch) cannot load.
@@ -20,6 +21,7 @@ Modules:
     tcn: `TCN1D`, `TCN1DBlock`, the Neutone SDK's offline (stateless) temporal conv network.
     gcn: `GCN1D`, `GCN1DBlock`, the Neutone SDK's gated conv network with temporal FiLM.
     cached_conv: `CachedConv1d`, `StreamingDelay`, `TCNBlock`, `CachedTCN` for streaming conv nets.
+    checks: `is_int_at_least`, the argument check the constructors share.
 """
 
 from neutone_filters.__about__ import __version__

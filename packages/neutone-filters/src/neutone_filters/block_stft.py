@@ -21,6 +21,9 @@ from typing import List, Optional
 import torch
 from torch import Tensor, nn
 
+from neutone_core.stateful import StatefulModule
+from neutone_filters.checks import is_int_at_least
+
 BLOCK_STFT_NOTE = (
     "RealtimeSTFT(model_io_n_frames=..., hop_len=...) frames causally here: the output is the "
     "resynthesised input delayed by n_fft - hop_len = {delay} samples "
@@ -30,12 +33,12 @@ BLOCK_STFT_NOTE = (
 )
 
 
-def _check_int(name: str, value: int, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+def _check_int(name: str, value: object, low: int) -> None:
+    if not is_int_at_least(value, low):
         raise ValueError(f"RealtimeSTFT: {name} must be an int >= {low}, got {value!r}")
 
 
-class BlockSTFT(nn.Module):
+class BlockSTFT(StatefulModule):
     """Causal block STFT with the Neutone SDK's `RealtimeSTFT` constructor and methods.
 
     Args:
@@ -63,12 +66,22 @@ class BlockSTFT(nn.Module):
         k * hop_len)``.
 
     Example:
-        >>> stft = BlockSTFT(model_io_n_frames=4, io_n_ch=1, n_fft=256, hop_len=64)
+        >>> stft = BlockSTFT(
+        ...     model_io_n_frames=4, io_n_ch=1, io_n_samples=256, n_fft=256, hop_len=64
+        ... )
         >>> x = torch.randn(1, 1024)
         >>> y = torch.cat([stft.spec_to_audio(stft.audio_to_spec(b)) for b in x.split(128, 1)], 1)
         >>> bool((y[:, 192:] - x[:, :-192]).abs().max() < 1e-4)
         True
     """
+
+    # Buffers (registered in __init__).
+    window: Tensor
+    synthesis_window: Tensor
+    inputs: Tensor
+    overlap: Tensor
+    mag_buf: Tensor
+    phase_buf: Tensor
 
     def __init__(
         self,
@@ -262,9 +275,9 @@ class BlockSTFT(nn.Module):
         length = (k - 1) * self.hop_len + self.n_fft
         summed = nn.functional.fold(
             frames.transpose(1, 2),
-            output_size=[1, length],
-            kernel_size=[1, self.n_fft],
-            stride=[1, self.hop_len],
+            output_size=(1, length),
+            kernel_size=(1, self.n_fft),
+            stride=(1, self.hop_len),
         ).reshape(frames.size(0), length)
         tail = self.overlap.size(1)
         head = summed[:, :tail] + self.overlap

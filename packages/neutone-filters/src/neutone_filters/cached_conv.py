@@ -31,10 +31,13 @@ from typing import List
 import torch
 from torch import Tensor, nn
 
+from neutone_core.stateful import StatefulModule
+from neutone_filters.checks import is_int_at_least
+
 CONV_PADDINGS = ("causal", "same")
 
 
-class StreamingDelay(nn.Module):
+class StreamingDelay(StatefulModule):
     """Delay a ``(batch, channels, n)`` stream by a whole number of samples (zeros first).
 
     `forward` returns a new tensor; `add_delayed_` adds the delayed stream into a tensor the caller
@@ -44,9 +47,13 @@ class StreamingDelay(nn.Module):
         delay: delay in samples, in ``[0, inf)``.
     """
 
+    # Buffers (registered in __init__).
+    cache: Tensor
+    spare: Tensor
+
     def __init__(self, delay: int) -> None:
         super().__init__()
-        if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+        if not is_int_at_least(delay, 0):
             raise ValueError(f"delay must be an int number of samples in [0, inf), got {delay!r}")
         self.delay = delay
         self.register_buffer("cache", torch.zeros(0, 0, delay), persistent=False)
@@ -105,7 +112,7 @@ class StreamingDelay(nn.Module):
         return y
 
 
-class CachedConv1d(nn.Conv1d):
+class CachedConv1d(nn.Conv1d, StatefulModule):
     """`torch.nn.Conv1d` that streams: same arguments (stride 1), same weights, state between calls.
 
     Args:
@@ -136,6 +143,10 @@ class CachedConv1d(nn.Conv1d):
         True
     """
 
+    # Buffers (registered in __init__).
+    cache: Tensor
+    work: Tensor
+
     def __init__(
         self,
         in_channels: int,
@@ -161,9 +172,9 @@ class CachedConv1d(nn.Conv1d):
                 f"got {padding_mode!r}"
             )
         for name, value in (("kernel_size", kernel_size), ("dilation", dilation)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not is_int_at_least(value, 1):
                 raise ValueError(f"{name} must be an int in [1, inf), got {value!r}")
-        if isinstance(input_delay, bool) or not isinstance(input_delay, int) or input_delay < 0:
+        if not is_int_at_least(input_delay, 0):
             raise ValueError(f"input_delay must be an int in [0, inf), got {input_delay!r}")
         super().__init__(
             in_channels,
@@ -183,10 +194,10 @@ class CachedConv1d(nn.Conv1d):
         self.leading_zeros = input_delay + self.look_ahead
         self.emitted = 0
         self.register_buffer("cache", torch.zeros(0, in_channels, context), persistent=False)
-        # Two halves of (batch * in_channels * (context + n),) for the longest n seen; `half` is the
-        # one the next call fills (context, then the buffer).
+        # Two halves of (batch * in_channels * (context + n),) for the longest n seen; `next_half`
+        # is the one the next call fills (context, then the buffer).
         self.register_buffer("work", torch.zeros(0), persistent=False)
-        self.half = 0
+        self.next_half = 0
 
     @torch.jit.export
     def reset(self) -> None:
@@ -215,8 +226,8 @@ class CachedConv1d(nn.Conv1d):
         size = x.size(0) * self.in_channels * (self.context + n)
         if self.work.size(0) < 2 * size or self.work.dtype != x.dtype:
             self.work = x.new_empty(2 * size)  # the cache still holds the old buffer
-        start = self.half * (self.work.size(0) // 2)
-        self.half = 1 - self.half
+        start = self.next_half * (self.work.size(0) // 2)
+        self.next_half = 1 - self.next_half
         joined = self.work.narrow(0, start, size).view(
             x.size(0), self.in_channels, self.context + n
         )
@@ -241,7 +252,7 @@ class CachedConv1d(nn.Conv1d):
         return y
 
 
-class TCNBlock(nn.Module):
+class TCNBlock(StatefulModule):
     """Residual block ``x + mix(activation(conv(x)))`` with a dilated `CachedConv1d`.
 
     Args:
@@ -296,7 +307,7 @@ class TCNBlock(nn.Module):
         return self.residual.add_delayed_(self.mix(self.activation(self.conv(x))), x)
 
 
-class CachedTCN(nn.Module):
+class CachedTCN(StatefulModule):
     """A stack of `TCNBlock`, one per dilation; its delay is the sum of the blocks' delays.
 
     Args:
@@ -326,14 +337,16 @@ class CachedTCN(nn.Module):
     def reset(self) -> None:
         """Clear every block."""
         for block in self.blocks:
-            block.reset()
+            # A ModuleList yields nn.Module to mypy; TorchScript needs the ModuleList.
+            block.reset()  # type: ignore[operator]
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
         """Sum of the blocks' delays."""
         total = 0
         for block in self.blocks:
-            total += block.get_delay_samples()
+            # A ModuleList yields nn.Module to mypy; TorchScript needs the ModuleList.
+            total += block.get_delay_samples()  # type: ignore[operator]
         return total
 
     def forward(self, x: Tensor) -> Tensor:

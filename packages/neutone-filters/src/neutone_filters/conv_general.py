@@ -15,6 +15,8 @@ from typing import Optional, Tuple, Union
 import torch
 from torch import Tensor, nn
 
+from neutone_core.stateful import StatefulModule
+from neutone_filters.checks import is_int_at_least
 from neutone_filters.padding import PaddingCached
 
 
@@ -26,14 +28,14 @@ def _padding(padding: Union[str, int, Tuple[int]], span: int, causal: bool) -> T
         return 0, 0
     if padding == "same":
         return (span, 0) if causal else (span // 2, span - span // 2)
-    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+    if not is_int_at_least(padding, 0):
         raise ValueError(
             f"Conv1dGeneral: padding must be 'same', 'valid' or an int >= 0, got {padding!r}"
         )
     return (padding, 0) if causal else (padding, padding)
 
 
-class Conv1dGeneral(nn.Module):
+class Conv1dGeneral(StatefulModule):
     """Conv1d with the Neutone SDK's causal and cached modes (its constructor and methods).
 
     Shape:

@@ -9,6 +9,8 @@ it streams as it is. The name and constructor are the Neutone SDK's (``neutone_s
 import torch
 from torch import Tensor, nn
 
+from neutone_filters.checks import is_int_at_least
+
 
 class FiLM(nn.Module):
     """Scale and shift every channel of ``x`` by amounts computed from ``cond``.
@@ -30,7 +32,7 @@ class FiLM(nn.Module):
     def __init__(self, cond_dim: int, num_features: int, use_bn: bool = True) -> None:
         super().__init__()
         for name, value in (("cond_dim", cond_dim), ("num_features", num_features)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not is_int_at_least(value, 1):
                 raise ValueError(f"FiLM: {name} must be an int >= 1, got {value!r}")
         self.num_features = num_features
         self.use_bn = use_bn

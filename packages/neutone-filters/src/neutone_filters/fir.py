@@ -18,13 +18,15 @@ the taps are kept in the input's dtype, so a steady-state call allocates only wh
 
 import math
 from enum import Enum
-from typing import List, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Union
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from neutone_core.kaiser import kaiser_beta, kaiser_kernel, kaiser_num_taps
+from neutone_core.stateful import StatefulModule
 from neutone_filters.biquad import check_frequency
+from neutone_filters.checks import is_int_at_least
 
 FIR_KINDS = ("lowpass", "highpass", "bandpass", "bandstop")
 FIR_METHODS = ("auto", "direct", "fft")
@@ -82,10 +84,10 @@ def design_fir(
     if transition_hz is not None:
         check_frequency("transition_hz", transition_hz, sample_rate)
         taps = kaiser_num_taps(attenuation_db, transition_hz / sample_rate)
+    elif not is_int_at_least(num_taps, 3) or num_taps % 2 == 0:
+        raise ValueError(f"num_taps must be an odd int >= 3, got {num_taps!r}")
     else:
         taps = num_taps
-        if isinstance(taps, bool) or not isinstance(taps, int) or taps < 3 or taps % 2 == 0:
-            raise ValueError(f"num_taps must be an odd int >= 3, got {num_taps!r}")
     return _design_taps(kind, [edge / sample_rate for edge in edges], taps, beta)
 
 
@@ -143,7 +145,7 @@ def _filter_kind(filt_type: Union["FilterType", str]) -> str:
     return value
 
 
-class FIRFilter(nn.Module):
+class FIRFilter(StatefulModule):
     """Streaming FIR filter with state per channel; output is the full convolution, delayed.
 
     Reports ``(taps - 1) / 2`` samples of delay (`get_delay_samples`, and `delay` as the Neutone
@@ -182,6 +184,14 @@ class FIRFilter(nn.Module):
         128
     """
 
+    # Buffers (registered in __init__).
+    taps: Tensor
+    reversed_taps: Tensor
+    kernel: Tensor
+    history: Tensor
+    kernel_fft: Tensor
+    work: Tensor
+
     cutoffs: List[float]
 
     def __init__(
@@ -205,16 +215,21 @@ class FIRFilter(nn.Module):
         self.attenuation_db = 60.0
         self.porting_note = ""
         if isinstance(taps, FilterType) or filt_type is not None:
-            if filt_type is None:
-                filt_type, taps = taps, None
-            if cutoffs is None and taps is not None and not isinstance(taps, Tensor):
-                cutoffs, taps = taps, None  # the SDK 1.0 order: cutoffs first
-            if taps is not None:
+            # The SDK's argument orders move values between parameters of other types; each is
+            # checked where it is used (_filter_kind, _design), so they are Any here.
+            response: Any = filt_type
+            given: Any = taps
+            edges: Any = cutoffs
+            if response is None:
+                response, given = given, None
+            if edges is None and given is not None and not isinstance(given, Tensor):
+                edges, given = given, None  # the SDK 1.0 order: cutoffs first
+            if given is not None:
                 raise ValueError(
-                    f"FIRFilter: give taps or filt_type, not both; got taps={taps!r} and "
-                    f"filt_type={filt_type!r}"
+                    f"FIRFilter: give taps or filt_type, not both; got taps={given!r} and "
+                    f"filt_type={response!r}"
                 )
-            kernel = self._design(_filter_kind(filt_type), cutoffs, sample_rate, filt_size)
+            kernel = self._design(_filter_kind(response), edges, sample_rate, filt_size)
             self.porting_note = REFERENCE_FIR_NOTE.format(
                 kind=f"FilterType.{self.kind.upper()}",
                 cutoffs=self.cutoffs,
@@ -239,14 +254,14 @@ class FIRFilter(nn.Module):
         self.delay = (self.num_taps - 1) // 2
         self.use_fft = False
         self.fft_size = 0
-        self.half = 0
+        self.next_half = 0
         self.register_buffer("taps", torch.zeros(0, dtype=torch.float64), persistent=False)
         self.register_buffer("reversed_taps", torch.zeros(0, dtype=torch.float64), persistent=False)
         self.register_buffer("kernel", torch.zeros(0), persistent=False)
         self.register_buffer("history", torch.zeros(0, 0), persistent=False)
         self.register_buffer("kernel_fft", torch.zeros(0, dtype=torch.complex64), persistent=False)
-        # Two halves of (channels * (taps - 1 + n),) for the longest n seen; `half` is the one the
-        # next call fills (history, then the buffer).
+        # Two halves of (channels * (taps - 1 + n),) for the longest n seen; `next_half` is the one
+        # the next call fills (history, then the buffer).
         self.register_buffer("work", torch.zeros(0), persistent=False)
         self._load(kernel.detach().to(torch.float64).clone())
 
@@ -284,7 +299,7 @@ class FIRFilter(nn.Module):
         self.kernel_fft = torch.zeros(0, dtype=torch.complex64, device=taps.device)
         self.fft_size = 0
         self.work = torch.zeros(0, device=taps.device)
-        self.half = 0
+        self.next_half = 0
 
     def set_parameters(
         self,
@@ -360,8 +375,8 @@ class FIRFilter(nn.Module):
         size = x.size(0) * (kept + n)
         if self.work.size(0) < 2 * size or self.work.dtype != x.dtype:
             self.work = x.new_empty(2 * size)  # the history still holds the old buffer
-        start = self.half * (self.work.size(0) // 2)
-        self.half = 1 - self.half
+        start = self.next_half * (self.work.size(0) // 2)
+        self.next_half = 1 - self.next_half
         padded = self.work.narrow(0, start, size).view(x.size(0), kept + n)
         padded.narrow(1, 0, kept).copy_(self.history)
         padded.narrow(1, kept, n).copy_(x)

@@ -20,14 +20,17 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from neutone_core.stateful import StatefulModule
+from neutone_filters.checks import is_int_at_least
 
-def _check_positive(owner: str, **values: int) -> None:
+
+def _check_positive(owner: str, **values: object) -> None:
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if not is_int_at_least(value, 1):
             raise ValueError(f"{owner}: {name} must be an int >= 1, got {value!r}")
 
 
-class _TFiLMBase(nn.Module):
+class _TFiLMBase(StatefulModule):
     """Pooling and the per-block gain shared by the LSTM and GRU variants."""
 
     def __init__(self, n_channels: int, cond_dim: int, tfilm_block_size: int) -> None:
@@ -124,7 +127,7 @@ class _CausalConv(nn.Module):
         return self.conv(F.pad(x, (self.left, 0)))
 
 
-class GCN1DBlock(nn.Module):
+class GCN1DBlock(StatefulModule):
     """Causal dilated convolution, optional temporal FiLM, gated activation, 1x1 residual.
 
     Shape:
@@ -165,13 +168,18 @@ class GCN1DBlock(nn.Module):
         return torch.tanh(filt) * torch.sigmoid(gate) + self.res(x)
 
     @torch.jit.export
-    def reset_state(self) -> None:
+    def reset(self) -> None:
         """Start temporal FiLM from a zero state again."""
         if self.tfilm is not None:
             self.tfilm.reset()
 
+    @torch.jit.export
+    def reset_state(self) -> None:
+        """The same as `reset` (the Neutone SDK's name)."""
+        self.reset()
 
-class GCN1D(nn.Module):
+
+class GCN1D(StatefulModule):
     """Stack of `GCN1DBlock` with dilations ``dil_growth ** i``, a 1x1 output layer and tanh.
 
     Args:
@@ -247,4 +255,5 @@ class GCN1D(nn.Module):
     def reset(self) -> None:
         """Start temporal FiLM from a zero state again."""
         for block in self.blocks:
-            block.reset_state()
+            # A ModuleList yields nn.Module to mypy; TorchScript needs the ModuleList.
+            block.reset()  # type: ignore[operator]

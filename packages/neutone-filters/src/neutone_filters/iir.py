@@ -17,8 +17,9 @@ import math
 from typing import Optional
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from neutone_core.stateful import StatefulModule
 from neutone_filters.fir import FilterType
 from neutone_filters.state_variable import StateVariableFilter
 
@@ -31,7 +32,7 @@ IIR_NOTE = (
 )
 
 
-def _kind(filt_type: FilterType) -> str:
+def _kind(filt_type: object) -> str:
     if not isinstance(filt_type, FilterType) or filt_type.value not in IIR_KINDS:
         raise ValueError(
             "IIRFilter: filt_type must be FilterType.LOWPASS, HIGHPASS or BANDPASS, got "
@@ -40,7 +41,7 @@ def _kind(filt_type: FilterType) -> str:
     return filt_type.value
 
 
-class IIRFilter(nn.Module):
+class IIRFilter(StatefulModule):
     """Second-order low-, high- or band-pass (unity peak) filter with state per channel.
 
     Args:
@@ -101,7 +102,7 @@ class IIRFilter(nn.Module):
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
-        """0: minimum phase, no bulk delay."""
+        """0: minimum phase, no single delay (the group delay varies with frequency)."""
         return 0
 
     def forward(self, audio: Tensor) -> Tensor:
@@ -116,7 +117,7 @@ IIRSVF_NOTE = (
 )
 
 
-class IIRSVF(nn.Module):
+class IIRSVF(StatefulModule):
     """Time-varying state-variable filter with a per-sample mix of band-, low- and high-pass.
 
     Shape:
@@ -151,7 +152,7 @@ class IIRSVF(nn.Module):
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
-        """0: minimum phase, no bulk delay."""
+        """0: minimum phase, no single delay (the group delay varies with frequency)."""
         return 0
 
     def forward(

@@ -12,7 +12,9 @@ import math
 from typing import Callable, Optional
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
+
+from neutone_core.stateful import StatefulModule
 
 
 def _hz_to_mel(hz: float) -> float:
@@ -37,7 +39,7 @@ def mel_filterbank(
     return torch.clamp(torch.minimum(rising, falling), min=0.0)
 
 
-class CachedMelSpec(nn.Module):
+class CachedMelSpec(StatefulModule):
     """Streaming mel spectrogram with the Neutone SDK's constructor.
 
     Args:
@@ -61,6 +63,11 @@ class CachedMelSpec(nn.Module):
         >>> mel(torch.randn(1, 1024)).shape, mel.get_delay_samples()
         (torch.Size([1, 40, 8]), 128)
     """
+
+    # Buffers (registered in __init__).
+    window: Tensor
+    fbank: Tensor
+    padding: Tensor
 
     def __init__(
         self,

@@ -11,10 +11,13 @@ convolution does; a streaming convolution that needs right context reports it as
 from typing import Optional
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
+
+from neutone_core.stateful import StatefulModule
+from neutone_filters.checks import is_int_at_least
 
 
-class PaddingCached(nn.Module):
+class PaddingCached(StatefulModule):
     """Prepend the previous call's last `padding_l` samples (the Neutone SDK's constructor).
 
     Args:
@@ -35,6 +38,9 @@ class PaddingCached(nn.Module):
         ([[[0.0, 0.0, 1.0, 1.0, 1.0]]], [[[1.0, 1.0, 2.0]]])
     """
 
+    # Buffers (registered in __init__).
+    pad_l_buf: Tensor
+
     def __init__(
         self,
         n_ch: int,
@@ -50,7 +56,7 @@ class PaddingCached(nn.Module):
             ("padding_l", padding_l, 0),
             ("batch_size", batch_size, 1),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            if not is_int_at_least(value, low):
                 raise ValueError(f"PaddingCached: {name} must be an int >= {low}, got {value!r}")
         if padding_r != 0:
             raise ValueError(

@@ -23,6 +23,8 @@ from typing import List
 import torch
 from torch import Tensor, nn
 
+from neutone_core.stateful import StatefulModule
+
 _BLOCK = 64
 _MAX_STATE_BLOCK_ELEMENTS = 1024
 
@@ -89,11 +91,12 @@ def cascade_state_space(sections: Tensor) -> List[Tensor]:
     return [a_mat, b_vec, c_vec, d]
 
 
-class SOSFilter(nn.Module):
+class SOSFilter(StatefulModule):
     """Stateful IIR filter: a cascade of second-order sections, any channel count, any buffer size.
 
-    Minimum-phase designs have no bulk delay, so `get_delay_samples` reports 0 (the phase response
-    still delays some frequencies; 0 is the delay a host must compensate). The state is kept per
+    Minimum-phase designs have no single delay, so `get_delay_samples` reports 0 (the group delay
+    varies with frequency, and grows as a low-pass cutoff falls; 0 is the delay a host must
+    compensate). The state is kept per
     channel in float64, allocated on the first call, and zeroed if the channel count changes.
 
     Args:
@@ -110,6 +113,17 @@ class SOSFilter(nn.Module):
         >>> lp(torch.ones(2, 4800))[:, -1].round(decimals=4).tolist()
         [1.0, 1.0]
     """
+
+    # Buffers (registered in __init__).
+    sections: Tensor
+    toeplitz_t: Tensor
+    observe_t: Tensor
+    block_input_t: Tensor
+    partial_t: Tensor
+    powers_t: Tensor
+    carry_t: Tensor
+    start_t: Tensor
+    state: Tensor
 
     def __init__(self, sections: Tensor) -> None:
         super().__init__()
@@ -165,7 +179,7 @@ class SOSFilter(nn.Module):
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
-        """0: an IIR cascade is treated as minimum phase, with no bulk delay to compensate."""
+        """0: minimum phase, no single delay (the group delay varies with frequency)."""
         return 0
 
     def forward(self, x: Tensor) -> Tensor:

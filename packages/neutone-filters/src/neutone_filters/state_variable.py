@@ -27,6 +27,7 @@ from typing import List
 import torch
 from torch import Tensor, nn
 
+from neutone_core.stateful import StatefulModule
 from neutone_filters.biquad import check_frequency
 
 SVF_MODES = ("lowpass", "highpass", "bandpass", "notch")
@@ -45,13 +46,15 @@ _MIXES = {
 }
 
 
-class StateVariableFilter(nn.Module):
+class StateVariableFilter(StatefulModule):
     """Stateful TPT state-variable filter whose cutoff and Q may change on every call.
 
     Knob values passed to `forward` are clamped at run time to cutoff in
     ``[1 Hz, 0.49 * sample_rate]`` and Q in ``[0.05, 100]`` (raising inside the audio callback would
     stop the host); the constructor checks its arguments and raises `ValueError`.
-    The delay is 0: the filter is minimum phase, with no bulk delay to compensate.
+    It reports a delay of 0: minimum phase, it has no single delay. Its group delay varies with
+    frequency: a low-pass at Q 0.7071 delays low frequencies by about ``sqrt(2) / (2 pi fc / fs)``
+    samples (11 at 1 kHz, 48 kHz) and its impulse response starts at sample 0.
 
     Args:
         mode: ``lowpass``, ``highpass``, ``bandpass`` (0 dB at the centre) or ``notch``.
@@ -72,6 +75,12 @@ class StateVariableFilter(nn.Module):
         >>> tuple(y.shape)
         (2, 256)
     """
+
+    # Buffers (registered in __init__).
+    lag: Tensor
+    causal: Tensor
+    eye: Tensor
+    state: Tensor
 
     def __init__(
         self, mode: str, sample_rate: float, cutoff_hz: float = 1000.0, q: float = 0.7071
@@ -115,7 +124,7 @@ class StateVariableFilter(nn.Module):
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
-        """0: the filter is minimum phase, with no bulk delay to compensate."""
+        """0: minimum phase, no single delay (the group delay varies with frequency)."""
         return 0
 
     @torch.jit.export

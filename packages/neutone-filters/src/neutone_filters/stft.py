@@ -18,7 +18,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from neutone_core.stateful import StatefulModule
 from neutone_filters.block_stft import BlockSTFT
+from neutone_filters.checks import is_int_at_least
 
 STFT_WINDOWS = ("hann", "sqrt_hann")
 SDK_KEYWORDS = frozenset(
@@ -56,7 +58,7 @@ def overlap_add_sums(window_product: Tensor, hop_length: int) -> Tensor:
     return padded.reshape(-1, hop_length).sum(0)
 
 
-class RealtimeSTFT(nn.Module):
+class RealtimeSTFT(StatefulModule):
     """Streaming short-time Fourier analysis, a per-frame spectral hook, and resynthesis.
 
     Override `process_spectrum` in a subclass (it is scripted with the module) to change the
@@ -87,6 +89,13 @@ class RealtimeSTFT(nn.Module):
         True
     """
 
+    # Buffers (registered in __init__).
+    analysis_window: Tensor
+    synthesis_window: Tensor
+    inputs: Tensor
+    overlap: Tensor
+    ready: Tensor
+
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         """A `BlockSTFT` for the Neutone SDK's keywords, else an instance of `cls`."""
         sdk_call = SDK_KEYWORDS.intersection(kwargs) or isinstance(kwargs.get("window"), Tensor)
@@ -96,7 +105,7 @@ class RealtimeSTFT(nn.Module):
 
     def __init__(self, n_fft: int, hop_length: int, window: str = "hann") -> None:
         super().__init__()
-        if isinstance(n_fft, bool) or not isinstance(n_fft, int) or n_fft < 2:
+        if not is_int_at_least(n_fft, 2):
             raise ValueError(f"n_fft must be an int in [2, inf), got {n_fft!r}")
         if isinstance(hop_length, bool) or not isinstance(hop_length, int):
             raise ValueError(f"hop_length must be an int in [1, {n_fft}], got {hop_length!r}")
@@ -155,9 +164,9 @@ class RealtimeSTFT(nn.Module):
             length = (frames - 1) * hop + self.n_fft
             summed = nn.functional.fold(
                 out.transpose(1, 2),
-                output_size=[1, length],
-                kernel_size=[1, self.n_fft],
-                stride=[1, hop],
+                output_size=(1, length),
+                kernel_size=(1, self.n_fft),
+                stride=(1, hop),
             ).reshape(channels, length)
             tail = self.overlap.size(1)
             summed = torch.cat([summed[:, :tail] + self.overlap, summed[:, tail:]], dim=1)

@@ -16,6 +16,7 @@ from typing import Optional
 
 from torch import Tensor, nn
 
+from neutone_filters.checks import is_int_at_least
 from neutone_filters.film import FiLM
 
 
@@ -93,6 +94,7 @@ class TCN1D(nn.Module):
         m)``; ``m = n`` with the default padding.
 
     Example:
+        >>> import torch
         >>> tcn = TCN1D(n_blocks=3, kernel_size=3, n_channels=8, dil_growth=2)
         >>> tcn(torch.randn(1, 1, 100)).shape, tcn.calc_receptive_field()
         (torch.Size([1, 1, 100]), 15)
@@ -113,7 +115,7 @@ class TCN1D(nn.Module):
         use_bias_in_conv: bool = True,
     ) -> None:
         super().__init__()
-        if isinstance(n_blocks, bool) or not isinstance(n_blocks, int) or n_blocks < 2:
+        if not is_int_at_least(n_blocks, 2):
             raise ValueError(f"TCN1D: n_blocks must be an int >= 2, got {n_blocks!r}")
         self.kernel_size = kernel_size
         self.n_channels = n_channels

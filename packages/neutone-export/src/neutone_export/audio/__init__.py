@@ -1,0 +1,3 @@
+"""Audio as the plugin hears it: driving a module host buffer by host buffer (`host`), rendering,
+the demo samples, knob values by name, delay measurement and audio files.
+"""

@@ -1,0 +1,232 @@
+"""Save a model as a `.nm` file, then prove the file: load it back and run the validation suite on
+it.
+
+`root_dir` receives `model.nm` (the scripted adapter with `metadata.json` inside), `metadata.json`,
+`report.json` (what was checked and measured) and, for a realtime model, the demo audio under
+`samples/` (WAV and MP3, input and delay-compensated output; by default three clips at every knob
+extreme). What differs between realtime and non-realtime ("Gen") models is asked of the model's
+kind (`neutone_export.kinds`). The Neutone SDK 1.5's keywords are accepted in its order, so an SDK
+script runs unchanged (`neutone_export.sdk15.compat`). Nothing global is changed (no thread
+settings), so saving twice in one process works.
+
+The export is atomic and never replaces a passing one with a failing one unless asked
+(`neutone_export.files.staging`).
+"""
+
+import json
+from pathlib import Path
+from typing import Any, Dict, List, Sequence, Union
+
+import torch
+
+from neutone_core import WaveformToWaveformBase, validate_metadata
+from neutone_core.non_realtime import NonRealtimeBase
+from neutone_export.audio.samples import DEFAULT_SAMPLE_RATE
+from neutone_export.files.staging import (
+    SAMPLES_DIR,
+    ExportError,
+    ExportFailedError,
+    ExportWriteError,
+    Progress,
+    check_root,
+    save_staged,
+    write_and_load,
+)
+from neutone_export.kinds.dispatch import kind_of_model
+from neutone_export.kinds.gen import require_non_realtime
+from neutone_export.kinds.kind import ModelKind, SaveOptions
+from neutone_export.sdk15.audio_sample import AudioSamplePair
+from neutone_export.sdk15.compat import submission_error
+from neutone_export.suite.report import ValidationReport
+from neutone_export.suite.runner import blocking_failures
+from neutone_export.suite.validate import validate_neutone_model
+
+__all__ = [
+    "ExportError",
+    "ExportFailedError",
+    "ExportWriteError",
+    "save_neutone_model",
+    "save_non_realtime_model",
+]
+
+
+def save_neutone_model(
+    model: WaveformToWaveformBase | NonRealtimeBase,
+    root_dir: Union[str, Path],
+    dump_samples: bool | None = None,
+    submission: bool | None = None,
+    audio_sample_pairs: Sequence[AudioSamplePair] | None = None,
+    max_n_samples: int | None = None,
+    freeze: bool = False,
+    optimize: bool = False,
+    speed_benchmark: bool | None = None,
+    test_offline_mode: bool | None = None,
+    *,
+    trace: bool = False,
+    input_samples: Sequence[torch.Tensor] | None = None,
+    samples_sample_rate: int = DEFAULT_SAMPLE_RATE,
+    sample_rates: Sequence[int] = (),
+    overwrite_passing: bool = False,
+    quiet: bool = False,
+) -> ValidationReport:
+    """Script `model`, write the `.nm` file and its companions, and validate the file as loaded.
+
+    The positional arguments after `root_dir` are the Neutone SDK 1.5's, in its order; giving
+    any SDK-only one (not None) marks the call as a ported script for the porting notes.
+
+    Args:
+        model: the researcher's model; a `NonRealtimeBase` is saved by `save_non_realtime_model`
+            (with `freeze`, `optimize`, `sample_rates`, `overwrite_passing`, `submission` and
+            `quiet`; the SDK's other keywords change nothing for it and are warned about once;
+            `trace`, `input_samples` and `samples_sample_rate` are refused).
+        root_dir: output folder, created if needed; a previous export there is replaced only by a
+            finished one (see `overwrite_passing`).
+        dump_samples: False writes no files under `samples/` (the metadata still embeds the
+            demo MP3s); None or True writes them.
+        submission: True raises `SubmissionError` after writing when a check failed.
+        audio_sample_pairs: the SDK's demo pairs; their inputs become the demo inputs, rendered
+            by the saved file. Not together with `input_samples`.
+        max_n_samples: how many demo pairs (1 to 3) the metadata embeds; 3 when None.
+        freeze: `torch.jit.freeze` the adapter (contract methods preserved); off by default.
+        optimize: `torch.jit.optimize_for_inference`; off by default.
+        speed_benchmark: False skips the `realtime` check (reported as skipped).
+        test_offline_mode: False skips the `streaming` check (reported as skipped).
+        trace: trace the inner model where TorchScript cannot compile it (see
+            `script_neutone_model`); off by default.
+        input_samples: up to 3 demo inputs `(1 or 2, n)` at `samples_sample_rate`; default:
+            3 s each of speech, drums and a sustained tone, at the default knobs and at each
+            knob's extremes.
+        samples_sample_rate: sample rate of the demo audio, in Hz.
+        sample_rates: host sample rates to validate besides 44100 and 48000 Hz.
+        overwrite_passing: replace a passing export in `root_dir` even when this one fails its
+            checks. Off by default: the failed attempt is kept as `<root_dir>.failed` instead.
+        quiet: no progress lines on stderr.
+
+    Returns:
+        the validation report of the loaded file (also written as `report.json`; the porting
+        notes in `settings["porting_notes"]`). It may have failed checks when `root_dir` held no
+        passing export.
+
+    Raises:
+        ScriptingError: TorchScript cannot compile the model (the message says where and how
+            to fix it).
+        ExportFailedError: the checks failed and `root_dir` keeps its passing export.
+        ExportError: a bad `root_dir`, or the model failed to run.
+        ExportWriteError: a write failed (disk full); `root_dir` is unchanged.
+        SubmissionError: `submission=True` and a check failed (the export is written).
+        ValueError: bad arguments, or the model's getters break a rule (MetadataError included).
+    """
+    options = SaveOptions(
+        caller="save_neutone_model",
+        freeze=freeze,
+        optimize=optimize,
+        trace=trace,
+        sample_rates=sample_rates,
+        submission=submission,
+        dump_samples=dump_samples,
+        audio_sample_pairs=audio_sample_pairs,
+        max_n_samples=max_n_samples,
+        speed_benchmark=speed_benchmark,
+        test_offline_mode=test_offline_mode,
+        input_samples=input_samples,
+        samples_sample_rate=samples_sample_rate,
+    )
+    kind = kind_of_model(model)
+    options = kind.check_save_options(options)  # every argument, before any work
+    return _save(kind, model, root_dir, options, overwrite_passing, quiet)
+
+
+def save_non_realtime_model(
+    model: NonRealtimeBase,
+    root_dir: Union[str, Path],
+    *,
+    freeze: bool = False,
+    optimize: bool = False,
+    sample_rates: Sequence[int] = (),
+    overwrite_passing: bool = False,
+    submission: bool = False,
+    quiet: bool = False,
+) -> ValidationReport:
+    """`save_neutone_model` for a non-realtime ("Gen") model, with the keywords that apply to it.
+
+    Raises:
+        ValueError: `model` is not a `NonRealtimeBase`; otherwise as `save_neutone_model`.
+    """
+    model = require_non_realtime(model)
+    options = SaveOptions(
+        caller="save_non_realtime_model",
+        freeze=freeze,
+        optimize=optimize,
+        sample_rates=sample_rates,
+    )
+    kind = kind_of_model(model)
+    options = kind.check_save_options(options)
+    options.submission = submission
+    return _save(kind, model, root_dir, options, overwrite_passing, quiet)
+
+
+def _save(
+    kind: ModelKind,
+    model: Any,
+    root_dir: Union[str, Path],
+    options: SaveOptions,
+    overwrite_passing: bool,
+    quiet: bool,
+) -> ValidationReport:
+    """The stages of every save: porting notes, the build in a hidden folder swapped into place,
+    then the submission verdict."""
+    progress = Progress(quiet)
+    root = check_root(root_dir, options.caller)
+    notes = kind.porting_notes(model, options)
+    report = save_staged(
+        root,
+        root_dir,
+        lambda staging: _build(kind, model, staging, root_dir, options, progress, notes),
+        progress,
+        overwrite_passing=overwrite_passing,
+        caller=options.caller,
+    )
+    if options.submission and blocking_failures(report.checks, kind.checks):
+        raise submission_error(report, notes)
+    return report
+
+
+def _build(
+    kind: ModelKind,
+    model: Any,
+    staging: Path,
+    root_dir: Union[str, Path],
+    options: SaveOptions,
+    progress: Progress,
+    notes: List[str],
+) -> ValidationReport:
+    """Script, render the demos, write and validate into `staging`; all but `report.json`."""
+    progress(f"scripting {type(model).__name__} ({kind.name})")
+    scripted = kind.script(
+        model, freeze=options.freeze, optimize=options.optimize, trace=options.trace
+    )
+    trace_report = getattr(scripted, "trace_report", None)
+    if trace_report is not None:
+        progress(trace_report.summary())
+    samples_dir = staging / SAMPLES_DIR if options.dump_samples is not False else None
+    metadata = _to_json_ready(scripted.to_metadata())
+    metadata["sample_sound_files"] = kind.demo_sound_files(scripted, options, samples_dir, progress)
+    validate_metadata(metadata, realtime=kind.streams)
+    loaded, loaded_metadata = write_and_load(staging, scripted, metadata, root_dir, progress)
+    report = validate_neutone_model(
+        loaded,
+        metadata=loaded_metadata,
+        eager_model=model,
+        sample_rates=options.sample_rates,
+        skip=options.skip,
+        on_check=progress.check,
+    )
+    if trace_report is not None:
+        report.trace = dict(trace_report.to_dict(), summary=trace_report.summary())
+    report.settings["porting_notes"] = notes
+    return report
+
+
+def _to_json_ready(metadata: Dict[str, Any]) -> Dict[str, Any]:
+    """A plain-Python copy of TorchScript's metadata dictionary."""
+    return json.loads(json.dumps(metadata))

@@ -1,0 +1,1 @@
+"""Neural Amp Modeler captures as neutone models (`capture.import_nam`; the extra `nam`)."""

@@ -1,0 +1,387 @@
+"""Neural Amp Modeler captures as Neutone models: stream NAM's own networks, traced.
+
+NAM (``neural-amp-modeler``, import name ``nam``) runs a whole file at once: its WaveNet needs
+``receptive_field - 1`` past samples in front of every output, and its LSTM starts every call from
+its initial state. The streaming modules here carry that past between blocks in registered buffers
+updated in place (``state``), which is what a trace keeps: `CachedWaveNetStream` feeds each of NAM's
+own WaveNet layers its cached past (the standard layouts), `WaveNetStream` recomputes the receptive
+field (any layout), `LSTMStream` carries hidden and cell state. TorchScript cannot compile NAM's
+WaveNet, so the wrapper's inner model is traced (``trace=True``) and proven equal to the Python
+model before export. They read NAM's module attributes, as of ``neural-amp-modeler`` 0.13.0 (the
+version the ``nam`` extra pins). ``nam`` stays an optional extra: only loading a capture needs it.
+"""
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Union
+
+import torch
+from torch import Tensor, nn
+
+from neutone_core import NeutoneParameter, WaveformToWaveformBase
+from neutone_export.files.save import save_neutone_model
+from neutone_export.suite.report import ValidationReport
+
+NAM_EXTRA = "neutone-export[nam]"
+"""What to install for NAM captures: ``pip install 'neutone-export[nam]'``."""
+
+DEFAULT_SAMPLE_RATE = 48000
+"""NAM's standard rate, for old captures that do not state theirs."""
+
+CACHED_WAVENET_BUFFER_SIZE = 128
+"""Native block of a WaveNet whose layers keep their own past (`CachedWaveNetStream`): its cost per
+sample barely depends on the block, so a small one keeps the delay short (127 samples)."""
+
+WAVENET_BUFFER_SIZE = 512
+"""Native block of a WaveNet streamed by recomputing its receptive field (`WaveNetStream`): larger
+blocks cost less per sample and delay more (``size - 1``)."""
+
+LSTM_BUFFER_SIZE = 32
+"""Native block of an LSTM: its cost per sample does not depend on the block, so a small one keeps
+the delay short (31 samples)."""
+
+MAX_GAIN_DB = 24.0
+"""The gain knob spans -MAX_GAIN_DB to +MAX_GAIN_DB, with 0 dB at its middle."""
+
+
+class NAMCaptureError(ValueError):
+    """A capture cannot be read, or ``nam`` is missing; one-line message."""
+
+
+class WaveNetStream(nn.Module):
+    """NAM's WaveNet, block by block: the last ``receptive_field - 1`` input samples wait in
+    ``state`` (zeros at the start, as NAM's ``pad_start`` gives offline).
+
+    Shape: ``(1, n), (1,) -> (1, n)``; the gain scales the input before the network.
+    """
+
+    buffer_size = WAVENET_BUFFER_SIZE
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+        self.history = int(net.receptive_field) - 1
+        self.register_buffer("state", torch.zeros(1, self.history))
+        self.register_buffer("initial_state", torch.zeros(1, self.history))
+
+    def forward(self, x: Tensor, gain: Tensor) -> Tensor:
+        full = torch.cat([self.state, x * gain], dim=1)
+        self.state.copy_(full[:, full.size(1) - self.history :])
+        return self.net(full, pad_start=False)
+
+
+class CachedWaveNetStream(nn.Module):
+    """NAM's WaveNet, block by block, with each layer keeping the past its dilated convolution
+    needs: a block costs what its own samples cost, not the receptive field's.
+
+    NAM's own layer modules do the arithmetic; this module feeds each one its cached past in front
+    of the block (all caches are views of one ``state`` buffer, updated in place) and adds up the
+    heads as NAM's layer arrays do. For the standard layouts: NAM's condition network, FiLM and
+    a final head are not supported (`supports` says so; `WaveNetStream` streams those).
+
+    Shape: ``(1, n), (1,) -> (1, n)``; the gain scales the input before the network.
+    """
+
+    buffer_size = CACHED_WAVENET_BUFFER_SIZE
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        problem = self.unsupported(net)
+        if problem:
+            raise NAMCaptureError(f"CachedWaveNetStream: {problem}; use WaveNetStream")
+        self.net = net
+        self.arrays = list(net._net._layer_arrays)
+        self.head_scale = float(net._net._head_scale)
+        self.caches: List[List[int]] = []  # (offset, channels, length) per layer, then per head
+        total = 0
+        for array in self.arrays:
+            for layer in array._layers:
+                shape = [total, layer.conv.in_channels, (layer.kernel_size - 1) * layer.dilation]
+                self.caches.append(shape)
+                total += shape[1] * shape[2]
+            head = array._head_rechannel
+            self.caches.append([total, head.in_channels, head.kernel_size[0] - 1])
+            total += head.in_channels * (head.kernel_size[0] - 1)
+        self.register_buffer("state", torch.zeros(total))
+        # NAM pads the input with zeros, not the layers: start from the caches silence leaves.
+        with torch.no_grad():
+            self.forward(torch.zeros(1, int(net.receptive_field)), torch.ones(1))
+        self.register_buffer("initial_state", self.state.clone())
+
+    @staticmethod
+    def unsupported(net: nn.Module) -> str | None:
+        """Why this WaveNet cannot stream layer by layer, or None."""
+        wavenet = net._net
+        if wavenet._condition_dsp is not None:
+            return "a condition network (condition_dsp) is not supported"
+        if wavenet._head is not None:
+            return "a final head is not supported"
+        for array in wavenet._layer_arrays:
+            if array._rechannel.kernel_size[0] != 1:
+                return "an input rechannel wider than 1 sample is not supported"
+            for layer in array._layers:
+                if any(name.endswith("_film") for name, _ in layer.named_children()):
+                    return "FiLM layers are not supported"
+                for name, module in layer.named_modules():
+                    wide = isinstance(module, nn.Conv1d) and module.kernel_size[0] != 1
+                    if wide and module is not layer.conv:
+                        return f"a {name} convolution wider than 1 sample is not supported"
+        return None
+
+    def _with_past(self, x: Tensor, index: int) -> Tensor:
+        """`x` ``(1, channels, n)`` with cache `index` in front; the cache takes the newest part."""
+        offset, channels, length = self.caches[index]
+        if length == 0:
+            return x
+        cache = self.state.narrow(0, offset, channels * length).view(1, channels, length)
+        full = torch.cat([cache, x], dim=2)
+        cache.copy_(full[:, :, full.size(2) - length :])
+        return full
+
+    def forward(self, x: Tensor, gain: Tensor) -> Tensor:
+        condition = (x * gain)[:, None, :]
+        n = condition.size(2)
+        y = condition
+        head = None
+        index = 0
+        for array in self.arrays:
+            y = array._rechannel(y)
+            for layer in array._layers:
+                y, term = layer(self._with_past(y, index), condition, n)
+                head = term if head is None else head + term
+                index += 1
+            head = array._head_rechannel(self._with_past(head, index))
+            index += 1
+        return (self.head_scale * head)[:, 0, :]
+
+
+class LSTMStream(nn.Module):
+    """NAM's LSTM, block by block: hidden and cell state carried in ``state``, starting from the
+    capture's initial state, as NAM's own forward does for a whole file.
+
+    Shape: ``(1, n), (1,) -> (1, n)``; the gain scales the input before the network.
+    """
+
+    buffer_size = LSTM_BUFFER_SIZE
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+        with torch.no_grad():
+            initial = torch.stack([net._initial_hidden, net._initial_cell])[:, :, None, :]
+        self.register_buffer("state", initial.detach().clone())  # (2, layers, 1, hidden)
+        self.register_buffer("initial_state", initial.detach().clone())
+
+    def forward(self, x: Tensor, gain: Tensor) -> Tensor:
+        features, (hidden, cell) = self.net._core(
+            (x * gain)[:, :, None], (self.state[0], self.state[1])
+        )
+        self.state[0].copy_(hidden)
+        self.state[1].copy_(cell)
+        return self.net._apply_head(features)
+
+
+def stream_nam_model(net: nn.Module) -> nn.Module:
+    """The streaming module for a NAM WaveNet or LSTM (``nam.models``): a WaveNet streams layer
+    by layer where its layout allows, else by recomputing its receptive field."""
+    kind = type(net).__name__
+    if kind == "WaveNet":
+        if CachedWaveNetStream.unsupported(net) is None:
+            return CachedWaveNetStream(net)
+        return WaveNetStream(net)
+    if kind == "LSTM":
+        return LSTMStream(net)
+    raise NAMCaptureError(
+        f"stream_nam_model: NAM architecture {kind} is not supported; use a WaveNet or an LSTM"
+    )
+
+
+class NAMWrapper(WaveformToWaveformBase):
+    """A NAM capture as a Neutone model: mono, at the capture's rate, with one input gain knob.
+
+    ``model`` is a `WaveNetStream` or `LSTMStream` (or its trace): ``state`` and
+    ``initial_state`` buffers and ``forward(x, gain)``. ``buffer_size``: the one native block
+    size, where the trace is made and proven (default: the stream's own ``buffer_size``).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        sample_rate: int,
+        name: str = "nam.capture",
+        authors: List[str] | None = None,
+        description: str = "A Neural Amp Modeler capture.",
+        tags: List[str] | None = None,
+        buffer_size: int | None = None,
+    ) -> None:
+        super().__init__(model)
+        self.buffer_size = int(buffer_size or getattr(model, "buffer_size", WAVENET_BUFFER_SIZE))
+        net = getattr(model, "net", None)
+        self.architecture = type(net).__name__ if net is not None else type(model).__name__
+        self.capture_rate = int(sample_rate)
+        self.capture_name = name
+        self.capture_authors = authors or ["unknown"]
+        self.capture_description = description
+        self.capture_tags = ["nam"] if tags is None else tags
+
+    def get_model_name(self) -> str:
+        return self.capture_name
+
+    def get_model_authors(self) -> List[str]:
+        return self.capture_authors
+
+    def get_model_version(self) -> str:
+        return "1.0.0"
+
+    def get_model_short_description(self) -> str:
+        return self.capture_description
+
+    def get_model_long_description(self) -> str:
+        return (
+            "A Neural Amp Modeler capture of an amp or pedal, streamed sample-exactly as NAM "
+            "runs it offline. Gain drives the input (0 dB in the middle)."
+        )
+
+    def get_technical_description(self) -> str:
+        return (
+            f"NAM {self.architecture} at {self.capture_rate} Hz in blocks of "
+            f"{self.buffer_size} samples, traced and proven equal to NAM's Python model; the "
+            "past carried between blocks in buffers."
+        )
+
+    def get_technical_links(self) -> Dict[str, str]:
+        return {"Neural Amp Modeler": "https://github.com/sdatkinson/neural-amp-modeler"}
+
+    def get_tags(self) -> List[str]:
+        return self.capture_tags
+
+    def get_neutone_parameters(self) -> List[NeutoneParameter]:
+        return [
+            NeutoneParameter(
+                name="gain",
+                description=f"input gain, -{MAX_GAIN_DB:g} to +{MAX_GAIN_DB:g} dB",
+                default_value=0.5,
+                min_value=-MAX_GAIN_DB,
+                max_value=MAX_GAIN_DB,
+            )
+        ]
+
+    def is_input_mono(self) -> bool:
+        return True
+
+    def is_output_mono(self) -> bool:
+        return True
+
+    def get_native_sample_rates(self) -> List[int]:
+        return [self.capture_rate]
+
+    def get_native_buffer_sizes(self) -> List[int]:
+        return [self.buffer_size]
+
+    def reset_model(self) -> bool:
+        self.model.state.copy_(self.model.initial_state)
+        return True
+
+    def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
+        gain = torch.pow(10.0, params["gain"] / 20.0)
+        return self.model(x, gain)
+
+
+def _import_nam_models() -> Any:
+    try:
+        from nam.models import init_from_nam
+    except ImportError:
+        raise NAMCaptureError(
+            f"load_nam_capture: the `nam` package is not installed; pip install '{NAM_EXTRA}'"
+        ) from None
+    return init_from_nam
+
+
+def read_nam_file(path: Union[str, Path]) -> Dict[str, Any]:
+    """The parsed JSON of a ``.nam`` file (no ``nam`` needed)."""
+    try:
+        config = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise NAMCaptureError(f"load_nam_capture: cannot read {path}: {error}") from None
+    if not isinstance(config, dict) or "architecture" not in config or "weights" not in config:
+        raise NAMCaptureError(
+            f"load_nam_capture: {path} is not a NAM capture (no 'architecture' and 'weights')"
+        )
+    return config
+
+
+def load_nam_capture(path: Union[str, Path]) -> nn.Module:
+    """NAM's own model for a ``.nam`` file, loaded with NAM's own loader, in eval mode."""
+    config = read_nam_file(path)
+    init_from_nam = _import_nam_models()
+    try:
+        net = init_from_nam(config)
+    except (KeyError, ValueError, NotImplementedError) as error:
+        raise NAMCaptureError(f"load_nam_capture: NAM cannot load {path}: {error}") from None
+    return net.eval()
+
+
+def _tag(value: Any) -> str | None:
+    text = re.sub(r"[^a-z0-9_]+", "_", str(value).lower()).strip("_")[:15]
+    return text or None
+
+
+def wrap_nam_model(
+    net: nn.Module,
+    config: Dict[str, Any] | None = None,
+    fallback_name: str = "nam.capture",
+    buffer_size: int | None = None,
+) -> NAMWrapper:
+    """`NAMWrapper` around a NAM model, with name, author and gear from the capture's metadata.
+
+    Args:
+        net: a NAM WaveNet or LSTM (``nam.models``).
+        config: the parsed ``.nam`` file, for its ``metadata`` and ``sample_rate``.
+        fallback_name: the model name when the metadata has none.
+        buffer_size: the native block size (default: the stream's own, see `NAMWrapper`).
+    """
+    config = config or {}
+    metadata = config.get("metadata") or {}
+    rate = config.get("sample_rate") or getattr(net, "sample_rate", None) or DEFAULT_SAMPLE_RATE
+    name = str(metadata.get("name") or fallback_name)[:30]
+    author = metadata.get("modeled_by")
+    gear = " ".join(str(metadata[k]) for k in ("gear_make", "gear_model") if metadata.get(k))
+    kind = metadata.get("gear_type")
+    what = f"{gear} ({kind})" if gear and kind else gear or (str(kind) if kind else "")
+    description = (
+        f"Neural Amp Modeler capture of {what}." if what else "A Neural Amp Modeler capture."
+    )
+    tags = ["nam"]
+    for value in (kind, metadata.get("tone_type")):
+        tag = _tag(value) if value else None
+        if tag and tag not in tags:
+            tags.append(tag)
+    return NAMWrapper(
+        stream_nam_model(net),
+        sample_rate=round(float(rate)),
+        name=name,
+        authors=[str(author)] if author else None,
+        description=description[:150],
+        tags=tags,
+        buffer_size=buffer_size,
+    )
+
+
+def import_nam(
+    capture: Union[str, Path], out_dir: Union[str, Path], *, quiet: bool = False
+) -> ValidationReport:
+    """Turn a ``.nam`` capture into a checked ``.nm`` export in `out_dir` (`save_neutone_model`,
+    inner model traced and proven).
+
+    Returns:
+        the validation report of the written file.
+
+    Raises:
+        NAMCaptureError: the file is not a NAM capture, NAM cannot load it, or ``nam`` is
+            missing (the message names the extra to install).
+    """
+    config = read_nam_file(capture)
+    net = load_nam_capture(capture)
+    wrapper = wrap_nam_model(net, config, fallback_name=Path(capture).stem)
+    return save_neutone_model(wrapper, out_dir, trace=True, quiet=quiet)

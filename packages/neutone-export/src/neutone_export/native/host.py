@@ -1,0 +1,230 @@
+"""A native host: load and call a `.nm` from C++ libtorch, as the Neutone plugin does.
+
+Python timings carry the interpreter's own cost per call (about 2 us for a bare scripted identity),
+which is the order of the adapter overhead we optimise, and a file that calls a Python-only or
+torchaudio op loads in Python but fails in the plugin. The runner in ``native/neutone_host.cpp``
+answers both: it loads the file with ``torch::jit::load`` (``metadata.json`` read through the
+extra-files map), sets the host's settings, then calls ``forward`` from a loop with preallocated
+input and knob tensors, under ``NoGradGuard`` with one intra-op thread, timing each call with a
+steady clock and counting CPU allocations with a counting allocator.
+
+It is compiled on first use against the libtorch inside the installed torch wheel (the wheel's
+``include`` and ``lib`` folders, as ``torch.utils.cpp_extension`` uses them; C++20, as those headers
+require) into a cache folder keyed by the source and the torch version:
+``$NEUTONE_CACHE_DIR`` or ``~/.cache/neutone``. It lives in neutone-export, not neutone-bench,
+because ``neutone-export check --host native`` needs it and export may not import bench.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional
+
+import torch
+from torch import Tensor
+
+from neutone_export.audio.host import N_KNOBS
+
+SOURCE = Path(__file__).with_name("neutone_host.cpp")
+_BUILD_TIMEOUT_S = 600
+
+
+class NativeHostError(ValueError):
+    """The native host could not be built, or the file does not load or run in plain libtorch."""
+
+
+@dataclass(frozen=True)
+class NativeTiming:
+    """Per-call figures of one timed run in the native host.
+
+    ``times_s[i]`` is the wall time of timed call ``i`` in seconds; ``allocations[i]`` and
+    ``allocated_bytes[i]`` count the CPU allocations that call made (the model's own ops included).
+    ``warmup_s`` holds the warm-up calls' times, made first and kept apart.
+    """
+
+    times_s: List[float]
+    allocations: List[int]
+    allocated_bytes: List[int]
+    load_ms: float
+    reported_delay: int
+    threads: int
+    warmup_s: List[float] = field(default_factory=list)
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("NEUTONE_CACHE_DIR")
+    return Path(root) if root else Path.home() / ".cache" / "neutone"
+
+
+def _compiler() -> str:
+    for name in (os.environ.get("CXX"), "c++", "g++", "clang++"):
+        if name and shutil.which(name):
+            return name
+    raise NativeHostError(
+        "the native host needs a C++20 compiler and none was found: install g++ "
+        "(Debian/Ubuntu: apt-get install g++) or set CXX"
+    )
+
+
+def _torch_paths() -> tuple[List[str], str]:
+    """Header folders and library folder of the installed wheel (what cpp_extension would use)."""
+    root = Path(torch.__file__).parent
+    return [str(root / "include"), str(root / "include/torch/csrc/api/include")], str(root / "lib")
+
+
+def runner_path() -> Path:
+    """Where the runner for this source and this torch lives (it may not be built yet)."""
+    key = hashlib.sha256(SOURCE.read_bytes() + torch.__version__.encode()).hexdigest()[:16]
+    return _cache_dir() / "native-host" / key / "neutone_host"
+
+
+def build_runner() -> Path:
+    """The path of the compiled runner, compiling it first if this source and torch lack one.
+
+    The binary is written under a temporary name and renamed, so a failed or interrupted build
+    never leaves a half-written runner. Raises `NativeHostError` with the compiler's first error.
+    """
+    target = runner_path()
+    if target.exists():
+        return target
+    compiler = _compiler()
+    includes, lib_dir = _torch_paths()
+    abi = int(torch._C._GLIBCXX_USE_CXX11_ABI)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        partial = Path(tmp) / target.name
+        command = [
+            compiler,
+            "-O2",
+            "-std=c++20",
+            f"-D_GLIBCXX_USE_CXX11_ABI={abi}",
+            *(f"-I{path}" for path in includes),
+            str(SOURCE),
+            "-o",
+            str(partial),
+            f"-L{lib_dir}",
+            "-ltorch_cpu",  # the CPU library alone: the plugin's libtorch has no CUDA either
+            "-lc10",
+            f"-Wl,-rpath,{lib_dir}",
+        ]
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S, check=False
+        )
+        if result.returncode != 0:
+            errors = [line for line in result.stderr.splitlines() if "error" in line]
+            first = errors[0] if errors else result.stderr.strip()[-300:]
+            raise NativeHostError(f"building the native host with {compiler} failed: {first}")
+        os.replace(partial, target)
+    return target
+
+
+def _run(arguments: List[str], model_path: Path) -> dict:
+    runner = build_runner()
+    result = subprocess.run([str(runner), *arguments], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        message = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+        message = message.removeprefix("neutone_host: ")
+        raise NativeHostError(f"{model_path} fails in plain libtorch: {message}")
+    return json.loads(result.stdout)
+
+
+def time_native(
+    model_path: str | os.PathLike[str],
+    sample_rate: int,
+    buffer_size: int,
+    calls: int,
+    warmup: int = 10,
+    knobs: bool = True,
+    pin_cpu: Optional[int] = None,
+    seed: int = 0,
+    repetitions: int = 1,
+) -> NativeTiming:
+    """Time `calls` host buffers of `buffer_size` samples at `sample_rate` Hz in the native host.
+
+    The host is a stereo track; `knobs` passes ``(4, buffer_size)`` knob tensors (else None);
+    `pin_cpu` pins the runner to one core. After `warmup` calls, `repetitions` runs of `calls`
+    calls are timed, the model reset before each (``times_s`` holds ``repetitions * calls``).
+    Raises `NativeHostError` when the file does not load or run in plain libtorch, naming the
+    loader's message.
+    """
+    if calls < 1 or repetitions < 1 or warmup < 0:
+        raise ValueError(
+            f"time_native: calls and repetitions must be >= 1 and warmup >= 0, got calls={calls}, "
+            f"repetitions={repetitions}, warmup={warmup}"
+        )
+    path = Path(model_path)
+    arguments = [
+        "time",
+        "--model", str(path),
+        "--sample-rate", str(sample_rate),
+        "--buffer-size", str(buffer_size),
+        "--calls", str(calls),
+        "--warmup", str(warmup),
+        "--repetitions", str(repetitions),
+        "--knobs", "1" if knobs else "0",
+        "--pin", str(-1 if pin_cpu is None else pin_cpu),
+        "--seed", str(seed),
+    ]  # fmt: skip
+    data = _run(arguments, path)
+    return NativeTiming(
+        times_s=[t * 1e-9 for t in data["times_ns"]],
+        allocations=list(data["allocs"]),
+        allocated_bytes=list(data["alloc_bytes"]),
+        load_ms=float(data["load_ms"]),
+        reported_delay=int(data["reported_delay"]),
+        threads=int(data["threads"]),
+        warmup_s=[t * 1e-9 for t in data["warmup_ns"]],
+    )
+
+
+def _write_raw(path: Path, values: Tensor) -> None:
+    """The tensor's elements, row-major, as raw bytes (what the runner reads; no numpy needed)."""
+    values = values.contiguous()
+    path.write_bytes(ctypes.string_at(values.data_ptr(), values.numel() * values.element_size()))
+
+
+def stream_native(
+    model_path: str | os.PathLike[str],
+    x: Tensor,
+    sample_rate: int,
+    sizes: List[int],
+    params: Optional[Tensor] = None,
+) -> tuple[Tensor, int]:
+    """Feed `x` ``(ch, n)`` through the file in the native host, in host buffers of `sizes`.
+
+    `params` is ``(4, n)`` in [0, 1] (None: 0.5 everywhere, the knobs' middle). The host is
+    configured with the largest size as its maximum buffer. Returns the output ``(out_ch, n)`` and
+    the delay the file reports at these settings, in host samples.
+    """
+    path = Path(model_path)
+    n = x.size(1)
+    if sum(sizes) != n:
+        raise ValueError(f"stream_native: sizes sum to {sum(sizes)}, the input has {n} samples")
+    knob_rows = torch.full((N_KNOBS, n), 0.5) if params is None else params
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        _write_raw(folder / "in.f32", x.to(torch.float32))
+        _write_raw(folder / "knobs.f32", knob_rows.to(torch.float32))
+        _write_raw(folder / "sizes.i32", torch.tensor(sizes, dtype=torch.int32))
+        arguments = [
+            "stream",
+            "--model", str(path),
+            "--sample-rate", str(sample_rate),
+            "--channels", str(x.size(0)),
+            "--input", str(folder / "in.f32"),
+            "--knobs-file", str(folder / "knobs.f32"),
+            "--sizes", str(folder / "sizes.i32"),
+            "--output", str(folder / "out.f32"),
+        ]  # fmt: skip
+        data = _run(arguments, path)
+        raw = (folder / "out.f32").read_bytes()
+    out = torch.frombuffer(bytearray(raw), dtype=torch.float32)
+    return out.reshape(int(data["out_channels"]), n), int(data["reported_delay"])

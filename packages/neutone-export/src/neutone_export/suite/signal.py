@@ -1,0 +1,228 @@
+"""The signal checks of a realtime `.nm`: what comes out for what goes in (shapes, finite,
+determinism, reset, and the saved file against the Python model).
+"""
+
+import contextlib
+import copy
+import math
+from typing import List, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from neutone_core import RealtimeAdapter, WaveformToWaveformBase
+from neutone_export.audio.host import (
+    configure,
+    fixed_sizes,
+    knob_rows,
+    noise,
+    silence,
+    sine_sweep,
+    stream,
+)
+from neutone_export.errors import one_line
+from neutone_export.suite.compare import EXACT_TOLERANCE, NUMERIC_TOLERANCE, compare_streams
+from neutone_export.suite.context import BASE_BUFFER_SIZE, BASE_SAMPLE_RATE, CheckContext, listed
+from neutone_export.suite.report import CheckResult
+
+# -- shapes
+# -----------------------------------------------------------------------------------------
+
+
+def check_shapes(ctx: CheckContext) -> CheckResult:
+    """Output `(host_ch, n)` float32 at every host sample rate, buffer size and channel count."""
+    module = ctx.fresh()
+    failures: List[str] = []
+    total = 0
+    for sample_rate in ctx.sample_rates:
+        for buffer_size in ctx.buffer_sizes:
+            for channels in (1, 2):
+                total += 1
+                layout = "mono" if channels == 1 else "stereo"
+                case = f"{sample_rate} Hz, {buffer_size} samples, {layout}"
+                try:
+                    configure(module, sample_rate, buffer_size)
+                    x = noise(buffer_size, ctx.seed, channels, amplitude=0.5)
+                    for _ in range(3):
+                        with torch.no_grad():
+                            y = module.forward(x, None)
+                        if tuple(y.shape) != (channels, buffer_size) or y.dtype != torch.float32:
+                            failures.append(f"{case}: got {tuple(y.shape)} {y.dtype}")
+                            break
+                except Exception as error:  # noqa: BLE001  # reported per setting
+                    failures.append(f"{case}: raised {one_line(error)}")
+    if failures:
+        message = f"{len(failures)} of {total} settings wrong (expected (channels, n) float32): "
+        return CheckResult("shapes", False, len(failures), message + listed(failures), "settings")
+    message = (
+        f"(channels, n) float32 at all {total} settings: {list(ctx.sample_rates)} Hz x "
+        f"{list(ctx.buffer_sizes)} samples x mono/stereo host"
+    )
+    return CheckResult("shapes", True, 0, message, "wrong settings")
+
+
+# -- no NaN or Inf
+# ----------------------------------------------------------------------------------
+
+
+def _knob_settings(module: nn.Module) -> List[Tuple[str, Tensor]]:
+    defaults = module.get_default_param_values().flatten()[:4].to(torch.float32)
+    return [("minimum", torch.zeros(4)), ("maximum", torch.ones(4)), ("default", defaults)]
+
+
+def check_finite(ctx: CheckContext) -> CheckResult:
+    """No NaN/Inf for silence, full-scale noise and a sweep, at every knob's min, max, default."""
+    module = ctx.fresh()
+    sample_rate, buffer_size = BASE_SAMPLE_RATE, BASE_BUFFER_SIZE
+    configure(module, sample_rate, buffer_size)
+    n = ctx.n_samples(sample_rate)
+    total = math.ceil(n / buffer_size) * buffer_size
+    signals = {
+        "silence": silence(total),
+        "full-scale noise": noise(total, ctx.seed),
+        "sine sweep": sine_sweep(total, sample_rate),
+    }
+    bad = 0
+    failures: List[str] = []
+    peak = 0.0
+    for knob_name, values in _knob_settings(module):
+        params = knob_rows(values, total)
+        for signal_name, x in signals.items():
+            module.reset()
+            y = stream(module, x, fixed_sizes(total, buffer_size), params)
+            not_finite = ~torch.isfinite(y)
+            count = int(not_finite.sum())
+            if count:
+                first = int(not_finite.any(dim=0).nonzero()[0])
+                failures.append(
+                    f"{signal_name} at knob {knob_name}: {count} NaN/Inf samples (first at {first})"
+                )
+                bad += count
+            else:
+                peak = max(peak, float(y.abs().max()) if y.numel() else 0.0)
+    if failures:
+        return CheckResult("finite", False, bad, listed(failures), "NaN/Inf samples")
+    message = (
+        f"no NaN/Inf in 9 runs (silence, noise, sweep x knobs min/max/default); "
+        f"peak |y| = {peak:.3g}"
+    )
+    return CheckResult("finite", True, 0, message, "NaN/Inf samples")
+
+
+# -- determinism and reset
+# --------------------------------------------------------------------------
+
+
+def _knob_ramps(n: int, seed: int) -> Tensor:
+    """Knob signals `(4, n)` that move slowly between random values in [0, 1]."""
+    generator = torch.Generator().manual_seed(seed)
+    start, end = torch.rand(4, 1, generator=generator), torch.rand(4, 1, generator=generator)
+    t = torch.linspace(0.0, 1.0, n).reshape(1, n)
+    return start + (end - start) * t
+
+
+def check_determinism(ctx: CheckContext) -> CheckResult:
+    """Two fresh copies given the same input and knobs produce the same output."""
+    sample_rate, buffer_size = BASE_SAMPLE_RATE, BASE_BUFFER_SIZE
+    n = ctx.n_samples(sample_rate)
+    total = math.ceil(n / buffer_size) * buffer_size
+    x, params = noise(total, ctx.seed), _knob_ramps(total, ctx.seed)
+    outputs = []
+    for _ in range(2):
+        module = ctx.fresh()
+        configure(module, sample_rate, buffer_size)
+        outputs.append(stream(module, x, fixed_sizes(total, buffer_size), params))
+    found = compare_streams(outputs[0], outputs[1], EXACT_TOLERANCE, params=params)
+    if math.isnan(found.difference):
+        message = f"{found.problem}; nothing to compare"
+        return CheckResult("determinism", False, found.difference, message, "max |difference|")
+    if not found.agree:
+        message = (
+            f"same input, different output: max difference {found.difference:.3g} (first at "
+            f"sample {found.first}); look for unseeded randomness or uninitialised buffers"
+        )
+        return CheckResult("determinism", False, found.difference, message, "max |difference|")
+    return CheckResult(
+        "determinism",
+        True,
+        found.difference,
+        "two copies give identical output",
+        "max |difference|",
+    )
+
+
+def check_reset(ctx: CheckContext) -> CheckResult:
+    """After audio and `reset()`, the module answers a probe exactly as a fresh one does."""
+    sample_rate, buffer_size = BASE_SAMPLE_RATE, BASE_BUFFER_SIZE
+    n = ctx.n_samples(sample_rate)
+    total = math.ceil(n / buffer_size) * buffer_size
+    sizes = fixed_sizes(total, buffer_size)
+    probe = noise(total, ctx.seed + 2, amplitude=0.5)
+    used = ctx.fresh()
+    configure(used, sample_rate, buffer_size)
+    stream(used, noise(total, ctx.seed + 1), sizes, _knob_ramps(total, ctx.seed + 1))
+    used.reset()
+    after_reset = stream(used, probe, sizes)
+    fresh = ctx.fresh()
+    configure(fresh, sample_rate, buffer_size)
+    expected = stream(fresh, probe, sizes)
+    found = compare_streams(after_reset, expected, EXACT_TOLERANCE)
+    if math.isnan(found.difference):
+        message = f"{found.problem}; nothing to compare"
+        return CheckResult("reset", False, found.difference, message, "max |difference|")
+    if not found.agree:
+        message = (
+            "reset() leaves state behind: after reset() the output differs from a fresh "
+            f"module's by up to {found.difference:.3g} (first at sample {found.first}); clear "
+            "every buffer in reset_model()"
+        )
+        return CheckResult("reset", False, found.difference, message, "max |difference|")
+    return CheckResult(
+        "reset", True, found.difference, "reset() restores the initial state", "max |difference|"
+    )
+
+
+# -- eager versus scripted
+# --------------------------------------------------------------------------
+
+
+def _eager_adapter(model: nn.Module) -> nn.Module:
+    """An unscripted adapter around a copy of the user's model (or a copy of a given adapter).
+
+    A model that cannot be deep-copied is used itself; the adapter resets it before use.
+    """
+    with contextlib.suppress(Exception):  # any object may refuse deepcopy; the original works
+        model = copy.deepcopy(model)
+    return RealtimeAdapter(model) if isinstance(model, WaveformToWaveformBase) else model
+
+
+def check_eager(ctx: CheckContext) -> CheckResult:
+    """The Python model and the loaded `.nm` agree (when the Python model is at hand)."""
+    if ctx.eager_model is None:
+        message = "skipped: no Python model to compare with (runs at save time)"
+        return CheckResult("eager", True, None, message, skipped=True)
+    cases = [(BASE_SAMPLE_RATE, BASE_BUFFER_SIZE), (44100, 256)]
+    failures: List[str] = []
+    worst = 0.0
+    for sample_rate, buffer_size in cases:
+        n = ctx.n_samples(sample_rate)
+        total = math.ceil(n / buffer_size) * buffer_size
+        x, params = noise(total, ctx.seed + 5, amplitude=0.5), _knob_ramps(total, ctx.seed + 5)
+        outputs = []
+        for module in (_eager_adapter(ctx.eager_model), ctx.fresh()):
+            configure(module, sample_rate, buffer_size)
+            outputs.append(stream(module, x, fixed_sizes(total, buffer_size), params))
+        found = compare_streams(
+            outputs[0], outputs[1], NUMERIC_TOLERANCE, relative=True, params=params
+        )
+        worst = max(worst, found.difference)  # stays NaN once NaN
+        if math.isnan(found.difference):
+            worst = math.nan
+        if not found.agree:
+            failures.append(f"{sample_rate} Hz/{buffer_size}: {found.problem}")
+    if failures:
+        message = "the saved file and the Python model disagree: " + listed(failures)
+        return CheckResult("eager", False, worst, message, "max |difference|")
+    return CheckResult(
+        "eager", True, worst, "the saved file matches the Python model", "max |difference|"
+    )
