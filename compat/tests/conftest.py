@@ -1,25 +1,30 @@
 """Files for the compatibility tests, made once a session in temporary folders.
 
 `ours`: every example model of `neutone-examples` exported by `save_neutone_model`, as a user
-would. `reference_files`: models exported by the reference Neutone SDK 1.5.2 itself
-(`compat/make_reference_models.py`, run here in the `compat` environment).
+would. `reference_verdicts`: the reference Neutone SDK 1.5.2's loader on each of them, one
+process per file (`compat/reference_judge.py`; its schema leaks between loads in one process).
+`reference_files`: models exported by the reference itself (`compat/make_reference_models.py`,
+run here in the `compat` environment).
 """
 
+import json
 import subprocess
 import sys
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Union
+from typing import Any, Callable, Dict, Iterator, List, Union
 
 import pytest
 import torch
 from torch import Tensor, nn
 
 from neutone_core import WaveformToWaveformBase
-from neutone_examples.registry import EXAMPLES
+from neutone_examples.registry import ALL_EXAMPLES
 from neutone_export import save_neutone_model
 
 COMPAT_DIR = Path(__file__).resolve().parents[1]
+JUDGE_WORKERS = 2  # reference processes at once: each spends its first seconds importing torch
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -63,8 +68,8 @@ class StereoToMono(WaveformToWaveformBase):
         return x.mean(dim=0, keepdim=True)
 
 
-MODELS: Dict[str, Callable[[], WaveformToWaveformBase]] = {
-    **EXAMPLES,  # every realtime example (the non-realtime ones have their own compat test)
+MODELS: Dict[str, Callable[[], nn.Module]] = {
+    **ALL_EXAMPLES,  # every example, realtime and non-realtime
     "stereo_to_mono": lambda: StereoToMono(nn.Identity()),
 }
 
@@ -77,8 +82,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def ours(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
-    """Every realtime example (and `StereoToMono`) exported once: name -> `model.nm`, or the
-    one-line reason why a model cannot be built here (an optional extra it needs is missing)."""
+    """Every example (and `StereoToMono`) exported once: name -> `model.nm`, or the one-line
+    reason why a model cannot be built here (an optional extra it needs is missing)."""
     out = tmp_path_factory.mktemp("ours")
     paths: Dict[str, Union[Path, str]] = {}
     for name, build in MODELS.items():
@@ -103,6 +108,32 @@ def our_file(ours: Dict[str, Union[Path, str]], model_name: str) -> Path:
     if isinstance(found, str):
         pytest.skip(found)
     return found
+
+
+def _judge(paths: List[Path]) -> List[Dict[str, Any]]:
+    """The reference loader's verdicts on `paths`, loaded in this order in ONE fresh process
+    (`compat/reference_judge.py`; the tests pass one path, except to show the schema leak)."""
+    script = COMPAT_DIR / "reference_judge.py"
+    result = _run([sys.executable, str(script), *map(str, paths)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    verdicts = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(verdicts) == len(paths), result.stdout + result.stderr
+    return verdicts
+
+
+@pytest.fixture(scope="session")
+def judge_with_the_reference() -> Callable[[List[Path]], List[Dict[str, Any]]]:
+    """Load paths in order in one fresh process of the reference: one verdict per path."""
+    return _judge
+
+
+@pytest.fixture(scope="session")
+def reference_verdicts(ours: Dict[str, Union[Path, str]]) -> Dict[str, Dict[str, Any]]:
+    """The reference loader's verdict on each of `ours`, each file in a process of its own."""
+    built = {name: path for name, path in ours.items() if isinstance(path, Path)}
+    with ThreadPoolExecutor(max_workers=JUDGE_WORKERS) as pool:
+        verdicts = pool.map(lambda path: _judge([path])[0], built.values())
+        return dict(zip(built, verdicts, strict=True))
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """Non-realtime ("Gen") files between us and the reference Neutone SDK 1.5.2, both ways.
 
-The reference judges in a fresh interpreter each time: its `validate_metadata` mutates a global
-schema (a realtime validation earlier in the same process would make it demand realtime keys of
-a non-realtime file), so an in-process verdict would depend on test order.
+The reference judges in a fresh interpreter each time (`compat/reference_judge.py` for our files):
+its `validate_metadata` mutates a global schema (a realtime validation earlier in the same process
+would make it demand realtime keys of a non-realtime file), so an in-process verdict would depend
+on test order.
 """
 
 import json
@@ -10,35 +11,13 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any, Dict
 
 import torch
 
 from neutone_core import validate_metadata
-from neutone_examples import drum_hit, sidechain_ducker
 from neutone_export import load_neutone_model
-from neutone_export.files.save import save_non_realtime_model
 from neutone_export.suite.validate import validate_non_realtime_model
-
-REFERENCE_RUNS_OURS = """
-import json, sys, warnings
-warnings.filterwarnings("ignore", category=FutureWarning)
-import torch
-from neutone_sdk.utils import check_for_preserved_attributes, load_neutone_model
-
-model, metadata = load_neutone_model(sys.argv[1])  # validate_metadata(metadata, False) inside
-check_for_preserved_attributes(model, model.get_preserved_attributes())
-model.set_daw_sample_rate_and_buffer_size(44100, 512)
-main = torch.randn(2, 44100) * 0.3
-side = torch.zeros(1, 44100)
-side[:, 10000:20000] = 1.0
-out = model.forward_non_realtime([main, side], None, None, None)
-print(json.dumps({
-    "realtime": bool(model.realtime),
-    "shapes": [list(y.shape) for y in out],
-    "finite": all(bool(torch.isfinite(y).all()) for y in out),
-    "labels": metadata["audio_in_labels"],
-}))
-"""
 
 REFERENCE_VALIDATES = """
 import json, sys
@@ -144,26 +123,23 @@ def _python(tmp_path: Path, name: str, source: str, *args: str) -> str:
     return lines[-1] if lines else ""
 
 
-def test_reference_loads_and_runs_our_gen_file_with_continuous_knobs(tmp_path: Path) -> None:
-    report = save_non_realtime_model(
-        sidechain_ducker.build_model(), tmp_path / "ducker", quiet=True
-    )
-    assert report.passed, [c.message for c in report.failures]
-    out = json.loads(
-        _python(tmp_path, "judge.py", REFERENCE_RUNS_OURS, str(tmp_path / "ducker" / "model.nm"))
-    )
+def test_reference_loads_and_runs_our_gen_file_with_continuous_knobs(
+    ours: Dict[str, Path], reference_verdicts: Dict[str, Dict[str, Any]]
+) -> None:
+    verdict = reference_verdicts["sidechain_ducker"]  # loaded in a process of its own
+    assert verdict["realtime"] is False
+    assert verdict["loaded"], verdict["refusal"]
+    assert verdict["problems"] == []
     # Run by the reference at a 44.1 kHz host: our file returns 44.1 kHz audio of the clip's length.
-    assert out == {
-        "realtime": False,
-        "shapes": [[2, 44100]],
-        "finite": True,
-        "labels": ["main", "sidechain"],
-    }
+    assert verdict["shapes"] == [[2, 44100]]
+    metadata = json.loads((ours["sidechain_ducker"].parent / "metadata.json").read_text())
+    assert metadata["audio_in_labels"] == ["main", "sidechain"]
 
 
-def test_text_prompt_metadata_refused_by_the_reference_is_valid_here(tmp_path: Path) -> None:
-    save_non_realtime_model(drum_hit.build_model(), tmp_path / "drum", quiet=True)
-    path = tmp_path / "drum" / "metadata.json"
+def test_text_prompt_metadata_refused_by_the_reference_is_valid_here(
+    ours: Dict[str, Path], tmp_path: Path
+) -> None:
+    path = ours["drum_hit"].parent / "metadata.json"
     validate_metadata(json.loads(path.read_text()), realtime=False)
     verdict = _python(tmp_path, "schema.py", REFERENCE_VALIDATES, str(path))
     # The reference's schema allows only continuous parameters, so its own Gen models with a

@@ -1,61 +1,26 @@
 """The reference Neutone SDK 1.5.2 judges what we export, with its own tools.
 
-For every example model: the reference's `load_neutone_model`, `check_for_preserved_attributes`
-and `validate_metadata`, then the calls its plugin makes (settings at three host rates and six
-buffer sizes, `forward` with a knob tensor), and its benchmark command line on one file.
+For every example model, in a process of its own (`compat/reference_judge.py`): the reference's
+`load_neutone_model` and `check_for_preserved_attributes`, then the calls its plugin makes
+(realtime: settings at three host rates and six buffer sizes, `forward` with a knob tensor;
+non-realtime: `forward_non_realtime`). A file it refuses is refused for a knob type its schema
+does not know, and `neutone-export check` says so. Last, its benchmark command line on one file.
 """
 
-import copy
 import json
+import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, List, Tuple, Union
+from typing import Any, Dict, List, Union
 
 import pytest
-import requests
 import torch
-from jsonschema.exceptions import ValidationError
-from neutone_sdk.metadata import validate_metadata
-from neutone_sdk.utils import check_for_preserved_attributes, load_neutone_model
 
-SAMPLE_RATES = (44100, 48000, 96000)
-BUFFER_SIZES = (64, 128, 256, 512, 1024, 2048)
-N_KNOBS = 4
+from neutone_examples.registry import build_example
+from neutone_export import save_neutone_model
 
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The reference fetches every technical link while validating metadata; the tests run
-    offline, so a fetch fails at once as an unreachable host would (it logs and goes on)."""
-
-    def unreachable(url: str, **kwargs: object) -> None:
-        raise requests.exceptions.ConnectionError(f"offline test: {url}")
-
-    monkeypatch.setattr(requests, "head", unreachable)
-
-
-def categorical_slots(metadata: Dict) -> List[str]:
-    return [k for k, v in metadata["neutone_parameters"].items() if v.get("type") == "categorical"]
-
-
-def load_with_the_reference(path: Path) -> Tuple[torch.jit.ScriptModule, Dict]:
-    """The reference's `load_neutone_model`, except for one known refusal.
-
-    The reference's realtime metadata schema allows only `continuous` knobs, so its loader refuses
-    a categorical knob (a limit of its Python validator, which the contract does not share). For
-    such a file we check that this is the only refusal: the same metadata with the categorical
-    slots marked continuous passes the reference's `validate_metadata`.
-    """
-    metadata = read_metadata(path)
-    slots = categorical_slots(metadata)
-    if not slots:
-        return load_neutone_model(str(path))
-    with pytest.raises(ValidationError, match=r"'categorical' is not one of \['continuous'\]"):
-        load_neutone_model(str(path))
-    continuous = copy.deepcopy(metadata)
-    for slot in slots:
-        continuous["neutone_parameters"][slot]["type"] = "continuous"
-    assert validate_metadata(continuous, True)
-    return torch.jit.load(str(path)), metadata
+CHECK_WORKERS = 2  # `neutone-export check` processes at once
+REFUSED_KNOB = re.compile(r"^'(\w+)' is not one of \['continuous'\]")
 
 
 def read_metadata(path: Path) -> Dict:
@@ -65,37 +30,86 @@ def read_metadata(path: Path) -> Dict:
     return json.loads(extra["metadata.json"])
 
 
-def test_reference_loads_and_runs_every_model(our_file: Path, model_name: str) -> None:
-    name = model_name  # every realtime example model, and a stereo-in, mono-out one
-    model, metadata = load_with_the_reference(our_file)
-    assert model.realtime is True
-    check_for_preserved_attributes(model, model.get_preserved_attributes())
-    if not categorical_slots(metadata):
-        assert validate_metadata(metadata, True)
-    channels = 1 if metadata["is_input_mono"] else 2
-    generator = torch.Generator().manual_seed(0)
-    for sample_rate in SAMPLE_RATES:
-        for buffer_size in BUFFER_SIZES:
-            case = f"{name} at {sample_rate} Hz, {buffer_size} samples"
-            answer = model.set_daw_sample_rate_and_buffer_size(sample_rate, buffer_size)
-            assert answer >= buffer_size, case
-            for _ in range(2):
-                x = torch.rand(channels, buffer_size, generator=generator) - 0.5
-                knobs = torch.rand(N_KNOBS, buffer_size, generator=generator)
-                y = model.forward(x, knobs)
-                assert tuple(y.shape) == (channels, buffer_size), case
-                assert bool(torch.isfinite(y).all()), case
-            assert model.calc_buffering_delay_samples() >= 0, case
-            assert model.calc_model_delay_samples() >= 0, case
-            model.reset()
+def refused_knobs(metadata: Dict) -> Dict[str, str]:
+    """Knob name -> type, for each knob of a type the reference's schema refuses."""
+    slots = metadata.get("neutone_parameters", {}).values()
+    return {slot["name"]: slot["type"] for slot in slots if slot["type"] != "continuous"}
 
 
-def test_every_example_is_covered(ours: Dict[str, Union[Path, str]]) -> None:
+def test_reference_loads_and_runs_every_model(
+    reference_verdicts: Dict[str, Dict[str, Any]], our_file: Path, model_name: str
+) -> None:
+    """Each file in a fresh process: it loads, unless a knob has a type the reference's schema
+    does not know (it accepts only `continuous`); then that is its only refusal. Either way it
+    runs as the plugin drives it."""
+    verdict = reference_verdicts[model_name]
+    refused = refused_knobs(read_metadata(our_file))
+    if refused:
+        assert not verdict["loaded"], f"{model_name}: loaded despite knobs {refused}"
+        found = REFUSED_KNOB.match(verdict["refusal"])
+        assert found and found.group(1) in refused.values(), verdict["refusal"]
+        assert verdict["accepted_as_continuous"], f"{model_name}: refused for more than knobs"
+    else:
+        assert verdict["loaded"], f"{model_name}: {verdict['refusal']}"
+    assert verdict["problems"] == [], f"{model_name}: {verdict['problems']}"
+
+
+def test_check_names_each_knob_the_reference_refuses(
+    ours: Dict[str, Union[Path, str]], run, tmp_path: Path
+) -> None:
+    """`neutone-export check` says in one line why the reference refuses a file: the knob, and
+    that the 1.5.2 loader accepts only continuous knobs."""
+    refusing = {
+        name: refused_knobs(read_metadata(path))
+        for name, path in ours.items()
+        if isinstance(path, Path) and refused_knobs(read_metadata(path))
+    }
+    assert {"categorical", "clip_processor", "drum_hit"} <= set(refusing)
+
+    def check_lines(name: str) -> List[str]:
+        out = tmp_path / f"{name}.json"
+        args = [str(ours[name]), "--seconds", "0.2", "--quiet", "--json", str(out)]
+        result = run(["neutone-export", "check", *args])
+        assert out.exists(), result.stdout + result.stderr
+        checks = json.loads(out.read_text())["checks"]
+        return [line for check in checks for line in check["message"].splitlines()]
+
+    with ThreadPoolExecutor(max_workers=CHECK_WORKERS) as pool:
+        lines = dict(zip(refusing, pool.map(check_lines, refusing), strict=True))
+    for name, knobs in refusing.items():
+        for knob in knobs:
+            said = [line for line in lines[name] if knob in line and "continuous" in line]
+            assert said, f"{name}: no check line names knob {knob!r} and 'continuous'"
+
+
+@pytest.mark.parametrize("name", ["categorical", "clip_processor"])
+def test_categorical_knobs_written_for_the_reference_load_there(
+    judge_with_the_reference, name: str, tmp_path: Path
+) -> None:
+    """The opt-in writes a categorical knob as a `continuous` entry with `n_values` and `labels`:
+    the reference loads that file (in a process of its own) and runs it."""
+    report = save_neutone_model(
+        build_example(name), tmp_path / name, quiet=True, reference_loader_knobs=True
+    )
+    assert report.passed, [c.message for c in report.failures]
+    path = tmp_path / name / "model.nm"
+    knobs = read_metadata(path)["neutone_parameters"].values()
+    assert any("labels" in knob for knob in knobs) and not refused_knobs(read_metadata(path))
+    (verdict,) = judge_with_the_reference([path])
+    assert verdict["loaded"], verdict["refusal"]
+    assert verdict["problems"] == [], verdict["problems"]
+
+
+def test_every_example_is_covered(
+    ours: Dict[str, Union[Path, str]], reference_verdicts: Dict[str, Dict[str, Any]]
+) -> None:
     """The examples hold each feature the plugin must handle, so the loop above covers them."""
     features = set()
-    for path in ours.values():
+    for name, path in ours.items():
         if isinstance(path, str):
             continue  # cannot be built here (the reason is in the skipped test)
+        if not reference_verdicts[name]["realtime"]:
+            continue  # a non-realtime file streams nothing
         metadata = read_metadata(path)
         features.add("mono in" if metadata["is_input_mono"] else "stereo in")
         features.add("mono out" if metadata["is_output_mono"] else "stereo out")

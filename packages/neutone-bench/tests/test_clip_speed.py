@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import pytest
 import torch
@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from neutone_bench.cli import app
 from neutone_bench.clip_speed import measure_clip_speed
+from neutone_bench.models import ModelNotFoundError, resolve_model
 from neutone_core import ContinuousNeutoneParameter
 from neutone_core.non_realtime import NonRealtimeBase
 from neutone_export.kinds.gen import script_non_realtime_model
@@ -128,3 +129,58 @@ def test_clip_seconds_refused_for_a_realtime_model() -> None:
     result = CliRunner().invoke(app, ["speed", "--clip-seconds", "1"], env=TERMINAL)
     assert result.exit_code == 2, show(result)
     assert "--clip-seconds: " in result.stderr and "realtime model" in result.stderr
+
+
+def test_the_kind_comes_from_the_file(gen_file: Path) -> None:
+    """Gen: timed per clip, no stream; the embedded default streams."""
+    gen, default = resolve_model(str(gen_file)).kind, resolve_model(None).kind
+    assert (gen.name, gen.streams) == ("non-realtime", False)
+    assert (default.name, default.streams) == ("realtime", True)
+
+
+def test_latency_refuses_a_gen_model(gen_file: Path) -> None:
+    result = CliRunner().invoke(app, ["latency", str(gen_file)], env=TERMINAL)
+    assert result.exit_code == 2, show(result)
+    assert result.stdout == ""
+    assert "is a non-realtime (Gen) model; it has no stream delay" in result.stderr
+
+
+class _HalfGen(nn.Module):
+    """A Gen file (attribute `realtime` False) with the clip call only: no knobs, no channels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.realtime = False
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+    @torch.jit.export
+    def forward_non_realtime(
+        self,
+        audio_in: List[Tensor],
+        numerical_params: Optional[Tensor],
+        text_params: Optional[List[str]],
+        tokens_params: Optional[List[List[int]]],
+    ) -> List[Tensor]:
+        return audio_in
+
+    @torch.jit.export
+    def set_daw_sample_rate_and_buffer_size(
+        self,
+        daw_sr: int,
+        daw_bs: int,
+        model_sr: Optional[int] = None,
+        model_bs: Optional[int] = None,
+    ) -> int:
+        return daw_bs
+
+
+def test_a_gen_file_without_what_speed_calls_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "half.nm"
+    torch.jit.save(torch.jit.script(_HalfGen()), str(path), _extra_files={"metadata.json": "{}"})
+    with pytest.raises(ModelNotFoundError, match="not a Neutone model") as refused:
+        resolve_model(str(path))
+    for method in ("reset", "get_audio_in_channels", "get_numerical_params_default_values_0to1"):
+        assert method in str(refused.value)
+    assert "forward_non_realtime" not in str(refused.value)

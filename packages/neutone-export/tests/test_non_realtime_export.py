@@ -24,7 +24,7 @@ from neutone_export import (
     save_neutone_model,
 )
 from neutone_export.files import staging as staged_export
-from neutone_export.files.save import save_non_realtime_model
+from neutone_export.files.save import QualityWarning, save_non_realtime_model
 from neutone_export.sdk15.porting_notes import PortingWarning
 from neutone_export.suite.validate import validate_non_realtime_model
 
@@ -35,6 +35,7 @@ class Tremolo(NonRealtimeBase):
     def __init__(self, fault: str = "") -> None:
         super().__init__(nn.Identity())
         self.fault = fault
+        self.register_buffer("blocks_seen", torch.zeros(1))  # never cleared: the "leak" fault
 
     def get_model_name(self) -> str:
         return "tremolo"
@@ -81,8 +82,11 @@ class Tremolo(NonRealtimeBase):
         y = audio_in[0].mean(dim=0, keepdim=True) * numerical_params["gain"]
         if numerical_params["mode"][0] > 0.5:
             y = -y
-        if self.fault == "random":
+        if self.fault == "random":  # noise by design: the checks seed torch's generator
             y = y + 1e-3 * torch.rand_like(y)
+        if self.fault == "leak":
+            self.blocks_seen += 1.0
+            y = y + 1e-3 * self.blocks_seen
         if self.fault == "nan" and numerical_params["gain"][0] > 1.5:
             y = y / 0.0 * 0.0
         return [y]
@@ -130,7 +134,7 @@ def test_save_writes_the_file_and_every_check_passes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("fault", "failed", "message"),
     [
-        ("random", ["determinism", "reset"], "two renders of the same clip differ"),
+        ("leak", ["determinism", "reset", "round_trip"], "two renders of the same clip differ"),
         ("nan", ["finite"], "knobs at 1, defaults: output track 0 has"),
     ],
 )
@@ -139,6 +143,12 @@ def test_checks_name_the_fault(fault: str, failed: List[str], message: str) -> N
     report = validate_non_realtime_model(module)
     assert [c.name for c in report.failures] == failed
     assert message in report[failed[0]].message
+
+
+def test_noise_drawn_by_design_passes_determinism_and_reset() -> None:
+    module = torch.jit.script(NonRealtimeAdapter(Tremolo("random")))
+    report = validate_non_realtime_model(module)
+    assert report.passed, [f"{c.name}: {c.message}" for c in report.failures]
 
 
 def test_save_refuses_what_it_cannot_save(tmp_path: Path) -> None:
@@ -167,9 +177,11 @@ def previous_gen(passing_gen_export: Path, tmp_path: Path) -> Path:
 def test_a_failing_gen_export_keeps_the_passing_one(previous_gen: Path, snapshot) -> None:
     before = snapshot(previous_gen)
     with pytest.raises(ExportFailedError) as caught:
-        save_non_realtime_model(Tremolo("random"), previous_gen, quiet=True)
+        save_non_realtime_model(Tremolo("leak"), previous_gen, quiet=True)
     message = str(caught.value)
-    assert message.startswith("save_non_realtime_model: 2 check(s) failed (determinism, reset)")
+    assert message.startswith(
+        "save_non_realtime_model: 3 check(s) failed (determinism, reset, round_trip)"
+    )
     assert "keeps its passing export" in message and "\n" not in message
     failed = previous_gen.with_name("tremolo.failed")
     assert json.loads((failed / "report.json").read_text())["passed"] is False
@@ -180,7 +192,7 @@ def test_a_failing_gen_export_keeps_the_passing_one(previous_gen: Path, snapshot
 
 def test_a_passing_export_removes_the_failed_attempt_beside_it(previous_gen: Path) -> None:
     with pytest.raises(ExportFailedError):
-        save_non_realtime_model(Tremolo("random"), previous_gen, quiet=True)
+        save_non_realtime_model(Tremolo("leak"), previous_gen, quiet=True)
     failed = previous_gen.with_name("tremolo.failed")
     assert failed.is_dir()
     assert save_non_realtime_model(Tremolo(), previous_gen, quiet=True).passed
@@ -189,7 +201,7 @@ def test_a_passing_export_removes_the_failed_attempt_beside_it(previous_gen: Pat
 
 def test_a_failing_gen_export_replaces_a_passing_one_only_when_asked(previous_gen: Path) -> None:
     report = save_non_realtime_model(
-        Tremolo("random"), previous_gen, overwrite_passing=True, quiet=True
+        Tremolo("leak"), previous_gen, overwrite_passing=True, quiet=True
     )
     assert not report.passed
     assert json.loads((previous_gen / "report.json").read_text())["passed"] is False
@@ -222,9 +234,21 @@ def test_a_gen_export_into_a_file_or_a_foreign_folder_is_refused(tmp_path: Path)
     assert path.read_bytes() == b"precious"
 
 
-def test_submission_refuses_a_failing_gen_model_after_writing_it(tmp_path: Path) -> None:
-    with pytest.raises(SubmissionError, match="submission refused: 2 check"):
-        save_neutone_model(Tremolo("random"), tmp_path / "out", submission=True, quiet=True)
+def test_a_quality_finding_warns_and_a_strict_submission_refuses_it(tmp_path: Path) -> None:
+    with pytest.warns(QualityWarning, match="reset failed .*; fix: clear every buffer"):
+        report = save_neutone_model(Tremolo("leak"), tmp_path / "a", submission=True, quiet=True)
+    assert [c.name for c in report.failures] == ["determinism", "reset", "round_trip"]
+    assert json.loads((tmp_path / "a" / "report.json").read_text())["passed"] is False
+    with pytest.raises(SubmissionError, match="submission refused: 3 check"):
+        save_non_realtime_model(
+            Tremolo("leak"), tmp_path / "b", submission=True, strict=True, quiet=True
+        )
+    assert json.loads((tmp_path / "b" / "report.json").read_text())["passed"] is False
+
+
+def test_submission_refuses_what_would_break_the_plugin(tmp_path: Path) -> None:
+    with pytest.raises(SubmissionError, match=r"submission refused: 1 check.*finite"):
+        save_neutone_model(Tremolo("nan"), tmp_path / "out", submission=True, quiet=True)
     assert json.loads((tmp_path / "out" / "report.json").read_text())["passed"] is False
 
 

@@ -7,6 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from neutone_core import NeutoneParameter, WaveformToWaveformBase
+from neutone_core.stateful import StatefulModule
 from neutone_export.sdk15.porting_notes import PortingWarning, porting_notes, warn_porting_notes
 
 
@@ -102,3 +103,20 @@ def test_warn_issues_each_note_once() -> None:
         notes = warn_porting_notes(Forgetful(nn.Identity()))
     porting = [str(w.message) for w in caught if issubclass(w.category, PortingWarning)]
     assert porting == notes and len(notes) == 5
+
+
+class StatefulNoteCarrier(StatefulModule, NoteCarrier):
+    """The same processor declared stateful: the adapter's reset() resets it."""
+
+
+class ForgetfulWithStatefulFilter(Forgetful):
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__(model)
+        self.pre_filter = StatefulNoteCarrier(delay=128)
+
+
+def test_a_stateful_module_needs_no_reset_model() -> None:
+    notes = "\n".join(porting_notes(ForgetfulWithStatefulFilter(nn.Identity())))
+    assert "pre_filter: differs from the SDK" in notes
+    assert "pre_filter delays its output by 128 samples" in notes
+    assert "does not override reset_model()" not in notes

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from neutone_export import save_neutone_model, script_neutone_model
 from neutone_export.files.load import plugin_load_problems
+from neutone_export.files.save import QualityWarning
 from neutone_export.files.scripting import ModelDefinitionError
 from neutone_export.sdk15.audio_sample import AudioSample, AudioSamplePair
 from neutone_export.sdk15.compat import SubmissionError
@@ -182,6 +183,29 @@ def test_submission_refuses_a_failed_export_after_writing_it(models, tmp_path) -
         )
     assert isinstance(raised.value, ValueError)
     assert json.loads((root / "report.json").read_text())["passed"] is False
+
+
+def test_a_quality_finding_is_a_warning_unless_the_submission_is_strict(models, tmp_path) -> None:
+    with pytest.warns(QualityWarning, match=r"reset failed .*; fix: clear every buffer"):
+        report = save_neutone_model(
+            models.LeakyReset(nn.Identity()),
+            tmp_path / "lenient",
+            submission=True,
+            input_samples=short_input(),
+            quiet=True,
+        )
+    assert [check.name for check in report.failures] == ["reset"]
+    assert (tmp_path / "lenient" / "model.nm").is_file()
+    with pytest.raises(SubmissionError, match=r"submission refused: 1 check\(s\) failed: reset"):
+        save_neutone_model(
+            models.LeakyReset(nn.Identity()),
+            tmp_path / "strict",
+            submission=True,
+            input_samples=short_input(),
+            quiet=True,
+            strict=True,
+        )
+    assert json.loads((tmp_path / "strict" / "report.json").read_text())["passed"] is False
 
 
 def test_porting_notes_are_warned_once_and_reported(odd, tmp_path) -> None:

@@ -124,6 +124,10 @@ def write_plain_script(path: Path, metadata: str = "") -> None:
         (lambda p: write_plain_script(p, "{not json"), "metadata.json is not valid JSON"),
         (lambda p: write_plain_script(p, "[1, 2]"), "metadata.json is not a JSON object"),
         (
+            lambda p: write_plain_script(p, "[" * 100_000 + "]" * 100_000),
+            "metadata.json nests too deeply to be read, not a Neutone model",
+        ),
+        (
             lambda p: write_plain_script(p, "{}"),
             (
                 "a TorchScript file but not a Neutone model \\(no method "
@@ -131,7 +135,17 @@ def write_plain_script(path: Path, metadata: str = "") -> None:
             ),
         ),
     ],
-    ids=["missing", "directory", "text", "zip", "no-metadata", "bad-json", "json-list", "foreign"],
+    ids=[
+        "missing",
+        "directory",
+        "text",
+        "zip",
+        "no-metadata",
+        "bad-json",
+        "json-list",
+        "json-too-deep",
+        "foreign",
+    ],
 )
 def test_load_refuses_with_one_line(tmp_path, make, match: str) -> None:
     path = tmp_path / "model.nm"

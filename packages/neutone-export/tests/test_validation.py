@@ -113,23 +113,6 @@ def test_reset_that_keeps_state_fails_reset(models, quick) -> None:
     assert report["determinism"].passed
 
 
-class Noisy(nn.Module):
-    """Adds unseeded noise: not deterministic."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x + 0.01 * torch.rand_like(x)
-
-
-def test_unseeded_noise_fails_determinism(models, quick) -> None:
-    class NoisyModel(models.Identity):
-        def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
-            return self.model(x)
-
-    report = validate_neutone_model(script_neutone_model(NoisyModel(Noisy())), **quick)
-    assert not report["determinism"].passed
-    assert "same input, different output" in report["determinism"].message
-
-
 def test_bad_metadata_in_a_file_fails_metadata(saved_gain, tmp_path) -> None:
     module, metadata = load_neutone_model(saved_gain.path)
     metadata["tags"] = ["a-tag-that-is-far-too-long"]

@@ -14,7 +14,7 @@ Modules:
 - ``response``: magnitude and impulse responses at knob settings, harmonic levels, their plot.
 - ``clip_speed``: seconds per clip and realtime factor of a non-realtime (whole-clip) model.
 - ``host``: settings checked, a refused setting in one line, the reported delay split (the calls
-  themselves go through ``neutone_export.host``).
+  themselves go through ``neutone_export.audio.host``).
 - ``models``: resolving MODEL (``.nm`` path, entry point ``neutone.models``, embedded name).
 - ``embedded``: the models shipped inside the package (``clipper``, ``smoother-48k``).
 - ``options``: arguments shared by the commands; bad input as one line.

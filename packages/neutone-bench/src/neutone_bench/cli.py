@@ -1,6 +1,6 @@
 """The `neutone-bench` application: one typer app, each command in its own module.
 
-The app follows `neutone_export.cli_contract` (one-line errors, exit status, `--json FILE|-`, the
+The app follows `neutone_export.cli.contract` (one-line errors, exit status, `--json FILE|-`, the
 JSON envelope, `--version`, `--color/--no-color`). Adding a command is a new module
 `cli_<name>.py` whose `register(app)` joins it (`app.command("<name>")(<function>)`), plus its
 `register(app)` line below. A command module imports torch only inside its command, so `--help`

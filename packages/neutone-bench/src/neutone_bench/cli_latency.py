@@ -68,7 +68,7 @@ def latency(
     )
     check_output_file(json_file, "--json", input_paths(model), allow_stdout=True)
     bench = load_model(model)
-    if not bench.realtime:
+    if not bench.kind.streams:
         raise BadInput(f"MODEL: {bench.name} is a non-realtime (Gen) model; it has no stream delay")
 
     from contextlib import ExitStack

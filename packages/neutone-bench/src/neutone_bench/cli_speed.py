@@ -149,7 +149,7 @@ def speed(
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     bench = load_model(model)
-    if not bench.realtime:
+    if not bench.kind.streams:
         _refuse_for_clips(bench.name, host, outputs["--plot"], compare_file)
         _speed_of_clips(
             bench, sample_rates, buffer_size, clips, repetitions, warmup, num_threads, seed,

@@ -2,10 +2,11 @@
 
 The host (a stereo DAW track) calls ``set_daw_sample_rate_and_buffer_size`` when its settings
 change, then ``forward`` once per buffer of ``(2, buffer_size)`` samples with knob values
-``(4, buffer_size)`` in [0, 1]. Calling the module goes through ``neutone_export.host``; this module
-adds what the commands need on top: settings checked against ``neutone_core.limits``, a refusal
-turned into a one-line ``SettingError``, and the delay split read with ``get_delay_breakdown``
-where the file has it (neutone models), with the two contract methods otherwise (SDK 1.5 files).
+``(4, buffer_size)`` in [0, 1]. Calling the module goes through ``neutone_export.audio.host``;
+this module adds what the commands need on top: settings checked against
+``neutone_core.limits``, a refusal turned into a one-line ``SettingError``, and the delay split
+read with ``get_delay_breakdown`` where the file has it (neutone models), with the two contract
+methods otherwise (SDK 1.5 files).
 """
 
 from __future__ import annotations

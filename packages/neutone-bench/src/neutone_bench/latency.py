@@ -5,14 +5,14 @@ or for Neutone SDK 1.5 files the two contract methods whose sum the host compens
 
 Measured (``--measure``): a band-limited noise burst is streamed through the adapter at the host
 setting, with the knobs at their defaults, and found in the output by cross-correlation
-(``neutone_export.measure.xcorr_lag``); the lag of the largest ``|correlation|`` is the delay in
-host samples. A burst rather than an impulse: a
+(``neutone_export.audio.measure.xcorr_lag``); the lag of the largest ``|correlation|`` is the
+delay in host samples. A burst rather than an impulse: a
 nonlinear model (a clipper, a saturator) keeps the burst's timing even where it distorts its shape,
 and the burst's band (100 Hz to 0.4 x the lower of the host rate and the model's native rates)
 passes the resamplers and anti-alias filters without smearing the correlation peak.
 
 With the native host (``measure_delay_native``) the same burst goes through the C++ libtorch runner
-of ``neutone_export.native_host``, with the knobs at the same defaults.
+of ``neutone_export.native.host``, with the knobs at the same defaults.
 """
 
 from __future__ import annotations

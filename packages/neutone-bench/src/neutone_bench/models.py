@@ -1,4 +1,4 @@
-"""Turning the MODEL argument of every command into a scripted realtime adapter.
+"""Turning the MODEL argument of every command into a scripted adapter.
 
 In order: a path (anything ending in ``.nm``, containing a path separator, or naming an existing
 file or a folder holding ``model.nm``) is loaded with ``neutone_export.load_neutone_model``; a name
@@ -8,9 +8,10 @@ in this package; no argument means the embedded default, ``clipper``. Models bui
 scripted with ``neutone_export.script_neutone_model``, as ``save_neutone_model`` would, once per
 process.
 
-A non-realtime ("Gen") file (attribute ``realtime`` False) resolves too, with ``realtime=False``:
-``speed`` times it per clip. The native host needs a file: ``model_file`` gives the path of a
-file model, or scripts and saves a named one to a temporary ``.nm`` first.
+A non-realtime ("Gen") file resolves too: its kind (``neutone_export.kinds.dispatch``, the one
+place that tells realtime from Gen) does not stream, and ``speed`` times it per clip. The native
+host needs a file: ``model_file`` gives the path of a file model, or scripts and saves a named one
+to a temporary ``.nm`` first.
 """
 
 from __future__ import annotations
@@ -28,27 +29,33 @@ import torch
 from neutone_bench.embedded import DEFAULT_MODEL, EMBEDDED_MODELS
 from neutone_core import WaveformToWaveformBase
 from neutone_export import NotANeutoneModelError, load_neutone_model, script_neutone_model
+from neutone_export.kinds.dispatch import kind_of_module
+from neutone_export.kinds.kind import ModelKind
 
 #: Entry-point group under which packages advertise example models.
 ENTRY_POINT_GROUP = "neutone.models"
-#: Methods a non-realtime ("Gen") file needs for `speed`.
-NON_REALTIME_METHODS = (
-    "forward_non_realtime",
-    "set_daw_sample_rate_and_buffer_size",
+#: Methods the commands call on a streaming file beyond what the plugin calls: the native settings
+#: (`latency`'s table); both are in the Neutone SDK 1.5 contract.
+STREAM_METHODS = ("get_native_sample_rates", "get_native_buffer_sizes")
+#: Methods `speed` calls on a per-clip (Gen) file beyond what the plugin calls: the inputs and the
+#: default knobs of a clip (`clip_speed.clip_inputs`).
+CLIP_METHODS = (
     "get_audio_in_channels",
     "get_audio_out_channels",
     "get_numerical_params_default_values_0to1",
 )
-#: Methods the commands call: the Neutone SDK 1.5 contract (a file without one is an imitation).
-BENCH_METHODS = (
-    "forward",
-    "set_daw_sample_rate_and_buffer_size",
-    "reset",
-    "get_native_sample_rates",
-    "get_native_buffer_sizes",
-    "calc_buffering_delay_samples",
-    "calc_model_delay_samples",
-)
+
+
+def bench_methods(kind: ModelKind) -> tuple[str, ...]:
+    """The methods a file of ``kind`` needs for every command: what the plugin calls
+    (``kind.plugin_methods``; a file without one is an imitation) and what the commands add.
+
+    >>> from neutone_export.kinds.dispatch import KINDS
+    >>> [bench_methods(kind)[0] for kind in KINDS]
+    ['forward', 'forward_non_realtime']
+    """
+    extra = STREAM_METHODS if kind.streams else CLIP_METHODS
+    return tuple(dict.fromkeys((*kind.plugin_methods, *extra)))
 
 
 class ModelNotFoundError(ValueError):
@@ -59,14 +66,19 @@ class ModelNotFoundError(ValueError):
 class BenchModel:
     """A model ready to benchmark: the scripted adapter, a display name and where it came from.
 
-    ``path`` is the file for a file model (else None); ``realtime`` is False for a Gen model.
+    ``path`` is the file for a file model (else None).
     """
 
     module: torch.jit.ScriptModule
     name: str
     source: str  # "file", "entry point" or "embedded"
     path: Path | None = None
-    realtime: bool = True
+
+    @property
+    def kind(self) -> ModelKind:
+        """The model's kind, as the plugin reads it from the file: whether the host streams it
+        (``kind.streams``) or calls it once per clip."""
+        return kind_of_module(self.module)
 
 
 _scripted: dict[tuple[str, str], torch.jit.ScriptModule] = {}
@@ -122,17 +134,16 @@ def resolve_model(spec: str | None) -> BenchModel:
             module, _metadata = load_neutone_model(path)
         except NotANeutoneModelError:  # the realtime loader refuses Gen files: is it one?
             module, _metadata = load_neutone_model(path, strict=False)
-            if getattr(module, "realtime", True) is not False:
+            if kind_of_module(module).streams:
                 raise
-        realtime = getattr(module, "realtime", True) is not False
-        needed = BENCH_METHODS if realtime else NON_REALTIME_METHODS
+        needed = bench_methods(kind_of_module(module))
         missing = [name for name in needed if not module._c._has_method(name)]
         if missing:
             raise ModelNotFoundError(
                 f"{path}: a TorchScript file but not a Neutone model (no method "
                 f"{', '.join(missing)}); export it with neutone_export.save_neutone_model"
             )
-        return BenchModel(module, str(path), "file", path=path, realtime=realtime)
+        return BenchModel(module, str(path), "file", path=path)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == spec:
             return BenchModel(_script_once("entry point", spec, ep.load()), spec, "entry point")

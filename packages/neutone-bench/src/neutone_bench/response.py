@@ -1,7 +1,8 @@
 """`neutone-bench response`: what a model does to a signal, measured as the plugin would run it.
 
-Every measurement renders a test signal through ``neutone_export.render.render`` (host buffers,
-knob signal, delay compensated), so resampling, buffering and the model are measured together:
+Every measurement renders a test signal through ``neutone_export.audio.render.render`` (host
+buffers, knob signal, delay compensated), so resampling, buffering and the model are measured
+together:
 
 - magnitude response: an exponential sine sweep (default) or white noise, at the default knobs
   and at a few positions of each knob; ``|H(f)| = |S_xy(f)| / S_xx(f)`` (cross- over

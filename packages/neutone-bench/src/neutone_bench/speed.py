@@ -13,7 +13,7 @@ its iteration: how long the machine (scheduler, other programs) took the CPU awa
 machine's.
 
 With the native host (``measure_speed_native``) the same calls are made and timed by the C++
-runner of ``neutone_export.native_host`` (steady clock, no interpreter in the loop), which also
+runner of ``neutone_export.native.host`` (steady clock, no interpreter in the loop), which also
 counts the CPU allocations of each call; the floor is measured here, over the same span.
 """
 

@@ -6,14 +6,14 @@ Neutone SDK, so a model written for it ports by changing its imports. Nothing is
 subclass in ``__init__``; the adapter reads and validates the getters when it is built.
 """
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 import torch
 from torch import Tensor
 
 from neutone_core.description import ModelDescription
 from neutone_core.metadata import build_metadata
-from neutone_core.parameters import ContinuousNeutoneParameter
+from neutone_core.parameters import NumericalParameter
 
 
 class WaveformToWaveformBase(ModelDescription):
@@ -29,7 +29,7 @@ class WaveformToWaveformBase(ModelDescription):
             it off); the adapter checks shapes either way.
     """
 
-    def get_neutone_parameters(self) -> List[ContinuousNeutoneParameter]:
+    def get_neutone_parameters(self) -> Sequence[NumericalParameter]:
         """Knobs, at most 4, continuous or categorical; names key ``do_forward_pass``'s dict."""
         return []
 

@@ -14,7 +14,7 @@ within the current block (``set_progress_percentage``) and the cancel request
 """
 
 from enum import Enum
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -48,7 +48,7 @@ class NonRealtimeBase(ModelDescription):
         self.progress_percentage = 0.0
         self.cancel_forward_pass_requested = False
 
-    def get_neutone_parameters(self) -> List[AnyParameter]:
+    def get_neutone_parameters(self) -> Sequence[AnyParameter]:
         """Up to four continuous or categorical knobs, one `TextNeutoneParameter` and one
         `DiscreteTokensNeutoneParameter`; knob names key ``do_forward_pass``'s dict."""
         return []

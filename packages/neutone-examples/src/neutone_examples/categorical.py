@@ -16,7 +16,7 @@ branch on the index in ``forward``. TorchScript compiles each branch; only the s
 """
 
 import math
-from typing import Dict, List
+from typing import Dict, List, Union
 
 import torch
 from torch import Tensor, nn
@@ -78,7 +78,7 @@ class WaveshaperWrapper(WaveformToWaveformBase):
     def get_tags(self) -> List[str]:
         return ["waveshaper", "distortion", "example"]
 
-    def get_neutone_parameters(self) -> List[NeutoneParameter]:
+    def get_neutone_parameters(self) -> List[Union[CategoricalNeutoneParameter, NeutoneParameter]]:
         return [
             CategoricalNeutoneParameter(
                 name="shape",

@@ -4,8 +4,11 @@ Each example NAME is saved with `neutone_export.save_neutone_model` to ``OUT/NAM
 ``metadata.json``, demo samples, ``report.json``). The summary table (stdout) gives, per example,
 the validation checks passed, the total delay the exported file reports at 48 kHz with 128-sample
 buffers, and the slowest realtime factor measured by the suite. Progress and errors go to stderr.
-Exit status 1 if any example fails a check or cannot be exported; 2 for an unknown name or an
-OUT that cannot be written (one line, before any work).
+A failed quality check (reset, streaming, eager, determinism: what would not break the plugin) is
+a warning with its fix and the example counts as exported; `--strict` counts it as a failure.
+Exit status 1 if any example fails a check that would break the plugin (any check with
+`--strict`) or cannot be exported; 2 for an unknown name or an OUT that cannot be written (one
+line, before any work).
 """
 
 import time
@@ -46,6 +49,7 @@ class ExportRow:
     checks_passed: int
     checks_total: int
     failed_checks: List[str]
+    warned_checks: List[str]
     delay_samples: int | None
     realtime_factor: float | None
     seconds: float
@@ -54,10 +58,15 @@ class ExportRow:
 
     def cells(self) -> List[str]:
         """The table row."""
-        status = "[green]pass[/]" if self.passed else "[red]FAIL[/]"
+        status = "[red]FAIL[/]"
+        if self.passed:
+            status = "[yellow]warn[/]" if self.warned_checks else "[green]pass[/]"
         checks = f"{self.checks_passed}/{self.checks_total}" if self.checks_total else "-"
-        if self.failed_checks:
-            checks += f" (failed: {', '.join(self.failed_checks)})"
+        refused = [name for name in self.failed_checks if name not in self.warned_checks]
+        if refused:
+            checks += f" (failed: {', '.join(refused)})"
+        if self.warned_checks:
+            checks += f" (warnings: {', '.join(self.warned_checks)})"
         if self.error:
             checks = self.error
         delay = "-" if self.delay_samples is None else str(self.delay_samples)
@@ -79,17 +88,23 @@ def _delay_at_48k(model_file: Path) -> Optional[int]:
     return int(module.calc_buffering_delay_samples()) + int(module.calc_model_delay_samples())
 
 
-def export_example(name: str, out: Path, verbose: bool, trace: bool = False) -> ExportRow:
-    """Save example `name` to ``out / name`` and summarise its validation report."""
+def export_example(
+    name: str, out: Path, verbose: bool, trace: bool = False, strict: bool = False
+) -> ExportRow:
+    """Save example `name` to ``out / name`` and summarise its validation report; with `strict`
+    a failed quality check counts as a failure, else as a warning."""
     from neutone_examples.registry import GEN_EXAMPLES, build_example
     from neutone_export import save_neutone_model
+    from neutone_export.kinds.dispatch import kind_of_model
+    from neutone_export.suite.runner import blocking_failures
 
     folder = out / name
     start = time.perf_counter()
     # A non-realtime model is scripted whole: tracing applies to the realtime examples only.
     trace = trace and name not in GEN_EXAMPLES
     try:
-        report = save_neutone_model(build_example(name), folder, quiet=not verbose, trace=trace)
+        model = build_example(name)
+        report = save_neutone_model(model, folder, quiet=not verbose, trace=trace)
     except ValueError as error:  # ScriptingError, MetadataError: the model cannot be exported
         lines = str(error).strip().splitlines()
         return ExportRow(
@@ -98,6 +113,7 @@ def export_example(name: str, out: Path, verbose: bool, trace: bool = False) -> 
             checks_passed=0,
             checks_total=0,
             failed_checks=[],
+            warned_checks=[],
             delay_samples=None,
             realtime_factor=None,
             seconds=time.perf_counter() - start,
@@ -105,12 +121,16 @@ def export_example(name: str, out: Path, verbose: bool, trace: bool = False) -> 
             error=f"{type(error).__name__}: {lines[0] if lines else ''}",
         )
     realtime = next((c.figure for c in report.checks if c.name == "realtime"), None)
+    refused = {c.name for c in blocking_failures(report.checks, kind_of_model(model).checks)}
+    failed = [check.name for check in report.failures]
+    warned = [] if strict else [name for name in failed if name not in refused]
     return ExportRow(
         name=name,
-        passed=report.passed,
+        passed=len(warned) == len(failed),
         checks_passed=sum(1 for check in report.checks if check.passed),
         checks_total=len(report.checks),
-        failed_checks=[check.name for check in report.failures],
+        failed_checks=failed,
+        warned_checks=warned,
         delay_samples=_delay_at_48k(folder / "model.nm"),
         realtime_factor=realtime,
         seconds=time.perf_counter() - start,
@@ -159,6 +179,14 @@ def export(
             "scripting it (proven equal to the Python model first).",
         ),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Count a failed quality check (reset, streaming, eager, determinism) as a "
+            "failure, not a warning.",
+        ),
+    ] = False,
 ) -> None:
     """Export example models with save_neutone_model and summarise their validation."""
     check_output_folder(out, "--out")
@@ -177,12 +205,14 @@ def export(
     rows: List[ExportRow] = []
     for index, name in enumerate(selected, start=1):
         err.print(f"[{index}/{len(selected)}] exporting {name} to {out / name} ...")
-        row = export_example(name, out, verbose, trace)
+        row = export_example(name, out, verbose, trace, strict)
         rows.append(row)
         if row.error:
             err.print(f"  [red]cannot export {name}[/]: {row.error}")
         else:
             verdict = "all checks passed" if row.passed else f"FAILED {row.failed_checks}"
+            if row.passed and row.warned_checks:
+                verdict = f"exported with warnings {row.warned_checks} (see {row.path}/report.json)"
             err.print(f"  {verdict} ({row.seconds:.1f} s)")
     if table_wanted(json_file):
         _print_table(rows)

@@ -13,7 +13,7 @@ dry, and the total delay is ``(N - H) + (H - 1) = N - 1`` samples whatever the b
 the identity spectral function the output is the input delayed by exactly `get_delay_samples()`.
 """
 
-from typing import Any
+from typing import Any, Optional, Type, TypeVar, overload
 
 import torch
 from torch import Tensor, nn
@@ -42,6 +42,9 @@ SDK_KEYWORDS = frozenset(
 """Keywords of the Neutone SDK's `RealtimeSTFT`; any of them selects `BlockSTFT`."""
 
 
+_STFT = TypeVar("_STFT", bound="RealtimeSTFT")
+
+
 def _windows(name: str, n_fft: int) -> Tensor:
     """Analysis and synthesis windows (periodic), stacked ``(2, n_fft)`` in float64."""
     hann = torch.hann_window(n_fft, periodic=True, dtype=torch.float64)
@@ -58,35 +61,12 @@ def overlap_add_sums(window_product: Tensor, hop_length: int) -> Tensor:
     return padded.reshape(-1, hop_length).sum(0)
 
 
-class RealtimeSTFT(StatefulModule):
-    """Streaming short-time Fourier analysis, a per-frame spectral hook, and resynthesis.
+class _CausalSTFT(StatefulModule):
+    """The streaming STFT itself (documented on `RealtimeSTFT`).
 
-    Override `process_spectrum` in a subclass (it is scripted with the module) to change the
-    spectrum; the default is the identity, which reconstructs the input perfectly.
-
-    Args:
-        n_fft: frame length in samples, in ``[2, inf)``.
-        hop_length: hop in samples, in ``[1, n_fft]``; the window product must overlap-add to a
-            constant: ``hann`` (Hann analysis and synthesis) needs ``n_fft / hop_length`` an integer
-            ``>= 3``, ``sqrt_hann`` an integer ``>= 2``.
-        window: ``hann`` or ``sqrt_hann``.
-
-    Shape:
-        forward: ``(channels, n) -> (channels, n)``, ``n >= 0``; the state is allocated on the first
-        call and zeroed if the channel count or dtype changes.
-        process_spectrum: ``(channels, frames, n_fft // 2 + 1)`` complex ->
-        the same shape.
-
-    Built with any of the Neutone SDK's keywords (`SDK_KEYWORDS`: ``model_io_n_frames``,
-    ``hop_len``, ...) or a window tensor, ``RealtimeSTFT(...)`` returns a `BlockSTFT` instead: the
-    SDK's ``audio_to_spec`` / ``spec_to_audio`` interface, framed causally like this class.
-
-    Example:
-        >>> stft = RealtimeSTFT(512, 128)
-        >>> x = torch.randn(2, 4000)
-        >>> y = torch.cat([stft(x[:, :1000]), stft(x[:, 1000:])], dim=1)
-        >>> bool((y[:, 511:] - x[:, :-511]).abs().max() < 1e-5)
-        True
+    `RealtimeSTFT` adds only the SDK-keyword dispatch: with ``__new__`` in the subclass and
+    ``__init__`` here, type checkers read ``RealtimeSTFT(...)`` through the ``__new__`` overloads
+    (mypy prefers ``__init__`` when one class defines both).
     """
 
     # Buffers (registered in __init__).
@@ -95,13 +75,6 @@ class RealtimeSTFT(StatefulModule):
     inputs: Tensor
     overlap: Tensor
     ready: Tensor
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        """A `BlockSTFT` for the Neutone SDK's keywords, else an instance of `cls`."""
-        sdk_call = SDK_KEYWORDS.intersection(kwargs) or isinstance(kwargs.get("window"), Tensor)
-        if cls is RealtimeSTFT and sdk_call:
-            return BlockSTFT(*args, **kwargs)
-        return super().__new__(cls)
 
     def __init__(self, n_fft: int, hop_length: int, window: str = "hann") -> None:
         super().__init__()
@@ -184,3 +157,66 @@ class RealtimeSTFT(StatefulModule):
         self.inputs = torch.zeros(channels, keep, dtype=x.dtype, device=x.device)
         self.overlap = torch.zeros(channels, keep, dtype=x.dtype, device=x.device)
         self.ready = torch.zeros(channels, self.hop_length - 1, dtype=x.dtype, device=x.device)
+
+
+class RealtimeSTFT(_CausalSTFT):
+    """Streaming short-time Fourier analysis, a per-frame spectral hook, and resynthesis.
+
+    Override `process_spectrum` in a subclass (it is scripted with the module) to change the
+    spectrum; the default is the identity, which reconstructs the input perfectly.
+
+    Args:
+        n_fft: frame length in samples, in ``[2, inf)``.
+        hop_length: hop in samples, in ``[1, n_fft]``; the window product must overlap-add to a
+            constant: ``hann`` (Hann analysis and synthesis) needs ``n_fft / hop_length`` an integer
+            ``>= 3``, ``sqrt_hann`` an integer ``>= 2``.
+        window: ``hann`` or ``sqrt_hann``.
+
+    Shape:
+        forward: ``(channels, n) -> (channels, n)``, ``n >= 0``; the state is allocated on the first
+        call and zeroed if the channel count or dtype changes.
+        process_spectrum: ``(channels, frames, n_fft // 2 + 1)`` complex ->
+        the same shape.
+
+    Built with any of the Neutone SDK's keywords (`SDK_KEYWORDS`: ``model_io_n_frames``,
+    ``hop_len``, ...) or a window tensor, ``RealtimeSTFT(...)`` returns a `BlockSTFT` instead: the
+    SDK's ``audio_to_spec`` / ``spec_to_audio`` interface, framed causally like this class.
+
+    Example:
+        >>> stft = RealtimeSTFT(512, 128)
+        >>> x = torch.randn(2, 4000)
+        >>> y = torch.cat([stft(x[:, :1000]), stft(x[:, 1000:])], dim=1)
+        >>> bool((y[:, 511:] - x[:, :-511]).abs().max() < 1e-5)
+        True
+    """
+
+    @overload
+    def __new__(cls: Type[_STFT], n_fft: int, hop_length: int, window: str = "hann") -> _STFT: ...
+
+    # mypy wants __new__ to return the class; this one returns a BlockSTFT, as the SDK call needs.
+    @overload
+    def __new__(  # type: ignore[misc]
+        cls,
+        *,
+        model_io_n_frames: int = 16,
+        io_n_ch: int = 2,
+        io_n_samples: int = 512,
+        n_fft: int = 2048,
+        hop_len: int = 512,
+        window: Optional[Tensor] = None,
+        center: bool = True,
+        power: Optional[float] = 1.0,
+        logarithmize: bool = True,
+        ensure_pos_spec: bool = True,
+        use_phase_info: bool = True,
+        fade_n_samples: int = 0,
+        eps: float = 1e-8,
+        use_debug_mode: bool = True,
+    ) -> BlockSTFT: ...
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        """A `BlockSTFT` for the Neutone SDK's keywords, else an instance of `cls`."""
+        sdk_call = SDK_KEYWORDS.intersection(kwargs) or isinstance(kwargs.get("window"), Tensor)
+        if cls is RealtimeSTFT and sdk_call:
+            return BlockSTFT(*args, **kwargs)
+        return super().__new__(cls)

@@ -11,18 +11,20 @@ import torch
 from torch import Tensor, nn
 
 from neutone_core.parameters import MAX_REALTIME_PARAMETERS
+from neutone_export.module_types import as_plugin
 
 N_KNOBS = MAX_REALTIME_PARAMETERS  # the knob rows of `forward(x, params)`: one constant, in core
 
 
 def configure(module: nn.Module, sample_rate: int, buffer_size: int) -> int:
     """Tell the module the host's settings, as the plugin does before audio flows."""
-    return int(module.set_daw_sample_rate_and_buffer_size(sample_rate, buffer_size))
+    return int(as_plugin(module).set_daw_sample_rate_and_buffer_size(sample_rate, buffer_size))
 
 
 def reported_delay(module: nn.Module) -> int:
     """Delay the host compensates, in host samples: buffering (and resampling) plus model."""
-    return int(module.calc_buffering_delay_samples()) + int(module.calc_model_delay_samples())
+    plugin = as_plugin(module)
+    return int(plugin.calc_buffering_delay_samples()) + int(plugin.calc_model_delay_samples())
 
 
 def stream(module: nn.Module, x: Tensor, sizes: List[int], params: Tensor | None = None) -> Tensor:

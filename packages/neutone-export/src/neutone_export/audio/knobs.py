@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from neutone_export.audio.host import N_KNOBS
+from neutone_export.module_types import as_plugin
 
 KnobValue = Union[float, Tuple[float, float]]
 """A knob position in [0, 1], or a ramp (start, end) over the signal."""
@@ -134,7 +135,8 @@ def knobs_of(module: nn.Module, metadata: Mapping[str, Any]) -> List[Knob]:
     """The knobs of a loaded adapter, with the default positions it reports (0 if it cannot)."""
     defaults: List[float] = []
     if hasattr(module, "get_default_param_values"):
-        defaults = [float(v) for v in module.get_default_param_values().flatten().tolist()]
+        positions = as_plugin(module).get_default_param_values()
+        defaults = [float(v) for v in positions.flatten().tolist()]
     return knobs_from_metadata(metadata, (defaults + [0.0] * N_KNOBS)[:N_KNOBS])
 
 
@@ -162,7 +164,7 @@ def parse_knob_values(texts: Sequence[str], knobs: Sequence[Knob]) -> Dict[str, 
     return values
 
 
-def check_knob_values(values: Mapping[str, KnobValue], knobs: Sequence[Knob]) -> None:
+def check_knob_values(values: Mapping[str, object], knobs: Sequence[Knob]) -> None:
     """Raise `KnobError` for a name that is no knob or a position outside [0, 1]."""
     for name, value in values.items():
         _find(name, knobs)

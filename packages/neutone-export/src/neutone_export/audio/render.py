@@ -48,6 +48,7 @@ from neutone_export.audio.knobs import (
 from neutone_export.errors import one_line
 from neutone_export.files.load import load_neutone_model
 from neutone_export.files.scripting import script_neutone_model
+from neutone_export.module_types import as_plugin
 
 Progress = Callable[[int, int], None]
 """Called as `progress(samples_done, samples_total)` about once per second of audio."""
@@ -70,9 +71,9 @@ def load_model(model: ModelLike) -> Tuple[nn.Module, Dict[str, Any]]:
     if isinstance(model, WaveformToWaveformBase):
         model = script_neutone_model(model)
     if hasattr(model, "get_metadata_json"):
-        return model, json.loads(model.get_metadata_json())
+        return model, json.loads(as_plugin(model).get_metadata_json())
     if hasattr(model, "to_metadata"):
-        return model, json.loads(json.dumps(model.to_metadata()))
+        return model, json.loads(json.dumps(as_plugin(model).to_metadata()))
     return model, {}  # a bare contract module: no knobs, no name
 
 
@@ -263,13 +264,14 @@ def render_aligned(
     given `sizes`, which must cover `n + delay`) with knobs `params` `(4, n)` (None: defaults;
     the last value held over the tail), and reset afterwards.
     """
+    plugin = as_plugin(module)
     _configure(module, sample_rate, buffer_size)
-    module.reset()
+    plugin.reset()
     delay = host.reported_delay(module)
     n = x.size(1)
     played = host.fixed_sizes(n + delay, buffer_size) if sizes is None else list(sizes)
     y = _play(module, x, played, _held(params, n), max(1, sum(played)))
-    module.reset()
+    plugin.reset()
     return _without_delay(y, delay, n)
 
 
@@ -316,8 +318,9 @@ def render(
 
     check_knob_values(values, model_knobs)
 
+    plugin = as_plugin(module)
     _configure(module, sample_rate, buffer_size)
-    module.reset()
+    plugin.reset()
     delay = host.reported_delay(module)
     sizes = _buffer_sizes(n + delay, buffer_size, variable_buffers, seed)
     total = sum(sizes)
@@ -332,7 +335,7 @@ def render(
         progress,
     )
     elapsed = time.perf_counter() - started
-    module.reset()
+    plugin.reset()
 
     y = _without_delay(y, delay, n) if compensate else y[:, : n + delay]
     peak_in, rms_in, bad_in = _levels(x)

@@ -136,10 +136,12 @@ def speech_like(sample_rate: int = DEFAULT_SAMPLE_RATE, seconds: float = 3.0) ->
             math.pi * (local - 0.05) / 0.17
         ).clamp(min=0)
         formants = VOWELS_HZ[vowels[index % len(vowels)]]
-        response = sum(
-            _resonator(f, b, sample_rate, length)
-            for f, b in zip(formants, FORMANT_BANDWIDTHS_HZ, strict=True)
-        )
+        response = torch.stack(
+            [
+                _resonator(f, b, sample_rate, length)
+                for f, b in zip(formants, FORMANT_BANDWIDTHS_HZ, strict=True)
+            ]
+        ).sum(dim=0)
         audio += _convolve(buzz * voiced, response) + 0.3 * hiss * fricative * (index % 2)
     return _stereo(audio, sample_rate)
 

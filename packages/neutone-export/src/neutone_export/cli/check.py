@@ -5,7 +5,7 @@ check passes, 1 when one fails, 2 for a bad file or option (one line on stderr).
 """
 
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
 from rich.table import Table
@@ -22,6 +22,9 @@ from neutone_export.cli.contract import (
     stdout_console,
     table_wanted,
 )
+
+if TYPE_CHECKING:  # the command imports torch only when it runs
+    from neutone_export.suite.report import CheckResult
 
 _STYLES = {"fail": "bold red", "skip": "dim", "warn": "yellow"}
 
@@ -85,7 +88,7 @@ def check(
         build_runner()  # no compiler: one line (exit 2) before any check runs
     err = stderr_console()
 
-    def progress(result) -> None:
+    def progress(result: "CheckResult") -> None:
         if not quiet:
             err.print(f"{result.status:<4} {result.name} {result.figure_text()}".rstrip())
 

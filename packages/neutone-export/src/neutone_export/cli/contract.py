@@ -375,7 +375,7 @@ def check_distinct(outputs: Dict[str, Optional[Path]]) -> None:
         seen[key] = option
 
 
-def write_output(path: Path, write: Callable[[Path], None]) -> None:
+def write_output(path: Path, write: Callable[[Path], object]) -> None:
     """Let `write(temp)` write a file beside `path`, then rename it into place in one step.
 
     A failure (an error, Ctrl-C, a full disk) leaves `path` as it was and no temporary behind.

@@ -7,7 +7,7 @@ finite samples (written as 0 in OUT).
 """
 
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated, List, Optional, Tuple
 
 import typer
 
@@ -23,6 +23,9 @@ from neutone_export.cli.contract import (
     stdout_console,
     table_wanted,
 )
+
+if TYPE_CHECKING:  # imported inside the command, so that --help does not load torch
+    from neutone_export.audio.render import Rendered
 
 
 def register(app: typer.Typer) -> None:
@@ -131,7 +134,7 @@ def render(
 def _render(
     model_path: Path,
     input_path: Path,
-    out: Path,
+    out: Optional[Path],
     sample_rate: Optional[int],
     buffer_size: int,
     variable_buffers: bool,
@@ -139,7 +142,7 @@ def _render(
     knobs: List[str],
     compensate: bool,
     quiet: bool,
-):
+) -> Tuple[Path, "Rendered"]:
     """`render_file` with a progress bar on stderr; a bad model file names MODEL."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 

@@ -30,7 +30,7 @@ def _sibling_temp_file(path: Path) -> Path:
     return Path(name)
 
 
-def atomic_write_with(path: PathLike, write: Callable[[Path], None]) -> None:
+def atomic_write_with(path: PathLike, write: Callable[[Path], object]) -> None:
     """Let `write(temp_path)` write a file, then rename it to `path` in one step.
 
     For writers that want a path (`torch.jit.save`, `matplotlib.savefig`, a profiler trace). The

@@ -21,6 +21,7 @@ from neutone_export.audio import host
 from neutone_export.audio.knobs import Knob, knobs_of
 from neutone_export.errors import one_line
 from neutone_export.files.load import load_neutone_model
+from neutone_export.module_types import as_plugin
 
 REPORT_FILE = "report.json"
 
@@ -147,8 +148,9 @@ def _created(metadata: Dict[str, Any]) -> str:
 def _layout(module: nn.Module, metadata: Dict[str, Any]) -> str:
     if metadata.get("model_type"):
         return str(metadata["model_type"])
-    ins = "mono" if module.is_input_mono() else "stereo"
-    outs = "mono" if module.is_output_mono() else "stereo"
+    plugin = as_plugin(module)
+    ins = "mono" if plugin.is_input_mono() else "stereo"
+    outs = "mono" if plugin.is_output_mono() else "stereo"
     return f"{ins}-{outs}"
 
 
@@ -166,9 +168,9 @@ def delays_at(
         total = host.reported_delay(module)
         parts: Dict[str, int] = {}
         if hasattr(module, "get_delay_breakdown"):
-            parts = {str(k): int(v) for k, v in module.get_delay_breakdown().items()}
+            parts = {str(k): int(v) for k, v in as_plugin(module).get_delay_breakdown().items()}
         delays.append(DelayAt(sample_rate, buffer_size, total, 1e3 * total / sample_rate, parts))
-    module.reset()
+    as_plugin(module).reset()
     return delays
 
 

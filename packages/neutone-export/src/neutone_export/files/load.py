@@ -21,7 +21,9 @@ from torch import nn
 
 from neutone_core.adapter import REFERENCE_PRESERVED_ATTRIBUTES
 from neutone_export.errors import one_line
+from neutone_export.files.reference_knobs import read_reference_loader_knobs
 from neutone_export.kinds.flag import realtime_flag
+from neutone_export.module_types import as_plugin
 
 METADATA_FILE = "metadata.json"
 ENTRY_METHODS = ("forward", "set_daw_sample_rate_and_buffer_size")
@@ -56,7 +58,8 @@ def plugin_load_problems(module: nn.Module) -> List[str]:
     # A non-realtime module (realtime False) is held to its own list only.
     names = list(REFERENCE_PRESERVED_ATTRIBUTES) if realtime is not False else []
     if _has(module, "get_preserved_attributes"):
-        names += [name for name in module.get_preserved_attributes() if name not in names]
+        preserved = as_plugin(module).get_preserved_attributes()
+        names += [name for name in preserved if name not in names]
     missing = [name for name in names if not _has(module, name)]
     if missing:
         problems.append(f"missing preserved attribute(s) {', '.join(missing)}")
@@ -118,7 +121,11 @@ def load_neutone_model(
 
 
 def parse_metadata_json(raw: Union[str, bytes], source: str) -> Dict[str, Any]:
-    """Decode the archive's `metadata.json`; `source` names the file in the error message."""
+    """Decode the archive's `metadata.json`; `source` names the file in the error message.
+
+    A categorical knob written for the Neutone SDK 1.5.2 loader (`reference_loader_knobs=True`)
+    is read back as the categorical knob it is (`files.reference_knobs`).
+    """
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="replace")
     if not raw:
@@ -129,9 +136,13 @@ def parse_metadata_json(raw: Union[str, bytes], source: str) -> Dict[str, Any]:
         raise NotANeutoneModelError(
             f"{source}: {METADATA_FILE} is not valid JSON ({error})"
         ) from error
+    except RecursionError:  # json nests one Python call per level: a hostile file exhausts them
+        raise NotANeutoneModelError(
+            f"{source}: {METADATA_FILE} nests too deeply to be read, not a Neutone model"
+        ) from None
     if not isinstance(metadata, dict):
         raise NotANeutoneModelError(f"{source}: {METADATA_FILE} is not a JSON object")
-    return metadata
+    return read_reference_loader_knobs(metadata)
 
 
 def copy_script_module(module: torch.jit.ScriptModule) -> torch.jit.ScriptModule:

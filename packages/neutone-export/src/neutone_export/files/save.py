@@ -14,6 +14,7 @@ The export is atomic and never replaces a passing one with a failing one unless 
 """
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Union
 
@@ -22,6 +23,7 @@ import torch
 from neutone_core import WaveformToWaveformBase, validate_metadata
 from neutone_core.non_realtime import NonRealtimeBase
 from neutone_export.audio.samples import DEFAULT_SAMPLE_RATE
+from neutone_export.files.reference_knobs import write_reference_loader_knobs
 from neutone_export.files.staging import (
     SAMPLES_DIR,
     ExportError,
@@ -37,14 +39,15 @@ from neutone_export.kinds.gen import require_non_realtime
 from neutone_export.kinds.kind import ModelKind, SaveOptions
 from neutone_export.sdk15.audio_sample import AudioSamplePair
 from neutone_export.sdk15.compat import submission_error
-from neutone_export.suite.report import ValidationReport
-from neutone_export.suite.runner import blocking_failures
+from neutone_export.suite.report import CheckResult, ValidationReport
+from neutone_export.suite.runner import blocking_failures, quality_findings
 from neutone_export.suite.validate import validate_neutone_model
 
 __all__ = [
     "ExportError",
     "ExportFailedError",
     "ExportWriteError",
+    "QualityWarning",
     "save_neutone_model",
     "save_non_realtime_model",
 ]
@@ -68,6 +71,8 @@ def save_neutone_model(
     sample_rates: Sequence[int] = (),
     overwrite_passing: bool = False,
     quiet: bool = False,
+    strict: bool = False,
+    reference_loader_knobs: bool = False,
 ) -> ValidationReport:
     """Script `model`, write the `.nm` file and its companions, and validate the file as loaded.
 
@@ -83,7 +88,10 @@ def save_neutone_model(
             finished one (see `overwrite_passing`).
         dump_samples: False writes no files under `samples/` (the metadata still embeds the
             demo MP3s); None or True writes them.
-        submission: True raises `SubmissionError` after writing when a check failed.
+        submission: True raises `SubmissionError` after writing when a check that would break
+            in the plugin failed (it does not load, wrong contract, NaN/inf, wrong shape,
+            reported delay off); a quality finding (reset, streaming, eager, determinism, speed)
+            is a warning with its fix (`QualityWarning`), and the export stands.
         audio_sample_pairs: the SDK's demo pairs; their inputs become the demo inputs, rendered
             by the saved file. Not together with `input_samples`.
         max_n_samples: how many demo pairs (1 to 3) the metadata embeds; 3 when None.
@@ -101,6 +109,12 @@ def save_neutone_model(
         overwrite_passing: replace a passing export in `root_dir` even when this one fails its
             checks. Off by default: the failed attempt is kept as `<root_dir>.failed` instead.
         quiet: no progress lines on stderr.
+        strict: with `submission`, refuse the submission for a quality finding too (every
+            failed check but the speed check).
+        reference_loader_knobs: write each categorical knob in the form the Neutone SDK 1.5.2
+            loader accepts (a `continuous` entry with `n_values` and `labels`; neutone reads it
+            back as categorical). Off by default: that loader then refuses a file with a
+            categorical knob, which `plugin_load` and a `QualityWarning` say.
 
     Returns:
         the validation report of the loaded file (also written as `report.json`; the porting
@@ -113,7 +127,8 @@ def save_neutone_model(
         ExportFailedError: the checks failed and `root_dir` keeps its passing export.
         ExportError: a bad `root_dir`, or the model failed to run.
         ExportWriteError: a write failed (disk full); `root_dir` is unchanged.
-        SubmissionError: `submission=True` and a check failed (the export is written).
+        SubmissionError: `submission=True` and a check that blocks a submission failed (any
+            check with `strict=True`); the export is written.
         ValueError: bad arguments, or the model's getters break a rule (MetadataError included).
     """
     options = SaveOptions(
@@ -130,6 +145,8 @@ def save_neutone_model(
         test_offline_mode=test_offline_mode,
         input_samples=input_samples,
         samples_sample_rate=samples_sample_rate,
+        strict=strict,
+        reference_loader_knobs=reference_loader_knobs,
     )
     kind = kind_of_model(model)
     options = kind.check_save_options(options)  # every argument, before any work
@@ -146,6 +163,8 @@ def save_non_realtime_model(
     overwrite_passing: bool = False,
     submission: bool = False,
     quiet: bool = False,
+    strict: bool = False,
+    reference_loader_knobs: bool = False,
 ) -> ValidationReport:
     """`save_neutone_model` for a non-realtime ("Gen") model, with the keywords that apply to it.
 
@@ -158,6 +177,8 @@ def save_non_realtime_model(
         freeze=freeze,
         optimize=optimize,
         sample_rates=sample_rates,
+        strict=strict,
+        reference_loader_knobs=reference_loader_knobs,
     )
     kind = kind_of_model(model)
     options = kind.check_save_options(options)
@@ -186,9 +207,38 @@ def _save(
         overwrite_passing=overwrite_passing,
         caller=options.caller,
     )
-    if options.submission and blocking_failures(report.checks, kind.checks):
-        raise submission_error(report, notes)
+    refused = blocking_failures(report.checks, kind.checks, strict=options.strict)
+    if not (options.submission and refused):
+        warn_findings(report.checks, kind, options.caller)
+    if options.submission and refused:
+        raise submission_error(report, notes, refused)
     return report
+
+
+class QualityWarning(UserWarning):
+    """A check that would not break the plugin failed (reset, streaming, ...) or passed with a
+    warning (a knob the Neutone SDK 1.5.2 loader refuses): the export is written, and the
+    warning says how to fix it."""
+
+
+def warn_findings(results: Sequence[CheckResult], kind: ModelKind, caller: str) -> None:
+    """One `QualityWarning` per failed quality check (with the check's fix) and per check that
+    passed with a warning, after the save."""
+    fixes = {check.name: check.fix for check in kind.checks}
+    for finding in quality_findings(results, kind.checks):
+        fix = f"; fix: {fixes[finding.name]}" if fixes.get(finding.name) else ""
+        _warn(
+            f"{caller}: {finding.name} failed (a quality finding: the export is written): "
+            f"{finding.message}{fix}"
+        )
+    for result in results:
+        if result.passed and result.warning:
+            _warn(f"{caller}: {result.name}: {result.message}")
+
+
+def _warn(message: str) -> None:
+    """Warn at the line that called the public save function."""
+    warnings.warn(message, QualityWarning, stacklevel=5)
 
 
 def _build(
@@ -212,6 +262,8 @@ def _build(
     metadata = _to_json_ready(scripted.to_metadata())
     metadata["sample_sound_files"] = kind.demo_sound_files(scripted, options, samples_dir, progress)
     validate_metadata(metadata, realtime=kind.streams)
+    if options.reference_loader_knobs:
+        metadata = write_reference_loader_knobs(metadata)
     loaded, loaded_metadata = write_and_load(staging, scripted, metadata, root_dir, progress)
     report = validate_neutone_model(
         loaded,

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from neutone_core import RealtimeAdapter, WaveformToWaveformBase
+from neutone_export.files.freezing import freeze_for_plugin
 from neutone_export.files.tracing import trace_inner_model
 from neutone_export.sdk15.no_grad import unwrap_no_grad_methods
 from neutone_export.suite.plugin_methods import REQUIRED_METHODS
@@ -488,20 +489,15 @@ def script_neutone_model(
             raise
         raise _undeclared_knob(model, error) from error
     try:
-        scripted = torch.jit.script(adapter)
+        scripted: torch.jit.ScriptModule = torch.jit.script(adapter)
         torch.jit.save(scripted, io.BytesIO())  # Python calls left in the graph fail only here
     except Exception as error:  # TorchScript raises RuntimeError and frontend errors alike
         raise explain_scripting_error(model, error) from error
-    preserved = list(scripted.get_preserved_attributes())
     if freeze or optimize:
         scripted.stop_caching_views()  # freezing refuses views kept in a dictionary
         # `realtime` is an attribute, not a method: freeze folds it away unless it is named
-        scripted = torch.jit.freeze(scripted, preserved_attrs=[*preserved, "realtime"])
-        _check_methods(scripted, "freeze")
-    if optimize:
-        other = [name for name in preserved if scripted._c._has_method(name) and name != "forward"]
-        scripted = torch.jit.optimize_for_inference(scripted, other_methods=other)
-        _check_methods(scripted, "optimize")
+        scripted = freeze_for_plugin(scripted, freeze=freeze, optimize=optimize, keep=["realtime"])
+        _check_methods(scripted, "optimize" if optimize else "freeze")
     if trace_report is not None:
         scripted.trace_report = trace_report
     return scripted

@@ -8,7 +8,7 @@ catalogue (`suite.non_realtime`).
 
 import io
 import warnings
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -17,8 +17,10 @@ from neutone_core.limits import check_sample_rate
 from neutone_core.non_realtime import NonRealtimeBase
 from neutone_core.non_realtime_adapter import NonRealtimeAdapter
 from neutone_export.audio.samples import DEFAULT_SAMPLE_RATE
+from neutone_export.files.freezing import freeze_for_plugin
 from neutone_export.files.scripting import explain_scripting_error
-from neutone_export.kinds.kind import OnCheck, Progress, SaveOptions
+from neutone_export.kinds.kind import Progress, SaveOptions, SuiteSettings
+from neutone_export.module_types import as_plugin
 from neutone_export.sdk15.porting_notes import PortingWarning
 from neutone_export.suite.non_realtime import (
     DEFAULT_SAMPLE_RATES,
@@ -26,7 +28,7 @@ from neutone_export.suite.non_realtime import (
     NonRealtimeContext,
 )
 from neutone_export.suite.report import ValidationReport
-from neutone_export.suite.runner import run_checks
+from neutone_export.suite.runner import Check, run_checks
 
 
 def require_non_realtime(model: object) -> NonRealtimeBase:
@@ -47,17 +49,11 @@ def script_non_realtime_model(
     """
     adapter = NonRealtimeAdapter(require_non_realtime(model)).eval()
     try:
-        scripted = torch.jit.script(adapter)
+        scripted: torch.jit.ScriptModule = torch.jit.script(adapter)
         torch.jit.save(scripted, io.BytesIO())  # Python calls left in the graph fail only here
     except Exception as error:  # TorchScript raises RuntimeError and frontend errors alike
         raise explain_scripting_error(model, error) from error
-    preserved = list(scripted.get_preserved_attributes())
-    if freeze or optimize:
-        scripted = torch.jit.freeze(scripted, preserved_attrs=preserved)
-    if optimize:
-        others = [n for n in preserved if scripted._c._has_method(n) and n != "forward"]
-        scripted = torch.jit.optimize_for_inference(scripted, other_methods=others)
-    return scripted
+    return freeze_for_plugin(scripted, freeze=freeze, optimize=optimize)
 
 
 def _given(pairs: Sequence[tuple[str, bool]]) -> List[str]:
@@ -69,13 +65,13 @@ class GenKind:
 
     name = "non-realtime"
     streams = False
-    plugin_methods = (
+    plugin_methods: Tuple[str, ...] = (
         "forward_non_realtime",
         "set_daw_sample_rate_and_buffer_size",
         "reset",
         "get_progress_percentage",
     )
-    checks = NON_REALTIME_CHECKS
+    checks: Sequence[Check[Any]] = NON_REALTIME_CHECKS
 
     def owns(self, model: object) -> bool:
         """Whether `model` is a `NonRealtimeBase`."""
@@ -141,33 +137,27 @@ class GenKind:
         return []
 
     def validate(
-        self,
-        module: nn.Module,
-        metadata: Dict[str, Any] | None,
-        *,
-        eager_model: nn.Module | None,
-        sample_rates: Sequence[int],
-        buffer_sizes: Sequence[int],
-        seconds: float,
-        seed: int,
-        num_threads: int | None,
-        skip: Mapping[str, str],
-        on_check: OnCheck | None,
+        self, module: nn.Module, metadata: Dict[str, Any] | None, settings: SuiteSettings
     ) -> ValidationReport:
-        """The Gen catalogue on `module` at 48000, 44100 Hz and `sample_rates`."""
-        metadata = dict(module.to_metadata()) if metadata is None else metadata
-        rates = list(dict.fromkeys([*DEFAULT_SAMPLE_RATES, *sample_rates]))
+        """The Gen catalogue on `module` at 48000, 44100 Hz and `settings.sample_rates` (the
+        realtime-only settings, such as buffer sizes and the eager model, do not apply)."""
+        metadata = dict(as_plugin(module).to_metadata()) if metadata is None else metadata
+        rates = list(dict.fromkeys([*DEFAULT_SAMPLE_RATES, *settings.sample_rates]))
         context = NonRealtimeContext(module=module, metadata=metadata, sample_rates=rates)
         report = ValidationReport(
             source=type(module).__name__,
             settings={
                 "sample_rates": rates,
                 "realtime": False,
-                "torch_threads": num_threads or torch.get_num_threads(),
+                "torch_threads": settings.num_threads or torch.get_num_threads(),
             },
         )
         report.checks = run_checks(
-            self.checks, context, skip=skip, num_threads=num_threads, on_check=on_check
+            self.checks,
+            context,
+            skip=settings.skip,
+            num_threads=settings.num_threads,
+            on_check=settings.on_check,
         )
         return report
 
@@ -175,8 +165,9 @@ class GenKind:
         self, module: nn.Module, audio: Tensor, sample_rate: int, buffer_size: int = 512
     ) -> List[Tensor]:
         """The output tracks of one run on `audio` at the host's settings, default knobs."""
-        module.set_daw_sample_rate_and_buffer_size(sample_rate, buffer_size, None, None)
-        return list(module.forward_non_realtime([audio], None, None, None))
+        plugin = as_plugin(module)
+        plugin.set_daw_sample_rate_and_buffer_size(sample_rate, buffer_size, None, None)
+        return list(plugin.forward_non_realtime([audio], None, None, None))
 
 
 GEN = GenKind()

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from neutone_export.audio.samples import DEFAULT_SAMPLE_RATE
+from neutone_export.suite.context import DEFAULT_BUFFER_SIZES, DEFAULT_SAMPLE_RATES
 from neutone_export.suite.report import CheckResult, ValidationReport
 from neutone_export.suite.runner import Check
 
@@ -33,6 +34,8 @@ class SaveOptions:
     test_offline_mode: bool | None = None
     input_samples: Sequence[Tensor] | None = None
     samples_sample_rate: int = DEFAULT_SAMPLE_RATE
+    strict: bool = False
+    reference_loader_knobs: bool = False
     skip: Dict[str, str] = field(default_factory=dict)
 
     @property
@@ -51,6 +54,26 @@ class SaveOptions:
 
 OnCheck = Callable[[CheckResult], None]
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SuiteSettings:
+    """How a kind's catalogue runs (`validate_neutone_model`'s options, already checked).
+
+    `eager_model` is the Python model to compare with (None skips `eager`); `sample_rates` and
+    `buffer_sizes` are the host settings tested; `seconds` the test signals' length; `seed` that
+    of every random signal; `num_threads` the intra-op threads (None keeps them); `skip` check
+    name -> reason; `on_check` is called with each result as it is known.
+    """
+
+    eager_model: nn.Module | None = None
+    sample_rates: Sequence[int] = DEFAULT_SAMPLE_RATES
+    buffer_sizes: Sequence[int] = DEFAULT_BUFFER_SIZES
+    seconds: float = 0.5
+    seed: int = 0
+    num_threads: int | None = 1
+    skip: Mapping[str, str] = field(default_factory=dict)
+    on_check: OnCheck | None = None
 
 
 class ModelKind(Protocol):
@@ -91,18 +114,7 @@ class ModelKind(Protocol):
         """The metadata's `sample_sound_files` (and the demo files under `samples_dir`)."""
 
     def validate(
-        self,
-        module: nn.Module,
-        metadata: Dict[str, Any] | None,
-        *,
-        eager_model: nn.Module | None,
-        sample_rates: Sequence[int],
-        buffer_sizes: Sequence[int],
-        seconds: float,
-        seed: int,
-        num_threads: int | None,
-        skip: Mapping[str, str],
-        on_check: OnCheck | None,
+        self, module: nn.Module, metadata: Dict[str, Any] | None, settings: SuiteSettings
     ) -> ValidationReport:
         """Run the kind's catalogue on a loaded (or scripted) module."""
 

@@ -5,7 +5,7 @@ given) and its checks are the realtime catalogue (`suite.realtime`).
 """
 
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -26,18 +26,18 @@ from neutone_export.errors import one_line
 from neutone_export.files.load import copy_script_module, made_by_reference_sdk
 from neutone_export.files.scripting import script_neutone_model
 from neutone_export.files.staging import ExportError
-from neutone_export.kinds.kind import OnCheck, Progress, SaveOptions
+from neutone_export.kinds.kind import Progress, SaveOptions, SuiteSettings
 from neutone_export.sdk15.compat import MAX_SAMPLE_PAIRS, demo_inputs_from_pairs
 from neutone_export.sdk15.porting_notes import warn_porting_notes
 from neutone_export.suite.context import CheckContext
 from neutone_export.suite.realtime import REALTIME_CHECKS
 from neutone_export.suite.report import ValidationReport
-from neutone_export.suite.runner import run_checks
+from neutone_export.suite.runner import Check, run_checks
 
 DEMO_BUFFER_SIZE = 512
 
 
-def _check_max_n_samples(max_n_samples: int | None, caller: str) -> int:
+def _check_max_n_samples(max_n_samples: object, caller: str) -> int:
     """The number of demo pairs the metadata may embed: `max_n_samples`, 3 when None."""
     if max_n_samples is None:
         return MAX_SAMPLE_PAIRS
@@ -61,19 +61,26 @@ def _sound_file(pair: SamplePair) -> Dict[str, str]:
     }
 
 
+def _require_realtime(model: nn.Module) -> WaveformToWaveformBase:
+    """`model` if it is a `WaveformToWaveformBase`; ValueError naming its class otherwise."""
+    if not isinstance(model, WaveformToWaveformBase):
+        raise ValueError(f"model: must be a WaveformToWaveformBase, got {type(model).__name__}")
+    return model
+
+
 class RealtimeKind:
     """A `WaveformToWaveformBase`, scripted into the realtime adapter."""
 
     name = "realtime"
     streams = True
-    plugin_methods = (
+    plugin_methods: Tuple[str, ...] = (
         "forward",
         "set_daw_sample_rate_and_buffer_size",
         "reset",
         "calc_buffering_delay_samples",
         "calc_model_delay_samples",
     )
-    checks = REALTIME_CHECKS
+    checks: Sequence[Check[Any]] = REALTIME_CHECKS
 
     def owns(self, model: object) -> bool:
         """Whether `model` is a `WaveformToWaveformBase`."""
@@ -83,7 +90,9 @@ class RealtimeKind:
         self, model: nn.Module, *, freeze: bool, optimize: bool, trace: bool
     ) -> torch.jit.ScriptModule:
         """`script_neutone_model` (the realtime adapter, scripted; traced inside if asked)."""
-        return script_neutone_model(model, freeze=freeze, optimize=optimize, trace=trace)
+        return script_neutone_model(
+            _require_realtime(model), freeze=freeze, optimize=optimize, trace=trace
+        )
 
     def check_save_options(self, options: SaveOptions) -> SaveOptions:
         """Sample rates, demo inputs (the SDK's pairs become inputs) and the skipped checks."""
@@ -119,7 +128,7 @@ class RealtimeKind:
 
     def porting_notes(self, model: nn.Module, options: SaveOptions) -> List[str]:
         """What behaves differently from the Neutone SDK, warned once (`sdk15.porting_notes`)."""
-        return warn_porting_notes(model, options.reference_call)
+        return warn_porting_notes(_require_realtime(model), options.reference_call)
 
     def demo_sound_files(
         self,
@@ -155,42 +164,35 @@ class RealtimeKind:
         return [_sound_file(pair) for pair in defaults[: options.max_n_samples]]
 
     def validate(
-        self,
-        module: nn.Module,
-        metadata: Dict[str, Any] | None,
-        *,
-        eager_model: nn.Module | None,
-        sample_rates: Sequence[int],
-        buffer_sizes: Sequence[int],
-        seconds: float,
-        seed: int,
-        num_threads: int | None,
-        skip: Mapping[str, str],
-        on_check: OnCheck | None,
+        self, module: nn.Module, metadata: Dict[str, Any] | None, settings: SuiteSettings
     ) -> ValidationReport:
-        """The realtime catalogue on `module`, compared with `eager_model` when given."""
+        """The realtime catalogue on `module`, compared with `settings.eager_model` when given."""
         context = CheckContext(
             module=module,
             metadata=metadata,
-            eager_model=eager_model,
-            sample_rates=sample_rates,
-            buffer_sizes=buffer_sizes,
-            seconds=seconds,
-            seed=seed,
+            eager_model=settings.eager_model,
+            sample_rates=settings.sample_rates,
+            buffer_sizes=settings.buffer_sizes,
+            seconds=settings.seconds,
+            seed=settings.seed,
             made_by_reference=made_by_reference_sdk(module),
         )
         report = ValidationReport(
             source=getattr(module, "original_name", type(module).__name__),
             settings={
-                "sample_rates": list(sample_rates),
-                "buffer_sizes": list(buffer_sizes),
-                "seconds": seconds,
-                "seed": seed,
-                "torch_threads": num_threads or torch.get_num_threads(),
+                "sample_rates": list(settings.sample_rates),
+                "buffer_sizes": list(settings.buffer_sizes),
+                "seconds": settings.seconds,
+                "seed": settings.seed,
+                "torch_threads": settings.num_threads or torch.get_num_threads(),
             },
         )
         report.checks = run_checks(
-            self.checks, context, skip=skip, num_threads=num_threads, on_check=on_check
+            self.checks,
+            context,
+            skip=settings.skip,
+            num_threads=settings.num_threads,
+            on_check=settings.on_check,
         )
         return report
 

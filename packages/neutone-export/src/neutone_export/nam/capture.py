@@ -14,7 +14,7 @@ version the ``nam`` extra pins). ``nam`` stays an optional extra: only loading a
 import json
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Union
 
 import torch
 from torch import Tensor, nn
@@ -22,6 +22,9 @@ from torch import Tensor, nn
 from neutone_core import NeutoneParameter, WaveformToWaveformBase
 from neutone_export.files.save import save_neutone_model
 from neutone_export.suite.report import ValidationReport
+
+if TYPE_CHECKING:  # nam is an optional extra and ships no types: mypy reads these as Any
+    from nam.models import LSTM, WaveNet
 
 NAM_EXTRA = "neutone-export[nam]"
 """What to install for NAM captures: ``pip install 'neutone-export[nam]'``."""
@@ -57,8 +60,10 @@ class WaveNetStream(nn.Module):
     """
 
     buffer_size = WAVENET_BUFFER_SIZE
+    state: Tensor
+    initial_state: Tensor
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(self, net: "WaveNet") -> None:
         super().__init__()
         self.net = net
         self.history = int(net.receptive_field) - 1
@@ -84,8 +89,10 @@ class CachedWaveNetStream(nn.Module):
     """
 
     buffer_size = CACHED_WAVENET_BUFFER_SIZE
+    state: Tensor
+    initial_state: Tensor
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(self, net: "WaveNet") -> None:
         super().__init__()
         problem = self.unsupported(net)
         if problem:
@@ -110,7 +117,7 @@ class CachedWaveNetStream(nn.Module):
         self.register_buffer("initial_state", self.state.clone())
 
     @staticmethod
-    def unsupported(net: nn.Module) -> str | None:
+    def unsupported(net: "WaveNet") -> str | None:
         """Why this WaveNet cannot stream layer by layer, or None."""
         wavenet = net._net
         if wavenet._condition_dsp is not None:
@@ -143,13 +150,13 @@ class CachedWaveNetStream(nn.Module):
         condition = (x * gain)[:, None, :]
         n = condition.size(2)
         y = condition
-        head = None
+        head = condition.new_zeros(1)  # the heads' running sum; zero plus a term is exact
         index = 0
         for array in self.arrays:
             y = array._rechannel(y)
             for layer in array._layers:
                 y, term = layer(self._with_past(y, index), condition, n)
-                head = term if head is None else head + term
+                head = head + term
                 index += 1
             head = array._head_rechannel(self._with_past(head, index))
             index += 1
@@ -164,8 +171,10 @@ class LSTMStream(nn.Module):
     """
 
     buffer_size = LSTM_BUFFER_SIZE
+    state: Tensor
+    initial_state: Tensor
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(self, net: "LSTM") -> None:
         super().__init__()
         self.net = net
         with torch.no_grad():
@@ -182,7 +191,11 @@ class LSTMStream(nn.Module):
         return self.net._apply_head(features)
 
 
-def stream_nam_model(net: nn.Module) -> nn.Module:
+NAMStream = Union[WaveNetStream, CachedWaveNetStream, LSTMStream]
+"""A NAM network streamed block by block (a trace of one has the same buffers and forward)."""
+
+
+def stream_nam_model(net: nn.Module) -> NAMStream:
     """The streaming module for a NAM WaveNet or LSTM (``nam.models``): a WaveNet streams layer
     by layer where its layout allows, else by recomputing its receptive field."""
     kind = type(net).__name__
@@ -205,6 +218,9 @@ class NAMWrapper(WaveformToWaveformBase):
     size, where the trace is made and proven (default: the stream's own ``buffer_size``).
     """
 
+    if TYPE_CHECKING:  # TorchScript cannot read a module-typed class annotation
+        model: NAMStream
+
     def __init__(
         self,
         model: nn.Module,
@@ -216,7 +232,8 @@ class NAMWrapper(WaveformToWaveformBase):
         buffer_size: int | None = None,
     ) -> None:
         super().__init__(model)
-        self.buffer_size = int(buffer_size or getattr(model, "buffer_size", WAVENET_BUFFER_SIZE))
+        native: int = getattr(model, "buffer_size", WAVENET_BUFFER_SIZE)
+        self.buffer_size = int(buffer_size or native)
         net = getattr(model, "net", None)
         self.architecture = type(net).__name__ if net is not None else type(model).__name__
         self.capture_rate = int(sample_rate)

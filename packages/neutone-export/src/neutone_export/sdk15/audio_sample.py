@@ -28,6 +28,7 @@ from neutone_export.audio.host import N_KNOBS
 from neutone_export.audio.render import render_aligned
 from neutone_export.audio.samples import encode_mp3, encode_wav
 from neutone_export.files.scripting import script_neutone_model
+from neutone_export.module_types import as_plugin
 
 DEFAULT_BUFFER_SIZE = 512
 
@@ -40,15 +41,17 @@ class AudioSample:
     sr: int
 
     def __post_init__(self) -> None:
-        if not isinstance(self.audio, Tensor) or self.audio.dim() != 2:
-            shape = tuple(self.audio.shape) if isinstance(self.audio, Tensor) else self.audio
+        audio: object = self.audio  # as given: a caller may pass anything
+        if not isinstance(audio, Tensor) or audio.dim() != 2:
+            shape = tuple(audio.shape) if isinstance(audio, Tensor) else audio
             raise ValueError(f"AudioSample: audio must be a (channels, n) Tensor, got {shape!r}")
         if self.audio.size(0) not in (1, 2):
             raise ValueError(
                 f"AudioSample: audio must have 1 or 2 channels, channels first, got shape "
                 f"{tuple(self.audio.shape)}; transpose a (n, channels) array with .T"
             )
-        if isinstance(self.sr, bool) or not isinstance(self.sr, int) or self.sr <= 0:
+        sr: object = self.sr
+        if isinstance(sr, bool) or not isinstance(sr, int) or sr <= 0:
             raise ValueError(f"AudioSample: sr must be a positive int (Hz), got {self.sr!r}")
 
     def is_mono(self) -> bool:
@@ -148,7 +151,7 @@ def render_audio_sample(
                 f"{tuple(params.shape)}"
             )
         params = params.to(torch.float32)
-    native_sizes = list(model.get_native_buffer_sizes())
+    native_sizes = list(as_plugin(model).get_native_buffer_sizes())
     buffer_size = int(native_sizes[0]) if native_sizes else DEFAULT_BUFFER_SIZE
     out = render_aligned(model, audio, input_sample.sr, buffer_size, params)
     if output_sr != input_sample.sr:

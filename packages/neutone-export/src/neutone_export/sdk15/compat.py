@@ -4,7 +4,8 @@ The SDK's ``save_neutone_model(model, root_dir, dump_samples, submission, audio_
 max_n_samples, freeze, optimize, speed_benchmark, test_offline_mode)`` keywords map onto ours with
 these helpers:
 
-- ``submission=True``: raise `SubmissionError` (`submission_error`) when a check failed;
+- ``submission=True``: raise `SubmissionError` (`submission_error`) when a check that would break
+  in the plugin failed (every failed check with ``strict=True``);
 - ``audio_sample_pairs`` / ``max_n_samples``: the pairs' inputs become the demo inputs
   (`demo_inputs_from_pairs`), rendered again by the saved file so the demos are what it plays;
 - methods decorated with ``@torch.no_grad()`` (the SDK's RAVE examples): see
@@ -18,7 +19,7 @@ from torch import Tensor
 
 from neutone_core.resample import resample
 from neutone_export.sdk15.audio_sample import AudioSamplePair
-from neutone_export.suite.report import ValidationReport
+from neutone_export.suite.report import CheckResult, ValidationReport
 
 MAX_SAMPLE_PAIRS = 3
 """The most demo pairs a `.nm` embeds (the SDK's `max_n_samples` limit)."""
@@ -34,10 +35,18 @@ class SubmissionError(ValueError):
         self.report = report
 
 
-def submission_error(report: ValidationReport, notes: Sequence[str] = ()) -> SubmissionError:
-    """The error ``submission=True`` raises for a failed `report`, with the porting notes."""
-    failures = "; ".join(f"{check.name}: {check.message}" for check in report.failures)
-    message = f"submission refused: {len(report.failures)} check(s) failed: {failures}"
+def submission_error(
+    report: ValidationReport,
+    notes: Sequence[str] = (),
+    refused: Sequence[CheckResult] | None = None,
+) -> SubmissionError:
+    """The error ``submission=True`` raises for a failed `report`, with the porting notes.
+
+    `refused` are the failures that refuse the submission (all of the report's when None).
+    """
+    failed = report.failures if refused is None else refused
+    failures = "; ".join(f"{check.name}: {check.message}" for check in failed)
+    message = f"submission refused: {len(failed)} check(s) failed: {failures}"
     if notes:
         message += " | porting notes: " + " | ".join(notes)
     return SubmissionError(message, report)

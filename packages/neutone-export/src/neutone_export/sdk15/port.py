@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from neutone_export.errors import one_line
 from neutone_export.files.atomic import atomic_write_with
@@ -88,14 +89,14 @@ def _target(module: str, line: int) -> str:
 class _ImportRewriter(cst.CSTTransformer):
     """Rewrites `neutone_sdk` imports; records dotted names to rewrite where they are used."""
 
-    METADATA_DEPENDENCIES = (cst.metadata.PositionProvider,)
+    METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(self) -> None:
         super().__init__()
         self.renamed_uses: Dict[str, str] = {}
 
     def _line(self, node: cst.CSTNode) -> int:
-        return self.get_metadata(cst.metadata.PositionProvider, node).start.line
+        return self.get_metadata(PositionProvider, node).start.line
 
     def leave_ImportFrom(  # noqa: N802 (LibCST's name)
         self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
@@ -223,7 +224,7 @@ def port_source(text: str) -> str:
             f"port_source: the text is not valid Python ({one_line(error)}); "
             "fix the syntax error first"
         ) from None
-    wrapper = cst.metadata.MetadataWrapper(tree)
+    wrapper = MetadataWrapper(tree)
     imports = _ImportRewriter()
     ported = wrapper.visit(imports)
     if imports.renamed_uses:

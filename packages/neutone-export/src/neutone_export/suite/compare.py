@@ -4,10 +4,16 @@ scripted, native against Python).
 
 A sample that is NaN or infinite in either stream makes the comparison fail with a NaN difference
 (nothing to compare); otherwise the difference is the largest absolute one, in float64.
+
+Every compared pass runs through `run_from_same_rng`, which starts each one from the same state of
+torch's default generator: a model that draws noise by design (`torch.randn` in its forward) then
+gives the same output twice, so only state that leaks between runs makes two passes differ. A
+loaded `.nm` module draws from the same process-wide generator, so seeding here reaches it.
 """
 
 import math
 from dataclasses import dataclass
+from typing import Callable, List, TypeVar
 
 import torch
 from torch import Tensor
@@ -17,6 +23,26 @@ EXACT_TOLERANCE = 1e-6
 # Streamed versus offline and eager versus scripted may differ by float32 rounding in longer sums
 # (resampler kernels, fused ops); 1e-4 of full scale is -80 dBFS, far below audibility.
 NUMERIC_TOLERANCE = 1e-4
+# The state of torch's default generator every compared pass starts from.
+PASS_SEED = 0
+
+T = TypeVar("T")
+
+
+def run_from_same_rng(*renders: Callable[[], T]) -> List[T]:
+    """Run each render from the same generator state (`PASS_SEED`); the caller's state is restored.
+
+    Example:
+        >>> first, second = run_from_same_rng(lambda: torch.randn(3), lambda: torch.randn(3))
+        >>> torch.equal(first, second)
+        True
+    """
+    outputs: List[T] = []
+    with torch.random.fork_rng(devices=[]):
+        for render in renders:
+            torch.manual_seed(PASS_SEED)
+            outputs.append(render())
+    return outputs
 
 
 def non_finite(y: Tensor) -> str:

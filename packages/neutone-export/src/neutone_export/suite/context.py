@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from neutone_export.files.load import copy_script_module
+from neutone_export.module_types import as_plugin, has_compiled_method
 
 DEFAULT_SAMPLE_RATES = (44100, 48000)
 DEFAULT_BUFFER_SIZES = (32, 64, 128, 256, 512, 1024, 2048)
@@ -45,7 +46,7 @@ class CheckContext:
     def has(self, name: str) -> bool:
         """Whether the module offers the method `name` (compiled, for a scripted module)."""
         if self.is_script:
-            return bool(self.module._c._has_method(name))
+            return has_compiled_method(self.module, name)
         return callable(getattr(self.module, name, None))
 
     def fresh(self) -> nn.Module:
@@ -60,7 +61,15 @@ class CheckContext:
 
     def metadata_or_module(self) -> Dict[str, Any]:
         """The metadata given (the file's `metadata.json`), else the module's `to_metadata()`."""
-        return self.metadata if self.metadata is not None else dict(self.module.to_metadata())
+        if self.metadata is not None:
+            return self.metadata
+        return dict(as_plugin(self.module).to_metadata())
+
+    def script_module(self) -> torch.jit.ScriptModule:
+        """The module under test as the scripted module it is (TypeError for an eager one)."""
+        if not isinstance(self.module, torch.jit.ScriptModule):
+            raise TypeError(f"the module under test is not scripted: {type(self.module).__name__}")
+        return self.module
 
 
 def listed(items: List[str]) -> str:

@@ -3,10 +3,12 @@ once the reported delay is removed (streaming), the measured delay is the report
 the delay split adds up (delay_breakdown).
 """
 
+import functools
 import math
 from typing import Callable, List, Sequence, Tuple
 
 import torch
+from torch import Tensor
 
 from neutone_export.audio.host import (
     configure,
@@ -21,7 +23,14 @@ from neutone_export.audio.host import (
 from neutone_export.audio.measure import best_shift, impulse_lag, xcorr_lag
 from neutone_export.audio.render import render_aligned
 from neutone_export.errors import one_line
-from neutone_export.suite.compare import NUMERIC_TOLERANCE, compare_streams, knob_text, non_finite
+from neutone_export.module_types import as_plugin
+from neutone_export.suite.compare import (
+    NUMERIC_TOLERANCE,
+    compare_streams,
+    knob_text,
+    non_finite,
+    run_from_same_rng,
+)
 from neutone_export.suite.context import MIN_CORRELATION, CheckContext, listed
 from neutone_export.suite.report import CheckResult
 
@@ -38,11 +47,17 @@ def _streaming_case(ctx: CheckContext, sample_rate: int, max_size: int) -> Tuple
     delay = reported_delay(streamer)
     generator = torch.Generator().manual_seed(ctx.seed + sample_rate + max_size)
     total = n + delay
-    streamed = stream(streamer, pad_to(x, total), random_sizes(total, max_size, generator))
+    sizes = random_sizes(total, max_size, generator)
+
+    def render_offline() -> Tensor:
+        offline_module = ctx.fresh()
+        configure(offline_module, sample_rate, max_size)
+        return as_plugin(offline_module).forward_offline(x, None).clone()
+
+    streamed, offline = run_from_same_rng(
+        lambda: stream(streamer, pad_to(x, total), sizes), render_offline
+    )
     streamed = streamed[:, delay:]
-    offline_module = ctx.fresh()
-    configure(offline_module, sample_rate, max_size)
-    offline = offline_module.forward_offline(x, None).clone()
     if offline.shape != streamed.shape:
         return (
             math.inf,
@@ -61,7 +76,10 @@ def _fixed_buffers_case(
 ) -> Tuple[float, str]:
     """Max difference between streams with different fixed host buffer sizes, delay removed."""
     x = noise(ctx.n_samples(sample_rate), ctx.seed + 3, amplitude=0.5)
-    first, second = (render_aligned(ctx.fresh(), x, sample_rate, size) for size in sizes)
+    first, second = run_from_same_rng(
+        lambda: render_aligned(ctx.fresh(), x, sample_rate, sizes[0]),
+        lambda: render_aligned(ctx.fresh(), x, sample_rate, sizes[1]),
+    )
     found = compare_streams(first, second, NUMERIC_TOLERANCE, relative=True)
     if found.agree or math.isnan(found.difference):
         return found.difference, found.problem
@@ -100,7 +118,7 @@ def check_streaming(ctx: CheckContext) -> CheckResult:
         [
             (
                 f"{rate} Hz, buffers of 0..{size} samples",
-                lambda rate=rate, size=size: _streaming_case(ctx, rate, size),
+                functools.partial(_streaming_case, ctx, rate, size),
             )
             for rate, size in settings
         ]
@@ -117,7 +135,7 @@ def _check_fixed_streaming(ctx: CheckContext) -> CheckResult:
     sizes = FIXED_BUFFER_SIZES
     worst, failures = _worst_of(
         [
-            (f"{rate} Hz", lambda rate=rate: _fixed_buffers_case(ctx, rate, sizes))
+            (f"{rate} Hz", functools.partial(_fixed_buffers_case, ctx, rate, sizes))
             for rate in ctx.sample_rates
         ]
     )
@@ -150,7 +168,7 @@ def _delay_case(
     y = stream(module, impulse(total, position), sizes)
     bad = non_finite(y)
     from_impulse = impulse_lag(y, position)
-    module.reset()
+    as_plugin(module).reset()
     x = noise(total, ctx.seed + 4, amplitude=0.5)
     y = stream(module, x, sizes)
     bad = bad or non_finite(y)
@@ -204,13 +222,14 @@ def check_delay(ctx: CheckContext) -> CheckResult:
 def check_delay_breakdown(ctx: CheckContext) -> CheckResult:
     """`get_delay_breakdown()` adds up to the two delays the host reads, at every tested setting."""
     module = ctx.fresh()
+    plugin = as_plugin(module)
     failures: List[str] = []
     for sample_rate in ctx.sample_rates:
         for buffer_size in (ctx.buffer_sizes[0], ctx.buffer_sizes[-1]):
             configure(module, sample_rate, buffer_size)
-            parts = dict(module.get_delay_breakdown())
-            buffering = module.calc_buffering_delay_samples()
-            model = module.calc_model_delay_samples()
+            parts = dict(plugin.get_delay_breakdown())
+            buffering = plugin.calc_buffering_delay_samples()
+            model = plugin.calc_model_delay_samples()
             want = {"buffering", "resampling", "look_ahead", "model", "total"}
             if set(parts) != want:
                 failures.append(f"keys {sorted(parts)}, expected {sorted(want)}")

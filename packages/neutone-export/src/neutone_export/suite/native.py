@@ -29,6 +29,7 @@ from neutone_export.audio.host import (
 from neutone_export.audio.measure import best_shift, impulse_lag, xcorr_lag
 from neutone_export.audio.render import render_aligned
 from neutone_export.files.load import made_by_reference_sdk
+from neutone_export.module_types import as_plugin, has_compiled_method
 from neutone_export.native.host import stream_native, time_native
 from neutone_export.suite.compare import NUMERIC_TOLERANCE, compare_streams
 from neutone_export.suite.context import MIN_CORRELATION
@@ -44,10 +45,8 @@ SEED = 0
 
 def _default_knobs(module: nn.Module, n: int) -> Optional[Tensor]:
     """The knobs at their defaults, `(4, n)`, as the Python host sends None (else the middle)."""
-    if isinstance(module, torch.jit.ScriptModule) and module._c._has_method(
-        "get_default_param_values"
-    ):
-        return knob_rows(module.get_default_param_values(), n)
+    if has_compiled_method(module, "get_default_param_values"):
+        return knob_rows(as_plugin(module).get_default_param_values(), n)
     return None
 
 
@@ -58,9 +57,10 @@ def _reference(
     `forward_offline` where the file has it, else the Python host's stream of the same buffers."""
     configure(module, sample_rate, max(sizes))
     n = x.size(1)
-    if module._c._has_method("forward_offline"):
+    if has_compiled_method(module, "forward_offline"):
         with torch.no_grad():
-            return module.forward_offline(x, None if knobs is None else knobs[:, :n]).clone()
+            offline = as_plugin(module).forward_offline(x, None if knobs is None else knobs[:, :n])
+            return offline.clone()
     return render_aligned(module, x, sample_rate, max(sizes), knobs, sizes=sizes)
 
 

@@ -27,7 +27,11 @@ from neutone_core import MetadataError, validate_metadata
 from neutone_core.non_realtime_adapter import REFERENCE_PRESERVED_ATTRIBUTES
 from neutone_core.resample import resample
 from neutone_export.errors import one_line
+from neutone_export.files.reference_knobs import reference_loader_refusals
 from neutone_export.kinds.flag import realtime_flag
+from neutone_export.module_types import PluginModule, as_plugin
+from neutone_export.suite.compare import run_from_same_rng
+from neutone_export.suite.realtime import DETERMINISM_FIX, RESET_FIX
 from neutone_export.suite.report import CheckResult
 from neutone_export.suite.runner import Check
 
@@ -52,6 +56,11 @@ class NonRealtimeContext:
     def has(self, name: str) -> bool:
         """Whether the module offers the method or attribute `name`."""
         return hasattr(self.module, name)
+
+    @property
+    def plugin(self) -> PluginModule:
+        """The module, typed as the plugin calls it."""
+        return as_plugin(self.module)
 
     @property
     def in_channels(self) -> List[int]:
@@ -104,7 +113,7 @@ def _run(
     tokens: List[List[int]] | None = None,
     reset: bool = True,
 ) -> List[Tensor]:
-    module = ctx.module
+    module = ctx.plugin
     if reset:
         module.set_daw_sample_rate_and_buffer_size(sample_rate, 2048, None, None)
     audio = _inputs(ctx, sample_rate) if inputs is None else inputs
@@ -138,7 +147,8 @@ def _finite_problem(outputs: List[Tensor]) -> str:
 
 # -- the checks -----------------------------------------------------------------------------------
 def check_contract(ctx: NonRealtimeContext) -> CheckResult:
-    """The Gen plugin's loader: ``realtime`` False, every preserved name present."""
+    """The Gen plugin's loader: ``realtime`` False, every preserved name present; a warning
+    names a knob the Neutone SDK 1.5.2 loader refuses (any type but continuous)."""
     module = ctx.module
     problems: List[str] = []
     realtime = realtime_flag(module)
@@ -146,7 +156,7 @@ def check_contract(ctx: NonRealtimeContext) -> CheckResult:
         problems.append(f"realtime must be False for a non-realtime model, got {realtime!r}")
     names = list(REFERENCE_PRESERVED_ATTRIBUTES)
     if hasattr(module, "get_preserved_attributes"):
-        names += [n for n in module.get_preserved_attributes() if n not in names]
+        names += [n for n in ctx.plugin.get_preserved_attributes() if n not in names]
     missing = [n for n in names if not hasattr(module, n)]
     if not hasattr(module, "forward_non_realtime"):
         missing.append("forward_non_realtime")
@@ -154,6 +164,11 @@ def check_contract(ctx: NonRealtimeContext) -> CheckResult:
         problems.append(f"missing: {', '.join(missing)}")
     if problems:
         return CheckResult("contract", False, float(len(problems)), "; ".join(problems))
+    refusals = reference_loader_refusals(ctx.metadata)
+    if refusals:
+        # Neutone's plugin loads it; only the reference SDK's Python loader refuses it.
+        message = "; ".join(refusals)
+        return CheckResult("contract", True, float(len(names)), message, "names", warning=True)
     return CheckResult("contract", True, float(len(names)), f"{len(names)} names present", "names")
 
 
@@ -262,8 +277,9 @@ def _max_diff(a: List[Tensor], b: List[Tensor]) -> float:
 
 def check_determinism(ctx: NonRealtimeContext) -> CheckResult:
     """The same clip and settings render the same output twice."""
-    first = _run(ctx, ctx.native_rate)
-    second = _run(ctx, ctx.native_rate)
+    first, second = run_from_same_rng(
+        lambda: _run(ctx, ctx.native_rate), lambda: _run(ctx, ctx.native_rate)
+    )
     diff = _max_diff(first, second)
     passed = diff <= 1e-6
     message = "identical renders" if passed else "two renders of the same clip differ"
@@ -273,11 +289,11 @@ def check_determinism(ctx: NonRealtimeContext) -> CheckResult:
 def check_reset(ctx: NonRealtimeContext) -> CheckResult:
     """After another clip and ``reset()``, a clip renders as it did first."""
     rate = ctx.native_rate
-    first = _run(ctx, rate)
+    (first,) = run_from_same_rng(lambda: _run(ctx, rate))
     other = [_clip(CLIP_SECONDS, rate, c, seed=99 + i) for i, c in enumerate(ctx.in_channels)]
     _run(ctx, rate, inputs=other, reset=False)
-    ctx.module.reset()
-    again = _run(ctx, rate, reset=False)
+    ctx.plugin.reset()
+    (again,) = run_from_same_rng(lambda: _run(ctx, rate, reset=False))
     diff = _max_diff(first, again)
     passed = diff <= 1e-6
     message = "reset restores the first render" if passed else "state survives reset()"
@@ -299,7 +315,7 @@ def _watch(ctx: NonRealtimeContext, seconds: float, cancel: bool) -> Tuple[_Obse
 
     Returns what was seen and the share of progress one block is worth.
     """
-    module = ctx.module
+    module = ctx.plugin
     rate = ctx.native_rate
     module.set_daw_sample_rate_and_buffer_size(rate, 2048, None, None)
     inputs = _inputs(ctx, rate, seconds)
@@ -339,7 +355,7 @@ def _watch(ctx: NonRealtimeContext, seconds: float, cancel: bool) -> Tuple[_Obse
 
 def check_cancel(ctx: NonRealtimeContext) -> CheckResult:
     """A cancel before a run returns []; one made during a run stops it within one block."""
-    module = ctx.module
+    module = ctx.plugin
     module.set_daw_sample_rate_and_buffer_size(ctx.native_rate, 2048, None, None)
     module.request_cancel_forward_pass()
     early = _run(ctx, ctx.native_rate, reset=False)
@@ -383,8 +399,8 @@ def check_progress(ctx: NonRealtimeContext) -> CheckResult:
     if seen.error:
         return CheckResult("progress", False, None, f"run failed: {seen.error}")
     values = seen.progress
-    ctx.module.reset()
-    after_reset = float(ctx.module.get_progress_percentage())
+    ctx.plugin.reset()
+    after_reset = float(ctx.plugin.get_progress_percentage())
     problems: List[str] = []
     if any(not (0.0 <= v <= 100.0) for v in values):
         problems.append(f"outside [0, 100]: {min(values)} .. {max(values)}")
@@ -412,9 +428,10 @@ def check_round_trip(ctx: NonRealtimeContext) -> CheckResult:
         )
     host = 44100 if native != 44100 else 48000
     clip = _inputs(ctx, native)
-    reference = _run(ctx, native, inputs=clip)
     converted_in = [resample(x, native, host) for x in clip]
-    outputs = _run(ctx, host, inputs=converted_in)
+    reference, outputs = run_from_same_rng(
+        lambda: _run(ctx, native, inputs=clip), lambda: _run(ctx, host, inputs=converted_in)
+    )
     if len(reference) != len(outputs):
         return CheckResult("round_trip", False, None, "the track count depends on the host rate")
     worst = math.inf
@@ -447,11 +464,29 @@ NON_REALTIME_CHECKS: List[Check[NonRealtimeContext]] = [
     Check("metadata", check_metadata),
     Check("outputs", check_outputs),
     Check("finite", check_finite),
-    Check("determinism", check_determinism),
-    Check("reset", check_reset),
-    Check("cancel", check_cancel),
-    Check("progress", check_progress),
-    Check("round_trip", check_round_trip),
+    Check("determinism", check_determinism, blocks_submission=False, fix=DETERMINISM_FIX),
+    Check("reset", check_reset, blocks_submission=False, fix=RESET_FIX),
+    Check(
+        "cancel",
+        check_cancel,
+        blocks_submission=False,
+        fix="let do_forward_pass return between blocks (the adapter checks the cancel request "
+        "there)",
+    ),
+    Check(
+        "progress",
+        check_progress,
+        blocks_submission=False,
+        fix="report progress from 0 to 100, never backwards",
+    ),
+    Check(
+        "round_trip",
+        check_round_trip,
+        blocks_submission=False,
+        fix="compute at the native sample rate only and let the adapter convert",
+    ),
 ]
 """The non-realtime ("Gen") catalogue, in the order the suite runs it. A check that raises fails
-(a module without `forward_non_realtime` fails `contract` by name and every check that runs it)."""
+(a module without `forward_non_realtime` fails `contract` by name and every check that runs it).
+A submission is refused for contract, metadata, outputs and finite; the others are quality
+findings, warnings unless `strict=True`."""

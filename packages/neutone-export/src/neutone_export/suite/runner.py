@@ -35,8 +35,14 @@ class Check(Generic[ContextT]):
     """One check of a catalogue.
 
     `run(context)` returns the `CheckResult`; `needs` names the methods it calls (missing ones
-    make it a skip, with `skip_note` appended to the reason); `blocks_submission` is False for a
-    check that informs and never refuses an export (`save_neutone_model(..., submission=True)`).
+    make it a skip, with `skip_note` appended to the reason).
+
+    A submission (`save_neutone_model(..., submission=True)`) is refused only for what would
+    break in the plugin: `blocks_submission` is True for such a check (does not load, wrong
+    contract, NaN/inf, wrong shape, reported delay off) and False for a quality finding, which
+    is reported as a warning with its fix (`fix`, one clause). `blocks_strict` is whether it
+    refuses a submission with `strict=True` (every check but those that never fail or that time
+    the machine).
     """
 
     name: str
@@ -44,6 +50,8 @@ class Check(Generic[ContextT]):
     needs: Sequence[str] = ()
     blocks_submission: bool = True
     skip_note: str = ""
+    blocks_strict: bool = True
+    fix: str = ""
 
 
 def _run_one(check: Check[ContextT], context: ContextT, skip: Mapping[str, str]) -> CheckResult:
@@ -102,7 +110,19 @@ def run_checks(
     return results
 
 
-def blocking_failures(results: Sequence[CheckResult], checks: Sequence[Check]) -> List[CheckResult]:
-    """The failed results of the checks that block a submission."""
+def blocking_failures(
+    results: Sequence[CheckResult], checks: Sequence[Check], *, strict: bool = False
+) -> List[CheckResult]:
+    """The failed results that refuse a submission: those of the checks that block one, or with
+    `strict` those of every check that blocks a strict one."""
+    if strict:
+        refusing = {check.name for check in checks if check.blocks_strict}
+    else:
+        refusing = {check.name for check in checks if check.blocks_submission}
+    return [result for result in results if not result.passed and result.name in refusing]
+
+
+def quality_findings(results: Sequence[CheckResult], checks: Sequence[Check]) -> List[CheckResult]:
+    """The failed results of the checks that inform and never refuse a (non-strict) submission."""
     informative = {check.name for check in checks if not check.blocks_submission}
-    return [result for result in results if not result.passed and result.name not in informative]
+    return [result for result in results if not result.passed and result.name in informative]

@@ -4,6 +4,7 @@ determinism, reset, and the saved file against the Python model).
 
 import contextlib
 import copy
+import functools
 import math
 from typing import List, Tuple
 
@@ -21,7 +22,13 @@ from neutone_export.audio.host import (
     stream,
 )
 from neutone_export.errors import one_line
-from neutone_export.suite.compare import EXACT_TOLERANCE, NUMERIC_TOLERANCE, compare_streams
+from neutone_export.module_types import as_plugin
+from neutone_export.suite.compare import (
+    EXACT_TOLERANCE,
+    NUMERIC_TOLERANCE,
+    compare_streams,
+    run_from_same_rng,
+)
 from neutone_export.suite.context import BASE_BUFFER_SIZE, BASE_SAMPLE_RATE, CheckContext, listed
 from neutone_export.suite.report import CheckResult
 
@@ -45,7 +52,7 @@ def check_shapes(ctx: CheckContext) -> CheckResult:
                     x = noise(buffer_size, ctx.seed, channels, amplitude=0.5)
                     for _ in range(3):
                         with torch.no_grad():
-                            y = module.forward(x, None)
+                            y = as_plugin(module).forward(x, None)
                         if tuple(y.shape) != (channels, buffer_size) or y.dtype != torch.float32:
                             failures.append(f"{case}: got {tuple(y.shape)} {y.dtype}")
                             break
@@ -66,7 +73,7 @@ def check_shapes(ctx: CheckContext) -> CheckResult:
 
 
 def _knob_settings(module: nn.Module) -> List[Tuple[str, Tensor]]:
-    defaults = module.get_default_param_values().flatten()[:4].to(torch.float32)
+    defaults = as_plugin(module).get_default_param_values().flatten()[:4].to(torch.float32)
     return [("minimum", torch.zeros(4)), ("maximum", torch.ones(4)), ("default", defaults)]
 
 
@@ -88,7 +95,7 @@ def check_finite(ctx: CheckContext) -> CheckResult:
     for knob_name, values in _knob_settings(module):
         params = knob_rows(values, total)
         for signal_name, x in signals.items():
-            module.reset()
+            as_plugin(module).reset()
             y = stream(module, x, fixed_sizes(total, buffer_size), params)
             not_finite = ~torch.isfinite(y)
             count = int(not_finite.sum())
@@ -127,12 +134,14 @@ def check_determinism(ctx: CheckContext) -> CheckResult:
     n = ctx.n_samples(sample_rate)
     total = math.ceil(n / buffer_size) * buffer_size
     x, params = noise(total, ctx.seed), _knob_ramps(total, ctx.seed)
-    outputs = []
-    for _ in range(2):
+
+    def render_copy() -> Tensor:
         module = ctx.fresh()
         configure(module, sample_rate, buffer_size)
-        outputs.append(stream(module, x, fixed_sizes(total, buffer_size), params))
-    found = compare_streams(outputs[0], outputs[1], EXACT_TOLERANCE, params=params)
+        return stream(module, x, fixed_sizes(total, buffer_size), params)
+
+    first, second = run_from_same_rng(render_copy, render_copy)
+    found = compare_streams(first, second, EXACT_TOLERANCE, params=params)
     if math.isnan(found.difference):
         message = f"{found.problem}; nothing to compare"
         return CheckResult("determinism", False, found.difference, message, "max |difference|")
@@ -161,11 +170,17 @@ def check_reset(ctx: CheckContext) -> CheckResult:
     used = ctx.fresh()
     configure(used, sample_rate, buffer_size)
     stream(used, noise(total, ctx.seed + 1), sizes, _knob_ramps(total, ctx.seed + 1))
-    used.reset()
-    after_reset = stream(used, probe, sizes)
-    fresh = ctx.fresh()
-    configure(fresh, sample_rate, buffer_size)
-    expected = stream(fresh, probe, sizes)
+
+    def render_after_reset() -> Tensor:
+        as_plugin(used).reset()
+        return stream(used, probe, sizes)
+
+    def render_fresh() -> Tensor:
+        fresh = ctx.fresh()
+        configure(fresh, sample_rate, buffer_size)
+        return stream(fresh, probe, sizes)
+
+    after_reset, expected = run_from_same_rng(render_after_reset, render_fresh)
     found = compare_streams(after_reset, expected, EXACT_TOLERANCE)
     if math.isnan(found.difference):
         message = f"{found.problem}; nothing to compare"
@@ -208,13 +223,14 @@ def check_eager(ctx: CheckContext) -> CheckResult:
         n = ctx.n_samples(sample_rate)
         total = math.ceil(n / buffer_size) * buffer_size
         x, params = noise(total, ctx.seed + 5, amplitude=0.5), _knob_ramps(total, ctx.seed + 5)
-        outputs = []
-        for module in (_eager_adapter(ctx.eager_model), ctx.fresh()):
+        modules = (_eager_adapter(ctx.eager_model), ctx.fresh())
+        for module in modules:
             configure(module, sample_rate, buffer_size)
-            outputs.append(stream(module, x, fixed_sizes(total, buffer_size), params))
-        found = compare_streams(
-            outputs[0], outputs[1], NUMERIC_TOLERANCE, relative=True, params=params
+        sizes = fixed_sizes(total, buffer_size)
+        eager, saved = run_from_same_rng(
+            *(functools.partial(stream, module, x, sizes, params) for module in modules)
         )
+        found = compare_streams(eager, saved, NUMERIC_TOLERANCE, relative=True, params=params)
         worst = max(worst, found.difference)  # stays NaN once NaN
         if math.isnan(found.difference):
             worst = math.nan

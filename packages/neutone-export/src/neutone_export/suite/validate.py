@@ -16,6 +16,7 @@ from neutone_core.limits import check_buffer_size, check_sample_rate, check_seco
 from neutone_export.files.load import load_neutone_model
 from neutone_export.kinds.dispatch import kind_of_model, kind_of_module
 from neutone_export.kinds.gen import GEN
+from neutone_export.kinds.kind import SuiteSettings
 from neutone_export.suite.context import DEFAULT_BUFFER_SIZES, DEFAULT_SAMPLE_RATES
 from neutone_export.suite.report import CheckResult, ValidationReport
 
@@ -93,9 +94,7 @@ def validate_neutone_model(
         raise ValueError(
             f"validate_neutone_model: skip names unknown checks {unknown}; known: {known}"
         )
-    report = kind.validate(
-        module,
-        metadata,
+    settings = SuiteSettings(
         eager_model=eager_model,
         sample_rates=rates,
         buffer_sizes=sizes,
@@ -105,6 +104,7 @@ def validate_neutone_model(
         skip=skip,
         on_check=on_check,
     )
+    report = kind.validate(module, metadata, settings)
     report.source = source
     return report
 
@@ -148,6 +148,7 @@ def validate_non_realtime_model(
         sample_rates: host rates for the outputs check besides 48000 and 44100 Hz.
         on_check: called with each result as it is known (progress lines).
     """
+    module: nn.Module
     if isinstance(module_or_path, (str, Path)):
         module, file_metadata = load_neutone_model(module_or_path)
         source = str(module_or_path)
@@ -155,16 +156,7 @@ def validate_non_realtime_model(
     else:
         module, source = module_or_path, type(module_or_path).__name__
     report = GEN.validate(
-        module,
-        metadata,
-        eager_model=None,
-        sample_rates=sample_rates,
-        buffer_sizes=DEFAULT_BUFFER_SIZES,
-        seconds=0.5,
-        seed=0,
-        num_threads=1,
-        skip={},
-        on_check=on_check,
+        module, metadata, SuiteSettings(sample_rates=sample_rates, on_check=on_check)
     )
     report.source = source
     return report
