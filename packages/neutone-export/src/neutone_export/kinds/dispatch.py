@@ -3,15 +3,13 @@ non-realtime asks `kind_of_model` (a researcher's Python model) or `kind_of_modu
 scripted `.nm`) and calls the kind.
 
 Example:
-    >>> kind_of_module(torch.nn.Identity()).name
+    >>> kind_of_module(nn.Identity()).name
     'realtime'
 """
 
-import time
 from typing import List
 
-import torch
-from torch import Tensor, nn
+from torch import nn
 
 from neutone_export.kinds.flag import realtime_flag
 from neutone_export.kinds.gen import GEN
@@ -30,14 +28,3 @@ def kind_of_model(model: object) -> ModelKind:
 def kind_of_module(module: nn.Module) -> ModelKind:
     """The kind of a loaded or scripted `.nm` module: non-realtime when `realtime` is False."""
     return GEN if realtime_flag(module) is False else REALTIME
-
-
-def time_render(
-    module: nn.Module, audio: Tensor, sample_rate: int, buffer_size: int = 512
-) -> float:
-    """Wall-clock seconds of one `render` of `audio` by the module's kind (no autograd)."""
-    kind = kind_of_module(module)
-    with torch.no_grad():
-        started = time.perf_counter()
-        kind.render(module, audio, sample_rate, buffer_size)
-        return time.perf_counter() - started
