@@ -1,19 +1,25 @@
-"""Files for the compatibility tests, made once a session in temporary folders.
+"""Files for the compatibility tests, made once and shared.
 
 `ours`: every example model of `neutone-examples` exported by `save_neutone_model`, as a user
-would. `reference_verdicts`: the reference Neutone SDK 1.5.2's loader on each of them, one
-process per file (`compat/reference_judge.py`; its schema leaks between loads in one process).
+would, taken from the export cache the examples cell fills (`tools/export_cache.py`: exported once
+per content key, on first use). `reference_verdicts`: the reference Neutone SDK 1.5.2's loader on
+each of them, one process per file (`compat/reference_judge.py`; its schema leaks between loads in
+one process), kept beside the cache by the file's bytes, the judge's source and the SDK version.
 `reference_files`: models exported by the reference itself (`compat/make_reference_models.py`,
-run here in the `compat` environment).
+run here in the `compat` environment). Both mappings are filled on first use of each name, so
+pytest-xdist workers share the work instead of each doing all of it.
 """
 
+import hashlib
+import importlib.util
 import json
 import subprocess
 import sys
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Union
+from types import ModuleType
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Union
 
 import pytest
 import torch
@@ -21,10 +27,22 @@ from torch import Tensor, nn
 
 from neutone_core import WaveformToWaveformBase
 from neutone_examples.registry import ALL_EXAMPLES
-from neutone_export import save_neutone_model
 
 COMPAT_DIR = Path(__file__).resolve().parents[1]
-JUDGE_WORKERS = 2  # reference processes at once: each spends its first seconds importing torch
+EXPORT_CACHE_FILE = COMPAT_DIR.parent / "tools" / "export_cache.py"
+
+
+def load_export_cache() -> ModuleType:
+    """`tools/export_cache.py`, imported by path (the tools are not a package of any cell)."""
+    name = "neutone_test_export_cache"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, EXPORT_CACHE_FILE)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"{EXPORT_CACHE_FILE} cannot be loaded as a module")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -80,24 +98,48 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("model_name", list(MODELS))
 
 
-@pytest.fixture(scope="session")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
-    """Every example (and `StereoToMono`) exported once: name -> `model.nm`, or the one-line
-    reason why a model cannot be built here (an optional extra it needs is missing)."""
-    out = tmp_path_factory.mktemp("ours")
-    paths: Dict[str, Union[Path, str]] = {}
-    for name, build in MODELS.items():
+class Exports(Mapping[str, Union[Path, str]]):
+    """Model name -> exported `model.nm`, or the one-line reason why a model cannot be built
+    here (an optional extra it needs is missing); each exported through the cache on first use."""
+
+    def __init__(self) -> None:
+        self.cache = load_export_cache().ExportCache()
+        self.found: Dict[str, Union[Path, str, AssertionError]] = {}
+
+    def __getitem__(self, name: str) -> Union[Path, str]:
+        if name not in self.found:
+            try:
+                self.found[name] = self._export(name)
+            except AssertionError as failed:  # every test that needs it fails, one export
+                self.found[name] = failed
+        found = self.found[name]
+        if isinstance(found, AssertionError):
+            raise found
+        return found
+
+    def _export(self, name: str) -> Union[Path, str]:
+        build = MODELS[name]
         try:
-            model = build()
+            export = self.cache.get(name, build)
         except ValueError as error:  # e.g. `nam` needs the extra neutone-examples[nam]
             if "not installed" not in str(error):
                 raise
-            paths[name] = str(error)
-            continue
-        report = save_neutone_model(model, out / name, quiet=True)
-        assert report.passed, f"{name}: {[c.message for c in report.failures]}"
-        paths[name] = out / name / "model.nm"
-    return paths
+            return str(error)
+        assert export.report.passed, f"{name}: {[c.message for c in export.report.failures]}"
+        return export.path
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(MODELS)
+
+    def __len__(self) -> int:
+        return len(MODELS)
+
+
+@pytest.fixture(scope="session")
+def ours() -> Exports:
+    """Every example (and `StereoToMono`) exported once: name -> `model.nm`, or the one-line
+    reason why a model cannot be built here."""
+    return Exports()
 
 
 @pytest.fixture
@@ -127,13 +169,41 @@ def judge_with_the_reference() -> Callable[[List[Path]], List[Dict[str, Any]]]:
     return _judge
 
 
+class Verdicts(Mapping[str, Dict[str, Any]]):
+    """Model name -> the reference loader's verdict on its file of `ours`, each file judged in a
+    process of its own on first use, and kept by content: the file's bytes, the judge's source
+    and the reference's version."""
+
+    def __init__(self, ours: Exports) -> None:
+        self.ours = ours
+        self.found: Dict[str, Dict[str, Any]] = {}
+        judge = (COMPAT_DIR / "reference_judge.py").read_bytes() + version("neutone-sdk").encode()
+        self.judge_digest = hashlib.sha256(judge).hexdigest()
+
+    def __getitem__(self, name: str) -> Dict[str, Any]:
+        if name not in self.found:
+            path = self.ours[name]
+            if not isinstance(path, Path):
+                raise KeyError(f"{name} is not built here: {path}")
+            digest = hashlib.sha256(path.read_bytes() + self.judge_digest.encode()).hexdigest()
+            root = self.ours.cache.root / "reference-verdicts"
+            with load_export_cache().cached_json(root, f"{name}-{digest[:24]}") as verdict:
+                if not verdict:
+                    verdict.update(_judge([path])[0])
+                self.found[name] = dict(verdict)
+        return self.found[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, path in self.ours.items() if isinstance(path, Path))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @pytest.fixture(scope="session")
-def reference_verdicts(ours: Dict[str, Union[Path, str]]) -> Dict[str, Dict[str, Any]]:
+def reference_verdicts(ours: Exports) -> Verdicts:
     """The reference loader's verdict on each of `ours`, each file in a process of its own."""
-    built = {name: path for name, path in ours.items() if isinstance(path, Path)}
-    with ThreadPoolExecutor(max_workers=JUDGE_WORKERS) as pool:
-        verdicts = pool.map(lambda path: _judge([path])[0], built.values())
-        return dict(zip(built, verdicts, strict=True))
+    return Verdicts(ours)
 
 
 @pytest.fixture(scope="session")

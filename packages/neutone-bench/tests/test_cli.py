@@ -565,16 +565,15 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_json(
 
 
 def test_help_does_not_load_torch() -> None:
-    """`--help` answers before torch is imported (a generous bound: torch alone takes seconds)."""
+    """`--help` answers without importing torch (which alone takes seconds to load)."""
     code = (
-        "import sys, time\n"
-        "start = time.perf_counter()\n"
+        "import sys\n"
         "from neutone_bench.cli import app\n"
         "try:\n"
         "    app(['speed', '--help'], prog_name='neutone-bench')\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print('SECONDS', time.perf_counter() - start, 'TORCH', 'torch' in sys.modules)\n"
+        "print('TORCH', 'torch' in sys.modules)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
@@ -583,4 +582,3 @@ def test_help_does_not_load_torch() -> None:
     last = result.stdout.split()
     assert "--duration" in result.stdout
     assert last[-1] == "False", "torch was imported for --help"
-    assert float(last[-3]) < 3.0

@@ -56,7 +56,7 @@ def test_every_violation_is_reported_with_key_and_limit(metadata):
         "technical_links['Paper']: must be an http(s) URL with a host, got 'not a url'",
         "neutone_parameters.p2.n_values: an int in [2, 20], got 21",
         "wet_default_value: a number in [0, 1], got 1.5",
-        "native_sample_rates[0]: an int in [1, 96000], got 192000",
+        "native_sample_rates[0]: an int in [1000, 96000], got 192000",
         "model_type: must match is_input_mono/is_output_mono ('mono-stereo'), got 'mono-mono'",
     ]
     assert "9 problems" in str(err.value)
@@ -204,3 +204,25 @@ def test_scripted_metadata_round_trips_gen_values():
     meta = _gen_metadata()
     holder = torch.jit.script(ScriptedMetadata(meta))
     assert json.loads(json.dumps(holder.to_dict())) == meta
+
+
+def test_a_native_rate_below_1000_hz_is_a_violation(metadata):
+    bad = dict(metadata, native_sample_rates=[1])
+    with pytest.raises(MetadataError) as error:
+        validate_metadata(bad)
+    assert "native_sample_rates[0]: an int in [1000, 96000], got 1" in error.value.violations
+
+
+@pytest.mark.parametrize("text", ["bad\x1b]8;;file:///etc/passwd\x07name", "a\u202eb", "nul\x00"])
+def test_control_characters_in_any_text_are_violations(metadata, text):
+    bad = copy.deepcopy(metadata)
+    bad["model_name"] = text[:30]
+    bad["neutone_parameters"]["p1"]["description"] = text
+    with pytest.raises(MetadataError) as error:
+        validate_metadata(bad)
+    found = [v for v in error.value.violations if "control character" in v]
+    assert [v.split(":")[0] for v in found] == ["model_name", "neutone_parameters.p1.description"]
+
+
+def test_tab_and_newline_are_text(metadata):
+    validate_metadata(dict(metadata, model_long_description="two\nlines\tand a tab"))

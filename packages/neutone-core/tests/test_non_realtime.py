@@ -275,7 +275,7 @@ def test_two_inputs_with_channel_conversion_and_labels():
             {"params": [TextNeutoneParameter("a", ""), TextNeutoneParameter("b", "")]},
             r"at most 1 text parameters, got 2 \(extra: 'b'\)",
         ),
-        ({"rates": [0]}, r"native_sample_rates\[0\]: an int in \[1, 384000\]"),
+        ({"rates": [0]}, r"native_sample_rates\[0\]: an int in \[1000, 384000\]"),
     ],
 )
 def test_bad_getters_are_refused_when_the_adapter_is_built(change, message):

@@ -1,6 +1,11 @@
-"""Shared fixtures: drive an example through the realtime adapter as a host would."""
+"""Shared fixtures: drive an example through the realtime adapter as a host would, and the
+examples exported once per content key (`tools/export_cache.py`, shared with compat/)."""
 
-from typing import Callable, Iterator, List, Tuple, Union
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Iterator, List, Tuple, Union
 
 import pytest
 import torch
@@ -9,6 +14,27 @@ from torch import Tensor
 from neutone_core import RealtimeAdapter, WaveformToWaveformBase
 
 StreamFn = Callable[..., Tuple[Tensor, int]]
+EXPORT_CACHE_FILE = Path(__file__).resolve().parents[3] / "tools" / "export_cache.py"
+
+
+def load_export_cache() -> ModuleType:
+    """`tools/export_cache.py`, imported by path (the tools are not a package of any cell)."""
+    name = "neutone_test_export_cache"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, EXPORT_CACHE_FILE)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"{EXPORT_CACHE_FILE} cannot be loaded as a module")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def example_exports() -> Any:
+    """The shared export cache: ``example_exports.get(name, factory)`` is a `CachedExport`
+    (folder, report, path) of that model, exported once per content key."""
+    return load_export_cache().ExportCache()
 
 
 def _stream(

@@ -31,6 +31,7 @@ def assert_one_line_error(result, *fragments: str) -> None:
         assert fragment in lines[0], (fragment, show(result))
 
 
+@pytest.mark.slow
 def test_exports_two_examples_and_prints_one_row_each(tmp_path: Path) -> None:
     result = runner.invoke(app, ["export", "clipper", "look_ahead", "--out", str(tmp_path)])
     assert result.exit_code == 0, show(result)
@@ -42,6 +43,7 @@ def test_exports_two_examples_and_prints_one_row_each(tmp_path: Path) -> None:
     assert (tmp_path / "look_ahead" / "report.json").is_file()
 
 
+@pytest.mark.slow
 def test_json_dash_is_the_envelope_on_stdout(tmp_path: Path) -> None:
     result = runner.invoke(app, ["export", "clipper", "--out", str(tmp_path), "--json", "-"])
     assert result.exit_code == 0, show(result)
@@ -96,6 +98,7 @@ class _WrongDelayClipper(clipper.ClipperModelWrapper):
         return 5
 
 
+@pytest.mark.slow
 def test_failed_check_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(
         registry.ALL_EXAMPLES, "wrong_delay", lambda: _WrongDelayClipper(clipper.ClipperModel())
@@ -110,24 +113,24 @@ def test_failed_check_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_help_does_not_load_torch() -> None:
-    """`--help` answers before torch is imported (a generous bound: torch alone takes seconds)."""
+    """`--help` answers without importing torch (which alone takes seconds). What is imported is
+    checked, not how long it took: wall time depends on the machine's load."""
     code = (
-        "import sys, time\n"
-        "start = time.perf_counter()\n"
+        "import sys\n"
         "from neutone_examples.cli import app\n"
         "try:\n"
         "    app(['export', '--help'], prog_name='neutone_examples')\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print('SECONDS', time.perf_counter() - start, 'TORCH', 'torch' in sys.modules)\n"
+        "print('TORCH', 'torch' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    words = done.stdout.split()
-    assert words[-1] == "False", "torch was imported for --help"
-    assert float(words[-3]) < 3.0
+    assert "Usage" in done.stdout, done.stdout
+    assert done.stdout.split()[-1] == "False", "torch was imported for --help"
 
 
+@pytest.mark.slow
 def test_trace_exports_through_the_trace_fallback(tmp_path: Path) -> None:
     # A non-realtime example in the same call is scripted whole (tracing is for realtime ones).
     out = tmp_path / "summary.json"

@@ -1,14 +1,12 @@
 """The three non-realtime ("Gen") examples: what each does, and that each exports and passes."""
 
 import math
-from pathlib import Path
 
 import pytest
 import torch
 
 from neutone_core.non_realtime_adapter import NonRealtimeAdapter
 from neutone_examples import clip_processor, drum_hit, sidechain_ducker
-from neutone_export.files.save import save_non_realtime_model
 
 GEN_EXAMPLES = {
     "drum_hit": drum_hit.build_model,
@@ -92,13 +90,16 @@ def test_clip_processor_actions(sample_rate):
     assert float(outputs["fade out"][:, -10:].abs().max()) < 0.01
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(GEN_EXAMPLES))
 def test_gen_example_exports_passes_every_check_and_cancels_within_one_block(
-    name: str, tmp_path: Path
+    name: str, example_exports
 ) -> None:
-    report = save_non_realtime_model(GEN_EXAMPLES[name](), tmp_path / name, quiet=True)
+    # `save_non_realtime_model`, through the shared export cache (exported once per content).
+    export = example_exports.get(name, GEN_EXAMPLES[name])
+    report = export.report
     failures = "; ".join(f"{check.name}: {check.message}" for check in report.failures)
     assert report.passed, f"{name} failed: {failures}"
-    assert (tmp_path / name / "model.nm").is_file()
+    assert export.path.is_file()
     cancel = report["cancel"]
     assert not cancel.skipped and cancel.figure is not None and cancel.figure <= 1.0

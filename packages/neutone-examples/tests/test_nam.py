@@ -89,6 +89,7 @@ def test_wavenet_is_refused_by_torchscript_with_its_path_and_tracing_applies() -
     assert "In: self.model.net (WaveNet)" in str(error)
 
 
+@pytest.mark.slow
 @needs_nam
 @pytest.mark.parametrize("architecture", ["wavenet", "lstm"])
 def test_exports_through_the_trace_and_passes_every_check(tmp_path: Path, architecture) -> None:
@@ -124,6 +125,7 @@ def test_traced_example_scripts_without_the_fallback(factory: str, delay: int) -
     assert torch.isfinite(scripted.forward(torch.rand(2, 128) - 0.5, None)).all()
 
 
+@pytest.mark.slow
 @needs_nam
 @pytest.mark.parametrize("architecture", ["wavenet", "lstm"])
 def test_capture_from_nams_exporter_imports_with_its_metadata(

@@ -254,6 +254,7 @@ def _report(folder: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED + RAVE)
 def test_sdk_script_ported_exports_and_checks(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -323,6 +324,7 @@ class _LeakyClipper(clipper.ClipperModelWrapper):
         return x + 0.5 * previous
 
 
+@pytest.mark.slow
 def test_export_command_warns_on_a_quality_finding_unless_strict(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

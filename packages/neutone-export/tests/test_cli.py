@@ -150,22 +150,20 @@ def test_help_lists_check_and_python_dash_m_runs_the_same_app() -> None:
 
 
 def test_help_does_not_load_torch() -> None:
-    """`--help` answers before torch is imported (a generous bound: torch alone takes seconds)."""
+    """`--help` answers without importing torch (which alone takes seconds to load)."""
     code = (
-        "import sys, time\n"
-        "start = time.perf_counter()\n"
+        "import sys\n"
         "from neutone_export.cli import app\n"
         "try:\n"
         "    app(['check', '--help'], prog_name='neutone_export')\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print('SECONDS', time.perf_counter() - start, 'TORCH', 'torch' in sys.modules)\n"
+        "print('TORCH', 'torch' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     words = done.stdout.split()
     assert words[-1] == "False", "torch was imported for --help"
-    assert float(words[-3]) < 3.0
 
 
 @pytest.mark.parametrize("name", ["realtime", "get_wet_default_value"])

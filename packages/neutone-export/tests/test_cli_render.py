@@ -43,6 +43,7 @@ def test_render_writes_out_and_prints_the_summary(saved_gain, tmp_path: Path) ->
     assert result.exit_code == 0, show(result)
     assert result.stdout.startswith(f"{out}: 0.50 s at 44100 Hz in random buffers of 0..256")
     assert "delay 0 samples (compensated)" in result.stdout
+    assert " on 1 thread, realtime factor " in result.stdout
     written, rate = read_audio(out)
     assert rate == 44100 and written.shape == (2, 22050)
     assert float(written[:, :100].abs().max()) < 0.01  # the ramp starts at gain 0
@@ -59,6 +60,20 @@ def test_render_json_and_default_output(saved_gain, tmp_path: Path) -> None:
     assert data["output"] == str(tmp_path / "in.rendered.wav")
     assert data["summary"]["sample_rate"] == 48000 and data["summary"]["non_finite_out"] == 0
     assert read_audio(tmp_path / "in.rendered.wav")[1] == 48000
+
+
+def test_render_pins_threads_and_restores_them(saved_gain, tmp_path: Path) -> None:
+    import torch
+
+    src = source(tmp_path)
+    before = torch.get_num_threads()
+    result = runner.invoke(
+        app, ["render", str(saved_gain.path), str(src), "--threads", "2", "--json", "-"]
+    )
+    assert result.exit_code == 0, show(result)
+    data = json.loads(result.stdout)
+    assert data["threads"] == 2 and data["summary"]["threads"] == 2
+    assert torch.get_num_threads() == before
 
 
 def test_non_finite_output_exits_1(models, tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ CHECKS = [
     "consistency",
     "shapes",
     "finite",
+    "dc",
     "determinism",
     "reset",
     "streaming",

@@ -163,6 +163,11 @@ def speed(
     results = _measure(
         bench, settings, duration, repetitions, warmup, num_threads, seed, host, pin_cpu
     )
+    packaged = (
+        _measure_package(bench, settings, duration, repetitions, warmup, seed, pin_cpu)
+        if host is Host.native
+        else []
+    )
     err = stderr_console()
     changes = None
     if baseline is not None:
@@ -171,7 +176,7 @@ def speed(
         if not changes:
             say(err, f"warning: {compare_file} holds none of the settings measured now")
     if table_wanted(json_file):
-        _print_tables(bench.name, results, verbose, changes, fraction)
+        _print_tables(bench.name, results, verbose, changes, fraction, packaged)
     if json_file is not None:
         data: dict[str, Any] = {
             "command": "speed",
@@ -185,6 +190,8 @@ def speed(
             "machine_rule": MACHINE_RULE,
             "results": [r.to_dict() for r in results],
         }
+        if packaged:
+            data["package_results"] = [r.to_dict() for r in packaged]
         if changes is not None:
             data["compare"] = {
                 "baseline": str(compare_file),
@@ -301,6 +308,29 @@ def _measure(
     return results
 
 
+def _measure_package(
+    bench: BenchModel,
+    settings: list[tuple[int, int]],
+    duration: float,
+    repetitions: int,
+    warmup: int,
+    seed: int,
+    pin_cpu: int | None,
+) -> list[SpeedResult]:
+    """The pt2 package exported beside the model's `.nm`, timed at every setting in the C++ pt2
+    runtime (none when the model is not a file or has no package beside it)."""
+    from neutone_bench.speed import measure_speed_package, package_beside
+
+    package = package_beside(bench.path) if bench.path is not None else None
+    if package is None:
+        return []
+    say(stderr_console(), f"speed: also timing the pt2 package {package} in the C++ runtime")
+    return [
+        measure_speed_package(package, sr, bs, duration, repetitions, warmup, seed, pin_cpu)
+        for sr, bs in settings
+    ]
+
+
 def configure_in_python(bench: BenchModel, sample_rate: int, buffer_size: int) -> None:
     """Ask the model (in Python) whether it takes the setting: a refusal is a `SettingError`."""
     from neutone_bench.host import configure
@@ -314,15 +344,19 @@ def _print_tables(
     verbose: bool,
     changes: list[Change] | None,
     fraction: float,
+    packaged: list[SpeedResult],
 ) -> None:
-    """The speed table on stdout; with --verbose the floor table; with --compare the changes."""
+    """The speed table on stdout (and the `.nm` beside its pt2 package when one was timed); with
+    --verbose the floor table; with --compare the changes."""
     from neutone_bench import compare as comparing
     from neutone_bench.render import print_table
     from neutone_bench.speed import (
         ALLOCATION_HEADERS,
+        FORMAT_HEADERS,
         HEADERS,
         VERBOSE_HEADERS,
         allocation_cells,
+        format_cells,
         table_cells,
         verbose_cells,
     )
@@ -334,6 +368,9 @@ def _print_tables(
     )
     where = " (native host)" if results and results[0].host == "native" else ""
     print_table(out, f"speed of {name}{where}", HEADERS, table_cells(results), caption=caption)
+    if packaged:
+        title = "the .nm and its pt2 package, both called from C++ (allocations per call)"
+        print_table(out, title, FORMAT_HEADERS, format_cells(results, packaged))
     if verbose:
         print_table(
             out, "warm-up, spread and machine floor", VERBOSE_HEADERS, verbose_cells(results)

@@ -24,6 +24,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional
 
 import torch
@@ -61,7 +62,8 @@ class SpeedResult:
     """Timings of one host setting; times in seconds, every call kept.
 
     ``host`` is "python" or "native"; the native host also counts the CPU allocations of each
-    timed call (``allocations[i]`` for ``times[i]``; empty for the Python host).
+    timed call (``allocations[i]`` for ``times[i]``; empty for the Python host). ``format`` is
+    what was timed: the ".nm", or the "pt2" package beside it in the C++ pt2 runtime.
     """
 
     sample_rate: int
@@ -73,6 +75,7 @@ class SpeedResult:
     host: str = "python"
     allocations: list[int] = field(default_factory=list)
     allocated_bytes: list[int] = field(default_factory=list)
+    format: str = "nm"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary for JSON, with every per-call time (and allocation count)."""
@@ -80,6 +83,7 @@ class SpeedResult:
             "sample_rate": self.sample_rate,
             "buffer_size": self.buffer_size,
             "host": self.host,
+            "format": self.format,
             **self.summary.to_dict(),
         }
         if self.host == "native":
@@ -240,7 +244,69 @@ def measure_speed_native(
     )
 
 
+def package_beside(path: str | os.PathLike[str]) -> Path | None:
+    """The pt2 package exported beside the `.nm` at `path` (``model.nm`` -> ``model.pt2pkg/``)."""
+    package = Path(path).with_suffix(".pt2pkg")
+    return package if (package / "manifest.json").is_file() else None
+
+
+def measure_speed_package(
+    package_dir: str | os.PathLike[str],
+    sample_rate: int,
+    buffer_size: int,
+    duration: float,
+    repetitions: int,
+    warmup: int,
+    seed: int,
+    pin_cpu: int | None = None,
+) -> SpeedResult:
+    """``measure_speed_native`` for the pt2 package in `package_dir`, timed in the C++ pt2 runtime
+    (``neutone_export.pt2.native_runtime``): the same calls, clock and allocation count, so its
+    figures stand beside the `.nm`'s. Raises ``NativeHostError`` like the native host."""
+    from neutone_export.pt2.native_runtime import time_package_native
+
+    if not (math.isfinite(duration) and duration > 0.0):
+        raise ValueError(f"duration must be a finite number of seconds > 0, got {duration}")
+    calls = calls_per_repetition(sample_rate, buffer_size, duration)
+    timing = time_package_native(
+        package_dir,
+        sample_rate,
+        buffer_size,
+        calls=calls,
+        warmup=warmup,
+        pin_cpu=pin_cpu,
+        seed=seed,
+        repetitions=repetitions,
+    )
+    audio, knobs = random_buffers(buffer_size, 1, seed)
+    with torch.no_grad():
+        floor = floor_stalls(timing.times_s, audio[0], knobs[0], None)
+    return SpeedResult(
+        sample_rate=sample_rate,
+        buffer_size=buffer_size,
+        warmup_times=timing.warmup_s,
+        times=timing.times_s,
+        floor=floor,
+        summary=summarize_timings(timing.times_s, buffer_size / sample_rate, floor),
+        host="native",
+        allocations=timing.allocations,
+        allocated_bytes=timing.allocated_bytes,
+        format="pt2",
+    )
+
+
 HEADERS = ["rate Hz", "buffer", "median ms", "p99 ms", "max ms", "misses", "load %"]
+#: The `.nm` and its pt2 package side by side, both timed in C++.
+FORMAT_HEADERS = [
+    "rate Hz",
+    "buffer",
+    "format",
+    "median ms",
+    "p99 ms",
+    "misses",
+    "median allocs",
+    "max allocs",
+]
 VERBOSE_HEADERS = [
     "rate Hz",
     "buffer",
@@ -295,6 +361,29 @@ def verbose_cells(results: Sequence[SpeedResult]) -> list[list[str]]:
         ]
         for r in results
     ]
+
+
+def format_cells(nm: Sequence[SpeedResult], pt2: Sequence[SpeedResult]) -> list[list[str]]:
+    """Per setting, the `.nm` row then the pt2 package's: median, p99, misses, allocations."""
+    by_setting = {(r.sample_rate, r.buffer_size): r for r in pt2}
+    rows = []
+    for first in nm:
+        for r in (first, by_setting.get((first.sample_rate, first.buffer_size))):
+            if r is None:
+                continue
+            rows.append(
+                [
+                    str(r.sample_rate),
+                    str(r.buffer_size),
+                    ".nm" if r.format == "nm" else "pt2",
+                    ms(r.summary.median_s),
+                    ms(r.summary.p99_s),
+                    misses_cell(r.summary),
+                    f"{median(r.allocations):g}",
+                    str(max(r.allocations)),
+                ]
+            )
+    return rows
 
 
 def allocation_cells(results: Sequence[SpeedResult]) -> list[list[str]]:

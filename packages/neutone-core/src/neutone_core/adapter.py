@@ -208,7 +208,7 @@ class RealtimeAdapter(nn.Module):
         """Run one zero block through the model (default knobs) and check what it returns."""
         n = self.native_bs if self.native_bs > 0 else min(128, self.block_max)
         x = torch.zeros(self.in_ch, self.look_behind + n + self.look_ahead)
-        y = self._run_model(x, self._knob_values(None, n))
+        y = self._process_block(x, None, n)
         self._check_block(y, n)
         self.reset()
 
@@ -394,6 +394,16 @@ class RealtimeAdapter(nn.Module):
             y = self.w2w_base.do_forward_pass(x, values)
         return y
 
+    def _process_block(self, x: Tensor, positions: Optional[Tensor], n: int) -> Tensor:
+        """The model's output for one native block `x` and its knob `positions` ``(rows, n)``
+        (``None``: the defaults): knob mapping and aggregation, then ``do_forward_pass``.
+
+        The one seam between the streaming and the model: the pt2 package's runtime
+        (``neutone_export.pt2.runtime``) replaces it with the compiled graph of the same
+        computation.
+        """
+        return self._run_model(x, self._knob_values(positions, n))
+
     def _push_input(self, x: Tensor, params: Optional[Tensor], n: int) -> None:
         """Queue one host buffer: audio at the native rate in the block queue, knobs beside it."""
         if not self.resampling:
@@ -412,8 +422,7 @@ class RealtimeAdapter(nn.Module):
             positions: Optional[Tensor] = None
             if self.knobs.n_knobs > 0:
                 positions = self.knobs.take(n)
-            values = self._knob_values(positions, n)
-            y = self._run_model(self.blocks.window(n), values)
+            y = self._process_block(self.blocks.window(n), positions, n)
             self._check_block(y, n)
             self.blocks.advance(n)
             if self.resampling:
@@ -441,7 +450,7 @@ class RealtimeAdapter(nn.Module):
             return dst
         xin = self._host_sized(self.in_buf, n)
         self.channels(x, xin)
-        y = self._run_model(xin, self._knob_values(params, n))
+        y = self._process_block(xin, params, n)
         self._check_block(y, n)
         self.channels(y, dst)
         return dst

@@ -18,6 +18,7 @@ Example:
 
 import json
 import math
+import re
 import time
 from typing import Any, Dict, List, Tuple, TypeGuard
 from urllib.parse import urlparse
@@ -26,6 +27,13 @@ import torch
 from torch import nn
 
 from neutone_core.__about__ import __version__
+from neutone_core.limits import (
+    MAX_BUFFER_SIZE,
+    MAX_SAMPLE_RATE,
+    MIN_SAMPLE_RATE,
+    LimitError,
+    check_metadata_limits,
+)
 from neutone_core.parameters import (
     MAX_NUMERICAL_PARAMETERS,
     MAX_REALTIME_PARAMETERS,
@@ -46,7 +54,7 @@ MODEL_TYPES = {
     (False, False): "stereo-stereo",
 }
 MAX_REALTIME_SAMPLE_RATE = 96000
-MAX_NON_REALTIME_SAMPLE_RATE = 384000
+MAX_NON_REALTIME_SAMPLE_RATE = MAX_SAMPLE_RATE
 
 _TEXT_LIMITS = {
     "model_name": 30,
@@ -97,6 +105,34 @@ _KIND_LIMITS = {
     "text": MAX_TEXT_PARAMETERS,
     "tokens": MAX_TOKENS_PARAMETERS,
 }
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Characters no metadata text may carry: C0/C1 controls (terminal escapes; tab and newline are
+text) and the bidirectional overrides that make a text read differently from what it holds."""
+
+
+def control_character_problems(metadata: Any, key: str = "metadata") -> List[str]:
+    """Every string in `metadata` (keys included) that carries a `CONTROL_CHARACTERS` one, as
+    ``"key: carries control character U+001B"``.
+
+    >>> control_character_problems({"model_name": "ok\x1b[2J"})
+    ['model_name: carries control character U+001B']
+    """
+    found: List[str] = []
+    if isinstance(metadata, str):
+        match = CONTROL_CHARACTERS.search(metadata)
+        if match:
+            found.append(f"{key}: carries control character U+{ord(match.group()):04X}")
+    elif isinstance(metadata, dict):
+        for name, value in metadata.items():
+            inner = str(name) if key == "metadata" else f"{key}.{name}"
+            found += control_character_problems(str(name), inner)
+            found += control_character_problems(value, inner)
+    elif isinstance(metadata, list):
+        for i, value in enumerate(metadata):
+            found += control_character_problems(value, f"{key}[{i}]")
+    return found
 
 
 class MetadataError(ValueError):
@@ -394,7 +430,7 @@ def validate_metadata(metadata: Dict[str, Any], realtime: bool = True) -> None:
 
     Args:
         metadata: the dictionary (as built by `build_metadata` or read from ``metadata.json``).
-        realtime: True checks the realtime keys and limits (sample rate <= 96000, four
+        realtime: True checks the realtime keys and limits (sample rate in [1000, 96000], four
             continuous or categorical knobs); False the non-realtime ("Gen") keys and limits
             (up to four numerical knobs, one text and one tokens parameter, in ``p1``..``p6``).
 
@@ -458,9 +494,9 @@ def validate_metadata(metadata: Dict[str, Any], realtime: bool = True) -> None:
             out.append(f"{key}: a number in [0, 1], got {m[key]!r}")
     if "native_sample_rates" in m:
         high = MAX_REALTIME_SAMPLE_RATE if realtime else MAX_NON_REALTIME_SAMPLE_RATE
-        _check_int_list(out, "native_sample_rates", m["native_sample_rates"], 1, high)
+        _check_int_list(out, "native_sample_rates", m["native_sample_rates"], MIN_SAMPLE_RATE, high)
     if "native_buffer_sizes" in m:
-        _check_int_list(out, "native_buffer_sizes", m["native_buffer_sizes"], 1, None)
+        _check_int_list(out, "native_buffer_sizes", m["native_buffer_sizes"], 1, MAX_BUFFER_SIZE)
     if "date_created" in m and not _is_number(m["date_created"]):
         out.append(f"date_created: a UNIX time (number), got {m['date_created']!r}")
     if not realtime:
@@ -483,8 +519,22 @@ def validate_metadata(metadata: Dict[str, Any], realtime: bool = True) -> None:
                     f"model_type: must match is_input_mono/is_output_mono ({expected!r}), "
                     f"got {m['model_type']!r}"
                 )
+    _check_hard_limits(out, m)
+    out += control_character_problems(m)
     if out:
         raise MetadataError(out)
+
+
+def _check_hard_limits(out: List[str], metadata: Dict[str, Any]) -> None:
+    """The limits every reader enforces (`neutone_core.limits`), where no finer rule above
+    already named the key."""
+    try:
+        check_metadata_limits(metadata)
+    except LimitError as error:
+        message = str(error)
+        key = message.split(" ", 1)[0].rstrip(":").split("[", 1)[0].split(".", 1)[0]
+        if not any(line.split("[", 1)[0].split(".", 1)[0].startswith(key) for line in out):
+            out.append(message)
 
 
 def metadata_to_json(metadata: Dict[str, Any]) -> str:

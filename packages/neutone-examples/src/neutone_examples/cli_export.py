@@ -6,15 +6,19 @@ the validation checks passed, the total delay the exported file reports at 48 kH
 buffers, and the slowest realtime factor measured by the suite. Progress and errors go to stderr.
 A failed quality check (reset, streaming, eager, determinism: what would not break the plugin) is
 a warning with its fix and the example counts as exported; `--strict` counts it as a failure.
+``--format`` (default ``all``) also writes each realtime example's pt2 package (``OUT/NAME/
+model.pt2pkg``, torch.export + AOTInductor, proven against the `.nm`); an example torch.export
+cannot capture gets its `.nm` and one line saying why (which construct, which module).
 Exit status 1 if any example fails a check that would break the plugin (any check with
 `--strict`) or cannot be exported; 2 for an unknown name or an OUT that cannot be written (one
 line, before any work).
 """
 
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated, Any, Dict, List, Optional, Tuple
 
 import typer
 from rich.table import Table
@@ -55,6 +59,7 @@ class ExportRow:
     seconds: float
     path: str
     error: str = ""
+    package: str = "-"
 
     def cells(self) -> List[str]:
         """The table row."""
@@ -71,7 +76,8 @@ class ExportRow:
             checks = self.error
         delay = "-" if self.delay_samples is None else str(self.delay_samples)
         rtf = "-" if self.realtime_factor is None else f"{self.realtime_factor:.1f}x"
-        return [self.name, status, checks, delay, rtf, f"{self.seconds:.1f}"]
+        package = self.package.split(":")[0]
+        return [self.name, status, checks, delay, rtf, package, f"{self.seconds:.1f}"]
 
 
 def _delay_at_48k(model_file: Path) -> Optional[int]:
@@ -88,13 +94,36 @@ def _delay_at_48k(model_file: Path) -> Optional[int]:
     return int(module.calc_buffering_delay_samples()) + int(module.calc_model_delay_samples())
 
 
+FORMATS = {"nm": ("nm",), "pt2": ("nm", "pt2"), "all": ("nm", "pt2")}
+"""--format -> the formats saved: the package is proven against the `.nm`, so both need it."""
+
+
+def _package_status(
+    report_settings: Dict[str, Any], formats: Tuple[str, ...], realtime: bool
+) -> str:
+    """The row's pt2 cell: "written", "not written: <why>", or "-" (not asked, or Gen)."""
+    if "pt2" not in formats or not realtime:
+        return "-"
+    package = report_settings.get("pt2_package") or {}
+    if package.get("written"):
+        return "written"
+    return f"not written: {package.get('reason', 'no package status in the report')}"
+
+
 def export_example(
-    name: str, out: Path, verbose: bool, trace: bool = False, strict: bool = False
+    name: str,
+    out: Path,
+    verbose: bool,
+    trace: bool = False,
+    strict: bool = False,
+    formats: Tuple[str, ...] = ("nm",),
 ) -> ExportRow:
-    """Save example `name` to ``out / name`` and summarise its validation report; with `strict`
-    a failed quality check counts as a failure, else as a warning."""
+    """Save example `name` to ``out / name`` in `formats` (a Gen example: the `.nm` only) and
+    summarise its validation report; with `strict` a failed quality check counts as a failure,
+    else as a warning."""
     from neutone_examples.registry import GEN_EXAMPLES, build_example
     from neutone_export import save_neutone_model
+    from neutone_export.files.save import PackageNotWrittenWarning
     from neutone_export.kinds.dispatch import kind_of_model
     from neutone_export.suite.runner import blocking_failures
 
@@ -102,9 +131,15 @@ def export_example(
     start = time.perf_counter()
     # A non-realtime model is scripted whole: tracing applies to the realtime examples only.
     trace = trace and name not in GEN_EXAMPLES
+    streams = name not in GEN_EXAMPLES
+    saved = formats if streams else ("nm",)  # a Gen model has no per-block graph to package
     try:
         model = build_example(name)
-        report = save_neutone_model(model, folder, quiet=not verbose, trace=trace)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PackageNotWrittenWarning)  # the row says it
+            report = save_neutone_model(
+                model, folder, quiet=not verbose, trace=trace, formats=saved
+            )
     except ValueError as error:  # ScriptingError, MetadataError: the model cannot be exported
         lines = str(error).strip().splitlines()
         return ExportRow(
@@ -135,6 +170,7 @@ def export_example(
         realtime_factor=realtime,
         seconds=time.perf_counter() - start,
         path=str(folder),
+        package=_package_status(report.settings, formats, streams),
     )
 
 
@@ -148,7 +184,7 @@ def _print_table(rows: List[ExportRow]) -> None:
     )
     for column in ("example", "result", "checks"):
         table.add_column(column, justify="left", no_wrap=column != "checks")
-    for column in ("delay", "realtime", "time (s)"):
+    for column in ("delay", "realtime", "pt2", "time (s)"):
         table.add_column(column, justify="right", no_wrap=True)  # figures line up on the right
     for row in rows:
         table.add_row(*row.cells())
@@ -187,8 +223,19 @@ def export(
             "failure, not a warning.",
         ),
     ] = False,
+    format_name: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="nm: the .nm only; pt2 or all: the .nm and the pt2 package (torch.export + "
+            "AOTInductor, proven against the .nm; realtime examples; tens of seconds each).",
+        ),
+    ] = "all",
 ) -> None:
     """Export example models with save_neutone_model and summarise their validation."""
+    if format_name not in FORMATS:
+        raise BadInput(f"--format: must be one of {', '.join(FORMATS)}, got {format_name!r}")
+    formats = FORMATS[format_name]
     check_output_folder(out, "--out")
     check_output_file(json_file, "--json", allow_stdout=True)
 
@@ -205,8 +252,10 @@ def export(
     rows: List[ExportRow] = []
     for index, name in enumerate(selected, start=1):
         err.print(f"[{index}/{len(selected)}] exporting {name} to {out / name} ...")
-        row = export_example(name, out, verbose, trace, strict)
+        row = export_example(name, out, verbose, trace, strict, formats)
         rows.append(row)
+        if row.package.startswith("not written"):
+            err.print(f"  pt2 package of {name} {row.package}", markup=False)
         if row.error:
             err.print(f"  [red]cannot export {name}[/]: {row.error}")
         else:

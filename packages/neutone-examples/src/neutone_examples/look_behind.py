@@ -53,6 +53,14 @@ class EchoModel(nn.Module):
         past = x[:, start - delay : start - delay + n]
         return current + level * past
 
+    def forward_indexed(self, x: Tensor, delay: Tensor, level: Tensor) -> Tensor:
+        """`forward` with the delay as a tensor (``0 <= delay <= look_behind``, long), read by
+        indexing: `torch.export` cannot slice at a position that depends on a knob's value."""
+        start = self.look_behind
+        n = x.size(1) - start
+        index = torch.arange(n, device=x.device) + (start - delay)
+        return x[:, start:] + level * x.index_select(1, index)
+
 
 class EchoModelWrapper(WaveformToWaveformBase):
     """The echo, with its look-behind and its sample-rate-dependent delay time."""
@@ -125,6 +133,12 @@ class EchoModelWrapper(WaveformToWaveformBase):
 
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
         time_ms = params["time"]  # already in ms, see get_neutone_parameters
+        # Nested: TorchScript drops only a whole `if not is_scripting()` block, not an `and`.
+        if not torch.jit.is_scripting():  # noqa: SIM102
+            if torch.compiler.is_exporting():  # no Python number from the knob's value
+                samples = torch.round(time_ms * self.sample_rate / 1000.0).long()
+                capped = samples.clamp(0, self.model.look_behind)
+                return self.model.forward_indexed(x, capped, params["level"])
         delay = int(torch.round(time_ms * self.sample_rate / 1000.0).item())
         # Above 96 kHz the longest times would need more look-behind: they are capped.
         return self.model(x, min(delay, self.model.look_behind), params["level"])

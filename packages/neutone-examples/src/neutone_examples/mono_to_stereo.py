@@ -60,6 +60,17 @@ class HaasWidener(nn.Module):
         right = (1.0 - spread) * x + spread * delayed
         return torch.cat([x, right], dim=0)
 
+    def forward_indexed(self, x: Tensor, delay: Tensor, spread: Tensor) -> Tensor:
+        """`forward` with the delay as a tensor (``0 <= delay <= history``, long), read by
+        indexing: `torch.export` cannot slice at a position that depends on a knob's value."""
+        n = x.size(1)
+        line = torch.cat([self.history, x], dim=1)  # (1, history + n)
+        index = torch.arange(n, device=x.device) + (self.max_delay - delay)
+        delayed = line.index_select(1, index)
+        self.history.copy_(line[:, n:])
+        right = (1.0 - spread) * x + spread * delayed
+        return torch.cat([x, right], dim=0)
+
     def reset(self) -> None:
         self.history.zero_()
 
@@ -141,6 +152,12 @@ class WidenerModelWrapper(WaveformToWaveformBase):
 
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
         time_ms = params["time"]  # already in ms, see get_neutone_parameters
+        # Nested: TorchScript drops only a whole `if not is_scripting()` block, not an `and`.
+        if not torch.jit.is_scripting():  # noqa: SIM102
+            if torch.compiler.is_exporting():  # no Python number from the knob's value
+                samples = torch.round(time_ms * self.sample_rate / 1000.0).long()
+                capped = samples.clamp(0, self.model.max_delay)
+                return self.model.forward_indexed(x, capped, params["spread"])
         delay = int(torch.round(time_ms * self.sample_rate / 1000.0).item())
         return self.model(x, min(delay, self.model.max_delay), params["spread"])
 

@@ -9,11 +9,17 @@ Subpackages, one concern each (a change goes where its folder name says):
     suite: the validation suite: `runner` (the `Check` record and the one runner), `report`,
         `validate` (`validate_neutone_model`), `compare` (two streams), `context`, and the
         catalogues by subject: `contract`, `signal`, `delay`, `speed` (gathered in `realtime`),
-        `non_realtime`, `native`; `plugin_methods` lists what the plugin calls.
+        `non_realtime`, `native`, `pt2` and `pt2_native` (the package's, Python and C++);
+        `plugin_methods` lists what the plugin calls.
     audio: audio as the plugin hears it: `host` (drive a module buffer by buffer), `render`
         (`render`, `render_file`, `render_aligned`), `samples` (demo clips), `knobs`, `measure`,
         `audio_io`.
-    native: the C++ libtorch host (`neutone_host.cpp`) and its Python side (`host`).
+    native: the C++ programs, built on first use into a verified private cache (`build`): the
+        libtorch host of a `.nm` (`neutone_host.cpp`, `host`) and the streaming runtime of a pt2
+        package (`pt2_runtime.{h,cpp}`, driven by `pt2_main.cpp`).
+    pt2: the torch.export / AOTInductor package beside the `.nm` (docs/pt2.md): `capture`,
+        `package` (`write_package`), `plan` (the C++ runtime's tables), `runtime` (the Python
+        runtime: core's adapter driving the package), `native_runtime` (the C++ one from Python).
     sdk15: porting from the Neutone SDK 1.5: `port`, `porting_notes`, `audio_sample`, `compat`,
         `no_grad`.
     nam: Neural Amp Modeler captures (`capture.import_nam`; extra `nam`).
@@ -39,6 +45,8 @@ _HOMES = {
     "ModelDefinitionError": "files.scripting",
     "SubmissionError": "sdk15.compat",
     "NotANeutoneModelError": "files.load",
+    "PackageNotWrittenWarning": "files.save",
+    "QualityWarning": "files.save",
     "ScriptingError": "files.scripting",
     "TracingError": "files.tracing",
     "ValidationReport": "suite.report",
@@ -65,6 +73,8 @@ __all__ = [
     "ExportWriteError",
     "ModelDefinitionError",
     "NotANeutoneModelError",
+    "PackageNotWrittenWarning",
+    "QualityWarning",
     "ScriptingError",
     "SubmissionError",
     "TracingError",
@@ -93,7 +103,12 @@ if TYPE_CHECKING:
         made_by_reference_sdk,
         plugin_load_problems,
     )
-    from neutone_export.files.save import save_neutone_model, save_non_realtime_model
+    from neutone_export.files.save import (
+        PackageNotWrittenWarning,
+        QualityWarning,
+        save_neutone_model,
+        save_non_realtime_model,
+    )
     from neutone_export.files.scripting import (
         ModelDefinitionError,
         ScriptingError,

@@ -24,6 +24,13 @@ or a larger batch arrives), the convolution reads a contiguous view of it, and t
 the next call is a view of that half while the next call fills the other, so no copy is between
 overlapping memory. What remains is what `torch.nn.functional.conv1d` allocates for its output (it
 has no ``out=``). `TCNBlock` adds its delayed residual in place (`StreamingDelay.add_delayed_`).
+
+Under `torch.export` (``torch.compiler.is_exporting()``) the same streams take a second path that
+the exported program can keep: the state lives only in registered buffers updated in place
+(``copy_``), the sample counter is a 0-d tensor and no branch depends on the buffer length, so one
+graph serves any block length. That path allocates per call; TorchScript and eager never take it.
+Its buffers must exist before export: call the module once (eagerly, at the batch size to export)
+and `reset` it (reset keeps the state's shape).
 """
 
 from typing import List
@@ -35,6 +42,15 @@ from neutone_core.stateful import StatefulModule
 from neutone_filters.checks import is_int_at_least
 
 CONV_PADDINGS = ("causal", "same")
+
+
+def _require_state(cache: Tensor, x: Tensor, owner: str) -> None:
+    """Under export the state cannot be (re)allocated: it must already fit `x`."""
+    if cache.shape[:2] != x.shape[:2] or cache.dtype != x.dtype:
+        raise ValueError(
+            f"{owner}: run one block eagerly (batch and channels {list(x.shape[:2])}, "
+            f"{x.dtype}) and reset() before torch.export, so the state buffers exist"
+        )
 
 
 class StreamingDelay(StatefulModule):
@@ -93,6 +109,11 @@ class StreamingDelay(StatefulModule):
         """
         if self.delay == 0:
             return y.add_(x)
+        # Nested: TorchScript drops only a whole `if not is_scripting()` block, not an `and`.
+        if not torch.jit.is_scripting():  # noqa: SIM102
+            if torch.compiler.is_exporting():
+                # One graph for any n: no branch on n against the delay.
+                return y.add_(self.forward(x))
         self._fit(x)
         n = x.size(2)
         d = self.delay
@@ -146,6 +167,7 @@ class CachedConv1d(nn.Conv1d, StatefulModule):
     # Buffers (registered in __init__).
     cache: Tensor
     work: Tensor
+    emitted_samples: Tensor
 
     def __init__(
         self,
@@ -193,6 +215,8 @@ class CachedConv1d(nn.Conv1d, StatefulModule):
         self.look_ahead = 0 if padding == "causal" else context - context // 2
         self.leading_zeros = input_delay + self.look_ahead
         self.emitted = 0
+        # The export path's count of `emitted` (export keeps no Python state between calls).
+        self.register_buffer("emitted_samples", torch.zeros((), dtype=torch.long), persistent=False)
         self.register_buffer("cache", torch.zeros(0, in_channels, context), persistent=False)
         # Two halves of (batch * in_channels * (context + n),) for the longest n seen; `next_half`
         # is the one the next call fills (context, then the buffer).
@@ -202,8 +226,11 @@ class CachedConv1d(nn.Conv1d, StatefulModule):
     @torch.jit.export
     def reset(self) -> None:
         """Forget the left context (the next call sees zeros before it, like offline padding)."""
-        self.cache.zero_()
+        # Its own zeros, not a view of the work buffer: torch.export refuses state that aliases
+        # other state.
+        self.cache = torch.zeros_like(self.cache)
         self.emitted = 0
+        self.emitted_samples.zero_()
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
@@ -237,6 +264,10 @@ class CachedConv1d(nn.Conv1d, StatefulModule):
         return joined
 
     def forward(self, x: Tensor) -> Tensor:
+        # Nested: TorchScript drops only a whole `if not is_scripting()` block, not an `and`.
+        if not torch.jit.is_scripting():  # noqa: SIM102
+            if torch.compiler.is_exporting():
+                return self._forward_exported(x)
         if self.cache.size(0) != x.size(0) or self.cache.dtype != x.dtype:
             self.cache = x.new_zeros(x.size(0), self.in_channels, self.context)
         n = x.size(2)
@@ -249,6 +280,27 @@ class CachedConv1d(nn.Conv1d, StatefulModule):
         if self.emitted < self.leading_zeros:
             y[:, :, : self.leading_zeros - self.emitted] = 0.0
             self.emitted = min(self.emitted + n, self.leading_zeros)
+        return y
+
+    @torch.jit.unused
+    def _forward_exported(self, x: Tensor) -> Tensor:
+        """`forward` as `torch.export` can keep it: the cache updated in place, the count of
+        emitted samples a tensor, the leading zeros a mask (one graph for any length)."""
+        _require_state(self.cache, x, "CachedConv1d")
+        joined = x
+        if self.context > 0:
+            joined = torch.cat([self.cache, x], dim=2)
+            self.cache.copy_(joined.narrow(2, x.size(2), self.context))
+        y = nn.functional.conv1d(
+            joined, self.weight, self.bias, 1, 0, self.dilation[0], self.groups
+        )
+        if self.leading_zeros == 0:
+            return y
+        position = torch.arange(x.size(2), device=x.device) + self.emitted_samples
+        y = y.masked_fill(position < self.leading_zeros, 0.0)
+        self.emitted_samples.copy_(
+            torch.clamp(self.emitted_samples + x.size(2), max=self.leading_zeros)
+        )
         return y
 
 

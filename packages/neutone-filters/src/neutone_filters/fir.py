@@ -13,7 +13,9 @@ spectrum is cached per FFT size. The crossover, 64 taps, was measured on one CPU
 buffers of 64 to 2048 samples (see the package README). Outside autograd the history and the new
 buffer are copied into alternating halves of a preallocated work buffer instead of concatenated, and
 the taps are kept in the input's dtype, so a steady-state call allocates only what the product
-(direct) or the FFTs allocate.
+(direct) or the FFTs allocate. Under `torch.export` (``torch.compiler.is_exporting()``) the filter
+takes a third path, one direct convolution with no per-length choice, so one graph serves any
+block length; TorchScript and eager never take it.
 """
 
 import math
@@ -340,7 +342,8 @@ class FIRFilter(StatefulModule):
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
-        """``(taps - 1) / 2``: the centre of a linear-phase kernel, a whole number of samples."""
+        """``(taps - 1) / 2``: the centre of a linear-phase kernel, a whole number of samples (its
+        group delay at every frequency: the pure delay the delay check compares)."""
         return (self.num_taps - 1) // 2
 
     def forward(self, x: Tensor) -> Tensor:
@@ -350,6 +353,10 @@ class FIRFilter(StatefulModule):
             self.history = torch.zeros(channels, self.num_taps - 1, dtype=x.dtype, device=x.device)
         if n == 0:
             return x.clone()
+        # Nested: TorchScript drops only a whole `if not is_scripting()` block, not an `and`.
+        if not torch.jit.is_scripting():  # noqa: SIM102
+            if torch.compiler.is_exporting():
+                return self._forward_exported(x)
         padded = self._padded(x)
         if self.use_fft:
             return self._fft(padded, n)
@@ -359,6 +366,16 @@ class FIRFilter(StatefulModule):
         # buffer); copying them into a preallocated one instead changes the result in the last bit
         # for some shapes (another product kernel), so that allocation stays.
         return padded.unfold(1, self.num_taps, 1) @ self.kernel
+
+    def _forward_exported(self, x: Tensor) -> Tensor:
+        """The convolution as `torch.export` can keep it for any block length: no work buffer
+        sized per call and no FFT size chosen per length (one direct convolution), the history
+        updated in place. Equal to the other paths up to float rounding; allocates per call."""
+        n = x.size(1)
+        padded = torch.cat([self.history, x], dim=1)
+        self.history.copy_(padded.narrow(1, n, self.num_taps - 1))
+        kernel = self.reversed_taps.to(x.dtype).view(1, 1, self.num_taps)
+        return torch.nn.functional.conv1d(padded.unsqueeze(1), kernel).squeeze(1)
 
     def _padded(self, x: Tensor) -> Tensor:
         """History then `x`, ``(channels, taps - 1 + n)``, contiguous; updates the history.

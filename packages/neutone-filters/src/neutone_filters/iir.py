@@ -102,7 +102,8 @@ class IIRFilter(StatefulModule):
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
-        """0: minimum phase, no single delay (the group delay varies with frequency)."""
+        """0: minimum phase, no pure delay (the group delay varies with frequency; the delay
+        check measures the phase beyond minimum phase)."""
         return 0
 
     def forward(self, audio: Tensor) -> Tensor:
@@ -152,7 +153,8 @@ class IIRSVF(StatefulModule):
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
-        """0: minimum phase, no single delay (the group delay varies with frequency)."""
+        """0: minimum phase, no pure delay (the group delay varies with frequency; the delay
+        check measures the phase beyond minimum phase)."""
         return 0
 
     def forward(

@@ -96,7 +96,8 @@ class SOSFilter(StatefulModule):
 
     Minimum-phase designs have no single delay, so `get_delay_samples` reports 0 (the group delay
     varies with frequency, and grows as a low-pass cutoff falls; 0 is the delay a host must
-    compensate). The state is kept per
+    compensate: the pure delay, which neutone-export's delay check measures as the phase beyond
+    the minimum phase of the response's magnitude). The state is kept per
     channel in float64, allocated on the first call, and zeroed if the channel count changes.
 
     Args:
@@ -179,7 +180,8 @@ class SOSFilter(StatefulModule):
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
-        """0: minimum phase, no single delay (the group delay varies with frequency)."""
+        """0: minimum phase, no pure delay (the group delay varies with frequency; the delay
+        check measures the phase beyond minimum phase)."""
         return 0
 
     def forward(self, x: Tensor) -> Tensor:

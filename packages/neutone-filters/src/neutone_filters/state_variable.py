@@ -54,7 +54,9 @@ class StateVariableFilter(StatefulModule):
     stop the host); the constructor checks its arguments and raises `ValueError`.
     It reports a delay of 0: minimum phase, it has no single delay. Its group delay varies with
     frequency: a low-pass at Q 0.7071 delays low frequencies by about ``sqrt(2) / (2 pi fc / fs)``
-    samples (11 at 1 kHz, 48 kHz) and its impulse response starts at sample 0.
+    samples (11 at 1 kHz, 48 kHz) and its impulse response starts at sample 0. 0 is its pure
+    delay, the number neutone-export's delay check compares: the phase beyond the minimum phase
+    of its magnitude, at any cutoff.
 
     Args:
         mode: ``lowpass``, ``highpass``, ``bandpass`` (0 dB at the centre) or ``notch``.
@@ -124,7 +126,8 @@ class StateVariableFilter(StatefulModule):
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
-        """0: minimum phase, no single delay (the group delay varies with frequency)."""
+        """0: minimum phase, no pure delay (the group delay varies with frequency; the delay
+        check measures the phase beyond minimum phase)."""
         return 0
 
     @torch.jit.export

@@ -75,6 +75,9 @@ class _CausalSTFT(StatefulModule):
     inputs: Tensor
     overlap: Tensor
     ready: Tensor
+    stream_history: Tensor
+    stream_pending: Tensor
+    stream_phase: Tensor
 
     def __init__(self, n_fft: int, hop_length: int, window: str = "hann") -> None:
         super().__init__()
@@ -103,15 +106,25 @@ class _CausalSTFT(StatefulModule):
         self.register_buffer("inputs", torch.zeros(0, n_fft - hop_length), persistent=False)
         self.register_buffer("overlap", torch.zeros(0, n_fft - hop_length), persistent=False)
         self.register_buffer("ready", torch.zeros(0, hop_length - 1), persistent=False)
+        # The state of `_forward_exported`: the last n_fft - 1 inputs, the overlap-add already
+        # summed for the next n_fft - 1 outputs, and the input count modulo the hop.
+        self.register_buffer("stream_history", torch.zeros(0, n_fft - 1), persistent=False)
+        self.register_buffer("stream_pending", torch.zeros(0, n_fft - 1), persistent=False)
+        self.register_buffer("stream_phase", torch.zeros((), dtype=torch.long), persistent=False)
 
     @torch.jit.export
     def reset(self) -> None:
         """Forget all buffered input, overlap and output (the next call starts from silence)."""
         self.inputs = torch.zeros(0, self.n_fft - self.hop_length, device=self.inputs.device)
+        # In place, so that torch.export finds them allocated (it cannot allocate state).
+        self.stream_history.zero_()
+        self.stream_pending.zero_()
+        self.stream_phase.zero_()
 
     @torch.jit.export
     def get_delay_samples(self) -> int:
-        """``n_fft - 1``: framing (``n_fft - hop``) plus the longest wait for a hop."""
+        """``n_fft - 1``: framing (``n_fft - hop``) plus the longest wait for a hop (a pure delay
+        with the identity spectrum, the number the delay check compares)."""
         return self.n_fft - 1
 
     def process_spectrum(self, spec: Tensor) -> Tensor:
@@ -119,6 +132,10 @@ class _CausalSTFT(StatefulModule):
         return spec
 
     def forward(self, x: Tensor) -> Tensor:
+        # Nested: TorchScript drops only a whole `if not is_scripting()` block, not an `and`.
+        if not torch.jit.is_scripting():  # noqa: SIM102
+            if torch.compiler.is_exporting():
+                return self._forward_exported(x)
         channels = x.size(0)
         n = x.size(1)
         if self.inputs.size(0) != channels or self.inputs.dtype != x.dtype:
@@ -151,12 +168,54 @@ class _CausalSTFT(StatefulModule):
         self.ready = self.ready[:, n:]
         return y
 
+    @torch.jit.unused
+    def _forward_exported(self, x: Tensor) -> Tensor:
+        """`forward` as `torch.export` can keep it, one graph for any length: fixed-size state
+        updated in place, and ``ceil(n / hop) + 1`` frames computed, those that do not end in the
+        block masked out. `process_spectrum` sees those frames too."""
+        if self.stream_history.size(0) != x.size(0) or self.stream_history.dtype != x.dtype:
+            raise ValueError(
+                f"RealtimeSTFT: run one block eagerly ({x.size(0)} channels, {x.dtype}) and "
+                "reset() before torch.export, so the state buffers exist"
+            )
+        n = x.size(1)
+        hop = self.hop_length
+        buffered = torch.cat([self.stream_history, x], dim=1)  # (C, n_fft - 1 + n)
+        # ends: local index of the last sample of each frame that may end here (frames end on
+        # inputs hop - 1 modulo hop); frame j reads buffered[ends[j] : ends[j] + n_fft]. At most
+        # ceil(n / hop) end here; one more (masked out too) keeps the count >= 2, which export
+        # must know for any n (a count that may be 1 would specialise the graph).
+        frames = (n + hop - 1) // hop + 1
+        steps = torch.arange(frames, device=x.device)
+        # (No sub-expression of the state alone: AOTInductor would fold it as a constant.)
+        ends = hop * steps - self.stream_phase + (hop - 1)
+        valid = ends < n
+        offsets = torch.arange(self.n_fft, device=x.device)
+        index = torch.clamp(ends, max=n - 1).unsqueeze(1) + offsets  # (F, N)
+        blocks = buffered[:, index]  # (C, F, N)
+        spec = torch.fft.rfft(blocks * self.analysis_window.to(x.dtype), dim=-1)
+        spec = self.process_spectrum(spec)
+        out = torch.fft.irfft(spec, n=self.n_fft, dim=-1) * self.synthesis_window.to(x.dtype)
+        out = torch.where(valid.unsqueeze(1), out, 0.0)
+        # Frame j's sample k is the output ends[j] + k samples into this block.
+        summed = torch.cat([self.stream_pending, x.new_zeros(x.size(0), n)], dim=1)
+        summed = summed.index_add(1, index.flatten(), out.flatten(1))
+        # The state is written last, after every read of it.
+        self.stream_history.copy_(buffered[:, n:])
+        self.stream_pending.copy_(summed[:, n:])
+        self.stream_phase.copy_((self.stream_phase + n) % hop)
+        return summed[:, :n]
+
     def _allocate(self, x: Tensor) -> None:
         channels = x.size(0)
         keep = self.n_fft - self.hop_length
         self.inputs = torch.zeros(channels, keep, dtype=x.dtype, device=x.device)
         self.overlap = torch.zeros(channels, keep, dtype=x.dtype, device=x.device)
         self.ready = torch.zeros(channels, self.hop_length - 1, dtype=x.dtype, device=x.device)
+        history = torch.zeros(channels, self.n_fft - 1, dtype=x.dtype, device=x.device)
+        self.stream_history = history
+        self.stream_pending = torch.zeros_like(history)
+        self.stream_phase = torch.zeros((), dtype=torch.long, device=x.device)
 
 
 class RealtimeSTFT(_CausalSTFT):

@@ -16,12 +16,13 @@ In a notebook::
     print(result.summary.line())
 """
 
+import contextlib
 import json
 import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor, nn
@@ -102,6 +103,7 @@ class RenderSummary:
     rms_out: float
     non_finite_in: int
     non_finite_out: int
+    threads: int = 1
 
     def line(self) -> str:
         """One line for a terminal: duration, speed, levels in dBFS, non-finite samples."""
@@ -118,7 +120,8 @@ class RenderSummary:
         )
         return (
             f"{self.seconds:.2f} s at {self.sample_rate} Hz in {buffers}: rendered in "
-            f"{self.render_seconds:.2f} s, realtime factor {self.realtime_factor:.1f}x; "
+            f"{self.render_seconds:.2f} s on {self.threads} thread"
+            f"{'' if self.threads == 1 else 's'}, realtime factor {self.realtime_factor:.1f}x; "
             f"in peak {_dbfs(self.peak_in)} rms {_dbfs(self.rms_in)}; "
             f"out peak {_dbfs(self.peak_out)} rms {_dbfs(self.rms_out)}; "
             f"delay {self.delay_samples} samples ({delay}); {bad}"
@@ -285,6 +288,7 @@ def render(
     seed: int = 0,
     compensate: bool = False,
     progress: Progress | None = None,
+    num_threads: int | None = 1,
 ) -> Rendered:
     """Run `audio` through the model as the plugin would, one host buffer per call.
 
@@ -300,6 +304,9 @@ def render(
             input); otherwise the output is `n + delay` samples, tail included, as a host without
             delay compensation plays it.
         progress: called with (samples done, samples total) about once per second of audio.
+        num_threads: torch intra-op threads while the model runs (1, as `check` and the plugin's
+            audio thread: a small model runs many times faster so than on every core); None keeps
+            torch's setting. Restored afterwards.
 
     Returns:
         the output `(out_ch, n or n + delay)` and a `RenderSummary`; the module is reset after.
@@ -325,16 +332,17 @@ def render(
     sizes = _buffer_sizes(n + delay, buffer_size, variable_buffers, seed)
     total = sum(sizes)
 
-    started = time.perf_counter()
-    y = _play(
-        module,
-        x,
-        sizes,
-        lambda start, count: knob_signal(values, model_knobs, n, start, count),
-        max(1, int(PROGRESS_SECONDS * sample_rate)),
-        progress,
-    )
-    elapsed = time.perf_counter() - started
+    with pinned_threads(num_threads) as threads:
+        started = time.perf_counter()
+        y = _play(
+            module,
+            x,
+            sizes,
+            lambda start, count: knob_signal(values, model_knobs, n, start, count),
+            max(1, int(PROGRESS_SECONDS * sample_rate)),
+            progress,
+        )
+        elapsed = time.perf_counter() - started
     plugin.reset()
 
     y = _without_delay(y, delay, n) if compensate else y[:, : n + delay]
@@ -358,8 +366,24 @@ def render(
         rms_out=rms_out,
         non_finite_in=bad_in,
         non_finite_out=bad_out,
+        threads=threads,
     )
     return Rendered(y, summary)
+
+
+@contextlib.contextmanager
+def pinned_threads(num_threads: int | None) -> Iterator[int]:
+    """Run the block with `num_threads` torch intra-op threads (None: torch's current count);
+    yields the count used and restores the previous one."""
+    if num_threads is not None and num_threads < 1:
+        raise RenderError(f"num_threads must be >= 1 or None, got {num_threads!r}")
+    previous = torch.get_num_threads()
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(previous)
 
 
 def default_output_path(input_path: Union[str, Path]) -> Path:
@@ -379,11 +403,13 @@ def render_file(
     knobs: Tuple[str, ...] | List[str] = (),
     compensate: bool = False,
     progress: Progress | None = None,
+    num_threads: int | None = 1,
 ) -> Tuple[Path, Rendered]:
     """`neutone-export render MODEL IN [OUT]`: read IN, render it, write OUT (format by suffix).
 
     `sample_rate` (default: the file's) is the host rate; the file is resampled to it first when it
-    differs. `knobs` are `name=value` or `name=start:end` texts (positions in [0, 1] or labels).
+    differs. `knobs` are `name=value` or `name=start:end` texts (positions in [0, 1] or labels);
+    `num_threads` as for `render` (one intra-op thread by default).
     Returns the path written and the render. Raises ValueError subclasses (NotANeutoneModelError,
     AudioFileError, KnobError, LimitError, RenderError) with a one-line message for bad input.
     """
@@ -413,6 +439,7 @@ def render_file(
         seed=seed,
         compensate=compensate,
         progress=progress,
+        num_threads=num_threads,
     )
     write_audio(out, result.audio, rate)
     return out, result

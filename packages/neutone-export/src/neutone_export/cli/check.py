@@ -18,6 +18,7 @@ from neutone_export.cli.contract import (
     checked_all,
     emit_json,
     envelope,
+    shown,
     stderr_console,
     stdout_console,
     table_wanted,
@@ -90,7 +91,7 @@ def check(
 
     def progress(result: "CheckResult") -> None:
         if not quiet:
-            err.print(f"{result.status:<4} {result.name} {result.figure_text()}".rstrip())
+            err.print(shown(f"{result.status:<4} {result.name} {result.figure_text()}".rstrip()))
 
     report = validate_neutone_model(
         module, metadata=metadata, sample_rates=rates, seconds=seconds, on_check=progress
@@ -102,18 +103,22 @@ def check(
         report.checks += run_native_checks(model_path, module, seconds, on_check=progress)
         report.settings["host"] = "native"
     if table_wanted(json_file):
-        table = Table(title=f"neutone-export check {report.source}", title_justify="left")
+        title = f"neutone-export check {shown(report.source)}"
+        table = Table(title=title, title_justify="left")
         for column in ("check", "status", "figure", "details"):
             table.add_column(column, overflow="fold")
         for result in report.checks:
             style = _STYLES.get(result.status, "green")
             table.add_row(
-                result.name, f"[{style}]{result.status}[/]", result.figure_text(), result.message
+                shown(result.name),
+                f"[{style}]{result.status}[/]",
+                shown(result.figure_text()),
+                shown(result.message),
             )
         stdout_console().print(table)
     if json_file is not None:
         emit_json(envelope("neutone-export", {"command": "check", **report.to_dict()}), json_file)
     if not report.passed:
         names = ", ".join(result.name for result in report.failures)
-        err.print(f"[bold red]failed:[/] {names}")
+        err.print(f"[bold red]failed:[/] {shown(names)}")
         raise typer.Exit(code=1)

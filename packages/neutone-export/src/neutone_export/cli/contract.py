@@ -14,7 +14,9 @@ Every CLI builds its app with `make_app` and follows these rules:
   `platform`, `cpu`, `threads`, `created`, then the command's own data; NaN and infinity become
   `null`.
 - Every output path is checked before any work (`check_output_file`, `check_output_folder`) and
-  every file is written to a temporary name and renamed into place (`write_output`).
+  every file is written to a temporary name and renamed into place (`write_output`), by the one
+  output rule of docs/output-files.md (devices, FIFOs, sockets and `/proc` refused; symlinks
+  written through; `-`, `/dev/stdout` and pipes written directly; new files honour the umask).
 
 Only typer, rich and the standard library are imported here, so `--help` never starts torch: a
 command imports what it needs when it runs.
@@ -25,6 +27,7 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 import warnings
 from importlib import metadata
@@ -33,6 +36,7 @@ from typing import Annotated, Any, Callable, Dict, Iterable, List, Optional, Seq
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 #: `--json` value that means "the JSON on stdout, instead of the table".
@@ -77,12 +81,29 @@ class _Settings:
     color: Optional[bool] = None
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(value: object) -> str:
+    r"""`value` as text to print with Rich: text read from a file is data, never markup or a
+    terminal command, so markup is escaped and control characters are written as `\x1b`.
+
+    >>> print(shown("[bold]x\x1b"))
+    \[bold]x\x1b
+    """
+    return escape(_visible(str(value)))
+
+
 def _one_line(text: str) -> str:
     return " ".join(line.strip() for line in str(text).splitlines() if line.strip())
 
 
+def _visible(text: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def _error(message: str) -> None:
-    typer.echo(f"Error: {_one_line(message)}", err=True)
+    typer.echo(f"Error: {_visible(_one_line(message))}", err=True)
 
 
 def _exit_code_for(exc: BaseException) -> int:
@@ -295,7 +316,8 @@ def json_text(payload: Dict[str, Any]) -> str:
 
 
 def emit_json(payload: Dict[str, Any], target: str) -> None:
-    """Write `payload` to `target`: `-` is stdout, anything else a file renamed into place."""
+    """Write `payload` to `target`: `-` is stdout, anything else by the output rule
+    (`write_output`: a file renamed into place, `/dev/stdout` or a pipe written directly)."""
     text = json_text(payload)
     if target == STDOUT:
         sys.stdout.write(text)
@@ -327,39 +349,54 @@ def check_output_file(
 ) -> Optional[Path]:
     """`value` as a file path a command may write, checked before any work; `BadInput` if not.
 
-    Refused: a folder where a file is due, a folder that does not exist or is not writable, and
-    any of the command's `inputs` (writing there would destroy what is being read). `-` passes
-    through as `None` when `allow_stdout`.
+    The one output rule (`neutone_export.files.atomic.resolve_output`, docs/output-files.md):
+    refused are a folder, a device, a FIFO, a socket, a path on `/proc` or `/sys`, a folder that
+    does not exist or cannot be written (found by creating a temporary file there), and any of the
+    command's `inputs` (writing there would destroy what is being read). A symlink is written
+    through; `/dev/stdout` and `/dev/fd/N` are written directly. `-` passes through as `None`
+    when `allow_stdout`.
     """
+    from neutone_export.files.atomic import OutputPathError, check_output_writable
+
     if value is None or (allow_stdout and value == STDOUT):
         return None
     path = Path(value)
     if value == STDOUT:
         raise BadInput(f"{option}: '-' (stdout) is not accepted here; give a file name")
-    if path.is_dir():
-        raise BadInput(f"{option}: {path} is a folder; give a file name")
-    folder = path.parent
-    if not folder.is_dir():
-        raise BadInput(f"{option}: folder {folder} does not exist; create it first")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise BadInput(f"{option}: folder {folder} is not writable")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise BadInput(f"{option}: {path} is not writable")
+    try:
+        destination = check_output_writable(path)
+    except OutputPathError as error:
+        raise BadInput(f"{option}: {error}") from None
+    if destination.descriptor is not None:
+        return path
     for source in inputs:
-        if _same_file(path, Path(source)) or path.resolve() == Path(source).resolve():
+        same = _same_file(destination.path, Path(source))
+        if same or destination.path == Path(os.path.realpath(source)):
             raise BadInput(f"{option}: {path} is the input; writing there would destroy it")
     return path
 
 
 def check_output_folder(value: Path, option: str) -> Path:
-    """`value` as a folder a command may create or write into; `BadInput` if it cannot."""
+    """`value` as a folder a command may create or write into; `BadInput` if it cannot.
+
+    A symlink to a folder is written through; a kernel file system (`/proc`, `/sys`) is refused;
+    writability is found by creating (and removing) a temporary folder in it.
+    """
+    import tempfile
+
+    from neutone_export.files.atomic import on_kernel_file_system
+
     if value.exists() and not value.is_dir():
         raise BadInput(f"{option}: {value} is a file; give a folder")
     existing = value if value.exists() else value.parent
     if not existing.is_dir():
         raise BadInput(f"{option}: folder {existing} does not exist; create it first")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise BadInput(f"{option}: folder {existing} is not writable")
+    if on_kernel_file_system(existing):
+        raise BadInput(f"{option}: {value} lies on a kernel file system (/proc, /sys, /dev)")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".neutone-probe-", dir=existing))
+    except OSError as error:
+        raise BadInput(f"{option}: folder {existing} is not writable ({error.strerror})") from None
     return value
 
 
@@ -378,7 +415,9 @@ def check_distinct(outputs: Dict[str, Optional[Path]]) -> None:
 def write_output(path: Path, write: Callable[[Path], object]) -> None:
     """Let `write(temp)` write a file beside `path`, then rename it into place in one step.
 
-    A failure (an error, Ctrl-C, a full disk) leaves `path` as it was and no temporary behind.
+    `path` follows the output rule (`files.atomic.resolve_output`): a symlink's target is
+    replaced (the link kept), `/dev/stdout` and `/dev/fd/N` are written directly. A failure (an
+    error, Ctrl-C, a full disk) leaves `path` as it was and no temporary behind.
     """
     from neutone_export.files.atomic import atomic_write_with
 

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from neutone_export.cli.contract import BadInput, check_output_folder, stderr_console
+from neutone_export.cli.contract import BadInput, check_output_folder, shown, stderr_console
 
 
 def register(app: typer.Typer) -> None:
@@ -45,6 +45,6 @@ def import_nam(
     err = stderr_console()
     if not report.passed:
         names = ", ".join(result.name for result in report.failures)
-        err.print(f"[bold red]failed:[/] {names} (details in {out_dir / 'report.json'})")
+        err.print(f"[bold red]failed:[/] {names} (details in {shown(out_dir / 'report.json')})")
         raise typer.Exit(code=1)
-    err.print(f"{out_dir / 'model.nm'} written; every check passed")
+    err.print(f"{shown(out_dir / 'model.nm')} written; every check passed")

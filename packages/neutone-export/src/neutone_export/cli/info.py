@@ -2,7 +2,7 @@
 
 The fields come from `neutone_export.files.info.model_info`: metadata, knobs, native settings, the
 delay at common host settings, file size, versions, and the last validation if `report.json` is
-beside.
+beside. Text from the file is data: markup and control characters are printed escaped.
 """
 
 from pathlib import Path
@@ -16,6 +16,7 @@ from neutone_export.cli.contract import (
     check_output_file,
     emit_json,
     envelope,
+    shown,
     stdout_console,
     table_wanted,
 )
@@ -48,11 +49,11 @@ def info(
     except NotANeutoneModelError as error:
         raise BadInput(f"MODEL: {error}") from None
     if table_wanted(json_file):
-        table = Table(title=f"neutone-export info {model_path}", title_justify="left")
+        table = Table(title=f"neutone-export info {shown(model_path)}", title_justify="left")
         table.add_column("field", no_wrap=True)
         table.add_column("value", overflow="fold")
         for field, value in found.rows():
-            table.add_row(field, value)
+            table.add_row(shown(field), shown(value))
         stdout_console().print(table)
     if json_file is not None:
         data = {"command": "info", "model": found.to_dict()}

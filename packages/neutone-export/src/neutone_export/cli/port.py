@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from neutone_export.cli.contract import BadInput, stderr_console
+from neutone_export.cli.contract import BadInput, shown, stderr_console
 
 
 def register(app: typer.Typer) -> None:
@@ -38,8 +38,8 @@ def port(
         raise BadInput(message if str(script) in message else f"{script}: {message}") from None
     err = stderr_console()
     if not diff:
-        err.print(f"{script}: no neutone_sdk import to port; nothing to change")
+        err.print(f"{shown(script)}: no neutone_sdk import to port; nothing to change")
         return
     typer.echo(diff, nl=False)
     if write:
-        err.print(f"{script}: rewritten")
+        err.print(f"{shown(script)}: rewritten")

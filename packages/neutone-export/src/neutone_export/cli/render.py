@@ -2,7 +2,8 @@
 
 Options and the output path are checked before any work; the render is
 `neutone_export.audio.render.render_file` (host buffers, knob automation, delay compensation), with
-a progress bar on stderr and the summary line on stdout. Exit status 1 when the model put out non-
+a progress bar on stderr and the summary line on stdout (which says how many torch threads ran the
+model: one unless `--threads N`, as `check` does). Exit status 1 when the model put out non-
 finite samples (written as 0 in OUT).
 """
 
@@ -19,6 +20,7 @@ from neutone_export.cli.contract import (
     checked,
     emit_json,
     envelope,
+    shown,
     stderr_console,
     stdout_console,
     table_wanted,
@@ -87,6 +89,17 @@ def render(
         bool,
         typer.Option("--compensate", help="Remove the reported delay: OUT lines up with IN."),
     ] = False,
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads",
+            "--num-threads",
+            min=1,
+            max=256,
+            help="Torch intra-op threads while the model runs (default 1, as `check` and the "
+            "plugin's audio thread).",
+        ),
+    ] = 1,
     json_file: JsonOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -108,11 +121,11 @@ def render(
     )
     written, result = _render(
         model_path, input_path, out, sample_rate, buffer_size, variable_buffers, seed,
-        knob or [], compensate, quiet,
+        knob or [], compensate, quiet, threads,
     )  # fmt: skip
     summary = result.summary
     if table_wanted(json_file):
-        stdout_console().print(f"{written}: {summary.line()}", soft_wrap=True)
+        stdout_console().print(f"{shown(written)}: {summary.line()}", soft_wrap=True)
     if json_file is not None:
         data = {
             "command": "render",
@@ -122,11 +135,11 @@ def render(
             "knobs": knob or [],
             "summary": summary.to_dict(),
         }
-        emit_json(envelope("neutone-export", data), json_file)
+        emit_json(envelope("neutone-export", data, threads=summary.threads), json_file)
     if summary.non_finite_out:
         stderr_console().print(
             f"failed: {summary.non_finite_out} output samples were NaN or infinite "
-            f"(written as 0 in {written})"
+            f"(written as 0 in {shown(written)})"
         )
         raise typer.Exit(code=1)
 
@@ -142,6 +155,7 @@ def _render(
     knobs: List[str],
     compensate: bool,
     quiet: bool,
+    threads: int,
 ) -> Tuple[Path, "Rendered"]:
     """`render_file` with a progress bar on stderr; a bad model file names MODEL."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -171,6 +185,7 @@ def _render(
                 seed=seed,
                 knobs=knobs,
                 compensate=compensate,
+                num_threads=threads,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
         except NotANeutoneModelError as error:

@@ -8,6 +8,7 @@ is a dictionary ready for JSON and rows of (field, value) texts for a table.
 """
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -20,10 +21,14 @@ from torch import nn
 from neutone_export.audio import host
 from neutone_export.audio.knobs import Knob, knobs_of
 from neutone_export.errors import one_line
-from neutone_export.files.load import load_neutone_model
+from neutone_export.files.load import load_neutone_model, made_by_reference_sdk
 from neutone_export.module_types import as_plugin
 
 REPORT_FILE = "report.json"
+MADE_BY_NEUTONE = "neutone-core"
+"""Who wrote a file of ours: the metadata's `sdk_version` is neutone-core's version."""
+MADE_BY_REFERENCE = "Neutone SDK"
+"""Who wrote a file of the Neutone SDK 1.5 (`made_by_reference_sdk`)."""
 
 COMMON_SETTINGS: Tuple[Tuple[int, int], ...] = (
     (44100, 128),
@@ -73,6 +78,9 @@ class ModelInfo:
     pytorch_version: str
     created: str
     validation: Dict[str, Any] | None
+    made_by: str = MADE_BY_NEUTONE
+    """The tool that wrote the file: `MADE_BY_NEUTONE` or `MADE_BY_REFERENCE` (its version is
+    `sdk_version`, the metadata's name for it)."""
 
     def to_dict(self) -> Dict[str, Any]:
         """Plain JSON-ready dictionary (knobs and delays as lists of dictionaries)."""
@@ -100,7 +108,7 @@ class ModelInfo:
             rows.append((f"delay at {delay.sample_rate} Hz / {delay.buffer_size}", _delay(delay)))
         rows += [
             ("file size", f"{self.file_bytes / 1e6:.2f} MB ({self.file_bytes} bytes)"),
-            ("made by", f"SDK {self.sdk_version}, torch {self.pytorch_version}"),
+            ("made by", f"{self.made_by} {self.sdk_version}, torch {self.pytorch_version}"),
             ("created", self.created),
             ("last validation", _validation_text(self.validation)),
         ]
@@ -119,8 +127,27 @@ def _delay(delay: DelayAt) -> str:
     return f"{text}: {split}" if split else text
 
 
+def readable(value: float) -> str:
+    """A number as a person writes it: no exponent between 0.001 and a million, four significant
+    digits (all of the whole part), no trailing zeros.
+
+    Example:
+        >>> [readable(v) for v in (20000.0, 0.5, 440.0, 0.70711, 1234.5678, 1e-05, 0.0)]
+        ['20000', '0.5', '440', '0.7071', '1235', '1e-05', '0']
+    """
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    magnitude = abs(value)
+    if not 0.001 <= magnitude < 1e6:
+        return f"{value:.4g}"
+    digits = max(0, 3 - math.floor(math.log10(magnitude)))
+    text = f"{value:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _knob_text(knob: Knob) -> str:
-    default = knob.describe(knob.default)
+    labelled = knob.kind == "categorical" and bool(knob.labels)
+    default = knob.describe(knob.default) if labelled else readable(knob.value_at(knob.default))
     if knob.kind == "categorical":
         what = f"categorical {' | '.join(knob.labels)}"
     else:
@@ -220,4 +247,5 @@ def model_info(path: Union[str, Path]) -> ModelInfo:
         pytorch_version=str(metadata.get("pytorch_version", "unknown")),
         created=_created(metadata),
         validation=validation_summary(path.with_name(REPORT_FILE)),
+        made_by=MADE_BY_REFERENCE if made_by_reference_sdk(module) else MADE_BY_NEUTONE,
     )

@@ -20,6 +20,13 @@ import torch
 from torch import nn
 
 from neutone_core.adapter import REFERENCE_PRESERVED_ATTRIBUTES
+from neutone_core.limits import (
+    MAX_JSON_DEPTH,
+    LimitError,
+    check_json_text,
+    check_metadata_limits,
+    json_depth,
+)
 from neutone_export.errors import one_line
 from neutone_export.files.reference_knobs import read_reference_loader_knobs
 from neutone_export.kinds.flag import realtime_flag
@@ -124,24 +131,35 @@ def parse_metadata_json(raw: Union[str, bytes], source: str) -> Dict[str, Any]:
     """Decode the archive's `metadata.json`; `source` names the file in the error message.
 
     A categorical knob written for the Neutone SDK 1.5.2 loader (`reference_loader_knobs=True`)
-    is read back as the categorical knob it is (`files.reference_knobs`).
+    is read back as the categorical knob it is (`files.reference_knobs`). Metadata outside the
+    limits every tool enforces (`neutone_core.limits.check_metadata_limits`: a 1 Hz native rate,
+    a 50 MB name, a key of the wrong type, JSON nested too deeply) is refused, naming the key.
     """
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="replace")
     if not raw:
         raise NotANeutoneModelError(f"{source}: no {METADATA_FILE} inside, not a Neutone model")
+    if json_depth(raw) > MAX_JSON_DEPTH:  # json nests one Python call per level
+        raise NotANeutoneModelError(
+            f"{source}: {METADATA_FILE} nests too deeply to be read, not a Neutone model "
+            f"(more than {MAX_JSON_DEPTH} levels)"
+        )
+    try:
+        check_json_text(raw, METADATA_FILE)
+    except LimitError as error:
+        raise NotANeutoneModelError(f"{source}: {error}") from None
     try:
         metadata = json.loads(raw)
     except json.JSONDecodeError as error:
         raise NotANeutoneModelError(
             f"{source}: {METADATA_FILE} is not valid JSON ({error})"
         ) from error
-    except RecursionError:  # json nests one Python call per level: a hostile file exhausts them
-        raise NotANeutoneModelError(
-            f"{source}: {METADATA_FILE} nests too deeply to be read, not a Neutone model"
-        ) from None
     if not isinstance(metadata, dict):
         raise NotANeutoneModelError(f"{source}: {METADATA_FILE} is not a JSON object")
+    try:
+        check_metadata_limits(metadata)
+    except LimitError as error:
+        raise NotANeutoneModelError(f"{source}: {METADATA_FILE}: {error}") from None
     return read_reference_loader_knobs(metadata)
 
 

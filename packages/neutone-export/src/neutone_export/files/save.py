@@ -4,7 +4,9 @@ it.
 `root_dir` receives `model.nm` (the scripted adapter with `metadata.json` inside), `metadata.json`,
 `report.json` (what was checked and measured) and, for a realtime model, the demo audio under
 `samples/` (WAV and MP3, input and delay-compensated output; by default three clips at every knob
-extreme). What differs between realtime and non-realtime ("Gen") models is asked of the model's
+extreme). With ``formats=("nm", "pt2")`` a realtime model also gets its torch.export /
+AOTInductor package, `model.pt2pkg/` (`neutone_export.pt2`), proven against the `.nm`.
+What differs between realtime and non-realtime ("Gen") models is asked of the model's
 kind (`neutone_export.kinds`). The Neutone SDK 1.5's keywords are accepted in its order, so an SDK
 script runs unchanged (`neutone_export.sdk15.compat`). Nothing global is changed (no thread
 settings), so saving twice in one process works.
@@ -16,11 +18,12 @@ The export is atomic and never replaces a passing one with a failing one unless 
 import json
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Union
+from typing import Any, Dict, List, Sequence, Tuple, Union
 
 import torch
 
 from neutone_core import WaveformToWaveformBase, validate_metadata
+from neutone_core.limits import check_metadata_limits
 from neutone_core.non_realtime import NonRealtimeBase
 from neutone_export.audio.samples import DEFAULT_SAMPLE_RATE
 from neutone_export.files.reference_knobs import write_reference_loader_knobs
@@ -37,6 +40,8 @@ from neutone_export.files.staging import (
 from neutone_export.kinds.dispatch import kind_of_model
 from neutone_export.kinds.gen import require_non_realtime
 from neutone_export.kinds.kind import ModelKind, SaveOptions
+from neutone_export.pt2.capture import PackageExportError
+from neutone_export.pt2.package import PACKAGE_DIR, write_package
 from neutone_export.sdk15.audio_sample import AudioSamplePair
 from neutone_export.sdk15.compat import submission_error
 from neutone_export.suite.report import CheckResult, ValidationReport
@@ -47,6 +52,7 @@ __all__ = [
     "ExportError",
     "ExportFailedError",
     "ExportWriteError",
+    "PackageNotWrittenWarning",
     "QualityWarning",
     "save_neutone_model",
     "save_non_realtime_model",
@@ -73,6 +79,7 @@ def save_neutone_model(
     quiet: bool = False,
     strict: bool = False,
     reference_loader_knobs: bool = False,
+    formats: Sequence[str] = ("nm",),
 ) -> ValidationReport:
     """Script `model`, write the `.nm` file and its companions, and validate the file as loaded.
 
@@ -115,11 +122,18 @@ def save_neutone_model(
             loader accepts (a `continuous` entry with `n_values` and `labels`; neutone reads it
             back as categorical). Off by default: that loader then refuses a file with a
             categorical knob, which `plugin_load` and a `QualityWarning` say.
+        formats: what to write: ``("nm",)`` (the default) or ``("nm", "pt2")``, which also
+            writes the pt2 package `model.pt2pkg/` (one AOTInductor compile per graph, tens of
+            seconds each) and runs its checks. A model torch.export cannot capture still gets
+            its `.nm`, with a `PackageNotWrittenWarning` saying why in one line. Realtime models
+            only.
 
     Returns:
         the validation report of the loaded file (also written as `report.json`; the porting
-        notes in `settings["porting_notes"]`). It may have failed checks when `root_dir` held no
-        passing export.
+        notes in `settings["porting_notes"]`; with "pt2" asked for, `settings["pt2_package"]`
+        says whether the package was written: ``{"written": bool, "path": "model.pt2pkg" or
+        None, "reason": "" or the one line}``). It may have failed checks when `root_dir` held
+        no passing export.
 
     Raises:
         ScriptingError: TorchScript cannot compile the model (the message says where and how
@@ -147,10 +161,41 @@ def save_neutone_model(
         samples_sample_rate=samples_sample_rate,
         strict=strict,
         reference_loader_knobs=reference_loader_knobs,
+        formats=check_formats(formats, "save_neutone_model"),
     )
     kind = kind_of_model(model)
+    if "pt2" in options.formats and not kind.streams:
+        raise ValueError(
+            "save_neutone_model: formats: 'pt2' is for realtime models; a non-realtime (Gen) "
+            "model runs once per whole clip with prompts and clip-length outputs, which the "
+            "package's per-block graph does not express; pass formats=('nm',)"
+        )
     options = kind.check_save_options(options)  # every argument, before any work
     return _save(kind, model, root_dir, options, overwrite_passing, quiet)
+
+
+FORMATS = ("nm", "pt2")
+
+
+def check_formats(formats: Sequence[str], caller: str) -> Tuple[str, ...]:
+    """`formats` as a tuple of known names that includes "nm" (ValueError naming the fix).
+
+    Example:
+        >>> check_formats(["pt2", "nm"], "save_neutone_model")
+        ('nm', 'pt2')
+    """
+    if isinstance(formats, str) or not all(isinstance(name, str) for name in formats):
+        raise ValueError(
+            f"{caller}: formats must be a sequence of names from {FORMATS}, got {formats!r}; "
+            "e.g. formats=('nm', 'pt2')"
+        )
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or "nm" not in formats:
+        raise ValueError(
+            f"{caller}: formats must name 'nm' and may add 'pt2' (the package is proven against "
+            f"the .nm), got {list(formats)}"
+        )
+    return tuple(name for name in FORMATS if name in formats)
 
 
 def save_non_realtime_model(
@@ -207,6 +252,14 @@ def _save(
         overwrite_passing=overwrite_passing,
         caller=options.caller,
     )
+    package = report.settings.get("pt2_package")
+    if package is not None and not package["written"]:
+        warnings.warn(
+            f"{options.caller}: the pt2 package was not written (the .nm was): "
+            f"{package['reason']}",
+            PackageNotWrittenWarning,
+            stacklevel=3,
+        )
     refused = blocking_failures(report.checks, kind.checks, strict=options.strict)
     if not (options.submission and refused):
         warn_findings(report.checks, kind, options.caller)
@@ -219,6 +272,11 @@ class QualityWarning(UserWarning):
     """A check that would not break the plugin failed (reset, streaming, ...) or passed with a
     warning (a knob the Neutone SDK 1.5.2 loader refuses): the export is written, and the
     warning says how to fix it."""
+
+
+class PackageNotWrittenWarning(UserWarning):
+    """The pt2 package was asked for and could not be made (torch.export cannot capture the
+    model); the `.nm` is written and validated, and the warning says why in one line."""
 
 
 def warn_findings(results: Sequence[CheckResult], kind: ModelKind, caller: str) -> None:
@@ -260,11 +318,13 @@ def _build(
         progress(trace_report.summary())
     samples_dir = staging / SAMPLES_DIR if options.dump_samples is not False else None
     metadata = _to_json_ready(scripted.to_metadata())
+    check_metadata_limits(metadata)  # before the demos: a 1 Hz rate must not render for minutes
     metadata["sample_sound_files"] = kind.demo_sound_files(scripted, options, samples_dir, progress)
     validate_metadata(metadata, realtime=kind.streams)
     if options.reference_loader_knobs:
         metadata = write_reference_loader_knobs(metadata)
     loaded, loaded_metadata = write_and_load(staging, scripted, metadata, root_dir, progress)
+    package = _write_package(model, staging, options, progress)
     report = validate_neutone_model(
         loaded,
         metadata=loaded_metadata,
@@ -272,11 +332,29 @@ def _build(
         sample_rates=options.sample_rates,
         skip=options.skip,
         on_check=progress.check,
+        package_dir=staging / PACKAGE_DIR if package and package["written"] else None,
     )
+    if package is not None:
+        report.settings["pt2_package"] = package
     if trace_report is not None:
         report.trace = dict(trace_report.to_dict(), summary=trace_report.summary())
     report.settings["porting_notes"] = notes
     return report
+
+
+def _write_package(
+    model: Any, staging: Path, options: SaveOptions, progress: Progress
+) -> Dict[str, Any] | None:
+    """The pt2 package in `staging` when asked for: whether it was written, and why not."""
+    if "pt2" not in options.formats:
+        return None
+    progress("pt2: capturing the model with torch.export")
+    try:
+        write_package(model, staging, progress=progress)
+    except PackageExportError as error:
+        progress(f"pt2: not written: {error}")
+        return {"written": False, "path": None, "reason": str(error)}
+    return {"written": True, "path": PACKAGE_DIR, "reason": ""}
 
 
 def _to_json_ready(metadata: Dict[str, Any]) -> Dict[str, Any]:

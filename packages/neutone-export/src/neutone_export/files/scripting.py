@@ -183,12 +183,12 @@ def _diagnose(model: nn.Module, error: BaseException, text: str) -> Tuple[str, s
         arg = match.group("arg")
         found = _FOUND_TYPE.search(text)
         got = f" but receives {found.group('found')}" if found else ""
+        example = f"`{arg}: {found.group('found')}`" if found else f"`{arg}: float`"
         return (
             "annotation",
             f"argument `{arg}` has no type annotation, so TorchScript assumed a Tensor{got}",
             (
-                f"annotate every argument that is not a Tensor, e.g. `{arg}: float`, `{arg}: int` "
-                "or "
+                f"annotate every argument that is not a Tensor, e.g. {example}, `{arg}: int` or "
                 f"`{arg}: List[int]` (from typing), and the return type"
             ),
         )
@@ -330,8 +330,26 @@ def _tracing_advice(path: str | None) -> Tuple[bool, str]:
     )
 
 
+def _unannotated_argument(model: nn.Module, method: str | None) -> str | None:
+    """The first argument of the user's `method` ("Class.method") without a type annotation."""
+    for cls in _user_classes(model):
+        for qualified, function in _functions_of(cls):
+            if qualified != method:
+                continue
+            for index, parameter in enumerate(inspect.signature(function).parameters.values()):
+                plain = parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+                if index > 0 and plain and parameter.annotation is inspect.Parameter.empty:
+                    return parameter.name
+            return None
+    return None
+
+
 def explain_scripting_error(model: nn.Module, error: BaseException) -> ScriptingError:
-    """Turn a TorchScript failure while scripting `model`'s adapter into a `ScriptingError`."""
+    """Turn a TorchScript failure while scripting `model`'s adapter into a `ScriptingError`.
+
+    Its message is one line, as the CLI prints it: where, why, the fix, whether tracing helps.
+    TorchScript's own text stays on the error (`torchscript_message`, and the chained cause).
+    """
     text = str(error)
     cause, sentence, fix = _diagnose(model, error, text)
     site = _site(model, text)
@@ -344,11 +362,26 @@ def explain_scripting_error(model: nn.Module, error: BaseException) -> Scripting
         place = method or "code"
         where = f"TorchScript cannot compile {place} ({short}, line {lineno})"
         if site.code:
-            where += f":\n    {site.code.strip()}"
+            where += f" at `{site.code.strip()}`"
+    unannotated = _unannotated_argument(model, method) if cause == "other" else None
+    if unannotated is not None:  # TorchScript typed it a Tensor and failed further on
+        said = sentence.rstrip(":. ")
+        cause = "annotation"
+        sentence = (
+            f"argument `{unannotated}` has no type annotation, so TorchScript assumed a Tensor "
+            f"(and then: {said})"
+        )
+        fix = (
+            f"annotate every argument that is not a Tensor, e.g. `{unannotated}: Dict[str, "
+            f"Tensor]`, `{unannotated}: float` or `{unannotated}: List[int]` (from typing), and "
+            "the return type"
+        )
     path = _module_path(model, method)
     traceable, advice = _tracing_advice(path)
-    located = f"\nIn: {path} ({type(_submodule(model, path)).__name__})" if path else ""
-    message = f"{where}{located}\nCause: {sentence}.\nFix: {fix}.\nTracing: {advice}."
+    located = f" In: {path} ({type(_submodule(model, path)).__name__})." if path else ""
+    message = (
+        f"{where}: {sentence.rstrip(':. ')}.{located} Fix: {fix.rstrip('.')}. Tracing: {advice}."
+    )
     result = ScriptingError(message, method, filename, lineno, cause, fix, text)
     result.module_path = path
     result.traceable = traceable
@@ -384,14 +417,14 @@ def _explain_script_submodule(model: nn.Module, error: AttributeError) -> Script
     if site is None:
         where = f"{type(model).__name__} calls a method its inner model lost"
         return ScriptingError(
-            f"{where}\nCause: {sentence}.\nFix: {fix}.", None, None, None, "not-exported", fix, ""
+            f"{where}: {sentence}. Fix: {fix}.", None, None, None, "not-exported", fix, ""
         )
     short = site.filename.rsplit("/", 1)[-1]
     where = (
         f"{site.function or 'code'} ({short}, line {site.lineno}) calls a method TorchScript lost"
     )
-    where += f":\n    {site.code.strip()}"
-    message = f"{where}\nCause: {sentence}.\nFix: {fix}."
+    where += f" at `{site.code.strip()}`"
+    message = f"{where}: {sentence}. Fix: {fix}."
     return ScriptingError(
         message, site.function, site.filename, site.lineno, "not-exported", fix, str(error)
     )

@@ -188,7 +188,10 @@ def save_staged(
             kept at `<root>.failed`.
         ExportWriteError: a write failed (disk full); `root` is unchanged.
     """
-    failed = root.with_name(root.name + FAILED_SUFFIX)
+    # Beside the folder the export really lands in (a symlinked root is written through), so the
+    # failed attempt is renamed within one folder and one file system.
+    real_root = Path(os.path.realpath(root))
+    failed = real_root.with_name(real_root.name + FAILED_SUFFIX)
     for abandoned in remove_abandoned_staging(root):
         progress(f"removed {abandoned}, left by an export that was killed")
     try:

@@ -6,6 +6,7 @@ researcher's model says it with its base class.
 """
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Protocol, Sequence, Tuple
 
 import torch
@@ -36,6 +37,7 @@ class SaveOptions:
     samples_sample_rate: int = DEFAULT_SAMPLE_RATE
     strict: bool = False
     reference_loader_knobs: bool = False
+    formats: Tuple[str, ...] = ("nm",)
     skip: Dict[str, str] = field(default_factory=dict)
 
     @property
@@ -63,7 +65,8 @@ class SuiteSettings:
     `eager_model` is the Python model to compare with (None skips `eager`); `sample_rates` and
     `buffer_sizes` are the host settings tested; `seconds` the test signals' length; `seed` that
     of every random signal; `num_threads` the intra-op threads (None keeps them); `skip` check
-    name -> reason; `on_check` is called with each result as it is known.
+    name -> reason; `on_check` is called with each result as it is known; `package_dir` is the
+    pt2 package written beside the module (its checks run too), None when none was.
     """
 
     eager_model: nn.Module | None = None
@@ -74,6 +77,7 @@ class SuiteSettings:
     num_threads: int | None = 1
     skip: Mapping[str, str] = field(default_factory=dict)
     on_check: OnCheck | None = None
+    package_dir: Path | None = None
 
 
 class ModelKind(Protocol):

@@ -30,6 +30,8 @@ from neutone_export.kinds.kind import Progress, SaveOptions, SuiteSettings
 from neutone_export.sdk15.compat import MAX_SAMPLE_PAIRS, demo_inputs_from_pairs
 from neutone_export.sdk15.porting_notes import warn_porting_notes
 from neutone_export.suite.context import CheckContext
+from neutone_export.suite.pt2 import PT2_CHECKS
+from neutone_export.suite.pt2_native import PT2_NATIVE_CHECKS
 from neutone_export.suite.realtime import REALTIME_CHECKS
 from neutone_export.suite.report import ValidationReport
 from neutone_export.suite.runner import Check, run_checks
@@ -176,6 +178,7 @@ class RealtimeKind:
             seconds=settings.seconds,
             seed=settings.seed,
             made_by_reference=made_by_reference_sdk(module),
+            package_dir=settings.package_dir,
         )
         report = ValidationReport(
             source=getattr(module, "original_name", type(module).__name__),
@@ -187,8 +190,11 @@ class RealtimeKind:
                 "torch_threads": settings.num_threads or torch.get_num_threads(),
             },
         )
+        checks = list(self.checks)
+        if settings.package_dir is not None:
+            checks += [*PT2_CHECKS, *PT2_NATIVE_CHECKS]
         report.checks = run_checks(
-            self.checks,
+            checks,
             context,
             skip=settings.skip,
             num_threads=settings.num_threads,

@@ -12,6 +12,7 @@ version the ``nam`` extra pins). ``nam`` stays an optional extra: only loading a
 """
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Union
@@ -19,7 +20,10 @@ from typing import TYPE_CHECKING, Any, Dict, List, Union
 import torch
 from torch import Tensor, nn
 
-from neutone_core import NeutoneParameter, WaveformToWaveformBase
+from neutone_core import NeutoneParameter, StatefulModule, WaveformToWaveformBase
+from neutone_core.limits import MAX_JSON_DEPTH, LimitError, check_sample_rate, json_depth
+from neutone_core.metadata import MAX_REALTIME_SAMPLE_RATE
+from neutone_export.errors import one_line
 from neutone_export.files.save import save_neutone_model
 from neutone_export.suite.report import ValidationReport
 
@@ -46,6 +50,52 @@ the delay short (31 samples)."""
 
 MAX_GAIN_DB = 24.0
 """The gain knob spans -MAX_GAIN_DB to +MAX_GAIN_DB, with 0 dB at its middle."""
+
+DC_BLOCKER_HZ = 5.0
+"""Corner of the DC blocker after the network: NAM's own plugin high-passes its output at 5 Hz
+(``kDCBlockerFrequency``), since a network's bias leaves an offset that clicks when it starts."""
+
+
+class DCBlocker(StatefulModule):
+    """First-order DC blocker ``y[k] = x[k] - x[k-1] + r y[k-1]``, ``r = exp(-2 pi fc / fs)``, on
+    fixed blocks of `block` samples of one channel, solved in closed form (one matrix product, no
+    per-sample loop): ``y = L d + p y[-1]``, ``d`` the first differences, ``L[k, j] = r^(k-j)``.
+
+    Minimum phase: no delay in the pass band. Its gain is 0 at DC and within 0.05 dB of 1 above
+    ``10 fc``.
+    """
+
+    # Buffers (registered in __init__).
+    steps: Tensor
+    carry: Tensor
+    last_in: Tensor
+    last_out: Tensor
+    diff: Tensor
+
+    def __init__(self, sample_rate: int, block: int, corner_hz: float = DC_BLOCKER_HZ) -> None:
+        super().__init__()
+        r = math.exp(-2.0 * math.pi * corner_hz / sample_rate)
+        k = torch.arange(block, dtype=torch.float64)
+        lags = k.view(-1, 1) - k.view(1, -1)
+        steps = torch.where(lags >= 0, torch.pow(r, lags.clamp(min=0)), torch.zeros(()))
+        self.register_buffer("steps", steps.to(torch.float32))
+        self.register_buffer("carry", torch.pow(r, k + 1).to(torch.float32).view(1, -1))
+        self.register_buffer("last_in", torch.zeros(1, 1))
+        self.register_buffer("last_out", torch.zeros(1, 1))
+        self.register_buffer("diff", torch.zeros(1, block))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """`x` ``(1, block)`` -> the blocked ``(1, block)``; the state moves on by one block."""
+        torch.sub(x[:, 1:], x[:, :-1], out=self.diff[:, 1:])
+        torch.sub(x[:, :1], self.last_in, out=self.diff[:, :1])
+        y = torch.addmm(self.last_out * self.carry, self.diff, self.steps.t())
+        self.last_in.copy_(x[:, -1:])
+        self.last_out.copy_(y[:, -1:])
+        return y
+
+    def reset(self) -> None:
+        self.last_in.zero_()
+        self.last_out.zero_()
 
 
 class NAMCaptureError(ValueError):
@@ -241,6 +291,7 @@ class NAMWrapper(WaveformToWaveformBase):
         self.capture_authors = authors or ["unknown"]
         self.capture_description = description
         self.capture_tags = ["nam"] if tags is None else tags
+        self.dc_blocker = DCBlocker(self.capture_rate, self.buffer_size)
 
     def get_model_name(self) -> str:
         return self.capture_name
@@ -257,7 +308,8 @@ class NAMWrapper(WaveformToWaveformBase):
     def get_model_long_description(self) -> str:
         return (
             "A Neural Amp Modeler capture of an amp or pedal, streamed sample-exactly as NAM "
-            "runs it offline. Gain drives the input (0 dB in the middle)."
+            "runs it offline, then DC-blocked at 5 Hz as NAM's plugin does. Gain drives the "
+            "input (0 dB in the middle)."
         )
 
     def get_technical_description(self) -> str:
@@ -302,23 +354,41 @@ class NAMWrapper(WaveformToWaveformBase):
 
     def do_forward_pass(self, x: Tensor, params: Dict[str, Tensor]) -> Tensor:
         gain = torch.pow(10.0, params["gain"] / 20.0)
-        return self.model(x, gain)
+        return self.dc_blocker(self.model(x, gain))
 
 
-def _import_nam_models() -> Any:
+def _nam_builders() -> Dict[str, Any]:
+    """NAM's constructors from a capture's `config`, by architecture (NAM 0.13's loader); one
+    line naming the extra to install when ``nam`` is missing."""
     try:
-        from nam.models import init_from_nam
+        from nam.models import _from_nam
     except ImportError:
         raise NAMCaptureError(
             f"load_nam_capture: the `nam` package is not installed; pip install '{NAM_EXTRA}'"
         ) from None
-    return init_from_nam
+    return {"WaveNet": _from_nam._init_wavenet, "LSTM": _from_nam._init_lstm}
+
+
+MAX_NAM_WEIGHTS = 20_000_000
+"""Most weights a capture may carry (NAM's largest standard WaveNet has about 14 000)."""
+
+NAM_ARCHITECTURES = ("WaveNet", "LSTM")
+"""The architectures this import streams."""
+
+MAX_NAM_FILE_CHARS = 400_000_000
+"""Longest `.nam` file read (20 million weights written as JSON numbers)."""
 
 
 def read_nam_file(path: Union[str, Path]) -> Dict[str, Any]:
-    """The parsed JSON of a ``.nam`` file (no ``nam`` needed)."""
+    """The parsed JSON of a ``.nam`` file (no ``nam`` needed), at most `MAX_NAM_FILE_CHARS` long
+    and `MAX_JSON_DEPTH` deep, with an architecture and weights."""
     try:
-        config = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+        if len(text) > MAX_NAM_FILE_CHARS:
+            raise ValueError(f"at most {MAX_NAM_FILE_CHARS} characters, got {len(text)}")
+        if json_depth(text) > MAX_JSON_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        config = json.loads(text)
     except (OSError, ValueError) as error:
         raise NAMCaptureError(f"load_nam_capture: cannot read {path}: {error}") from None
     if not isinstance(config, dict) or "architecture" not in config or "weights" not in config:
@@ -328,15 +398,100 @@ def read_nam_file(path: Union[str, Path]) -> Dict[str, Any]:
     return config
 
 
-def load_nam_capture(path: Union[str, Path]) -> nn.Module:
-    """NAM's own model for a ``.nam`` file, loaded with NAM's own loader, in eval mode."""
-    config = read_nam_file(path)
-    init_from_nam = _import_nam_models()
+def check_nam_config(config: Dict[str, Any], source: str) -> None:
+    """Refuse, naming the field, a capture whose form NAM would choke on: an architecture this
+    import does not stream, `config` not an object, weights that are not a list of finite
+    numbers, a `sample_rate` outside [1000, 96000] Hz (a realtime model's), a metadata field read
+    for the model's name or tags that is not text. Sizes and the weight count are `build_nam_net`'s.
+    """
+    where = f"load_nam_capture: {source}"
+    architecture = config["architecture"]
+    if architecture not in NAM_ARCHITECTURES:
+        raise NAMCaptureError(
+            f"{where}: architecture must be one of {list(NAM_ARCHITECTURES)}, got {architecture!r}"
+        )
+    if not isinstance(config.get("config"), dict):
+        kind = type(config.get("config")).__name__
+        raise NAMCaptureError(f"{where}: config must be an object, got {kind}")
+    weights = config["weights"]
+    if not isinstance(weights, list) or len(weights) > MAX_NAM_WEIGHTS:
+        size = len(weights) if isinstance(weights, list) else type(weights).__name__
+        raise NAMCaptureError(
+            f"{where}: weights must be a list of at most {MAX_NAM_WEIGHTS}, got {size}"
+        )
+    bad = next((w for w in weights if not _is_finite_number(w)), None)
+    if bad is not None or any(isinstance(w, bool) for w in weights):
+        raise NAMCaptureError(f"{where}: weights must be finite numbers, got {bad!r}")
+    rate = config.get("sample_rate")
+    if rate is not None:
+        try:
+            check_sample_rate(rate, "sample_rate")
+        except LimitError as error:
+            raise NAMCaptureError(f"{where}: {error}") from None
+        if rate > MAX_REALTIME_SAMPLE_RATE:
+            raise NAMCaptureError(
+                f"{where}: sample_rate must be at most {MAX_REALTIME_SAMPLE_RATE} Hz for a "
+                f"realtime model, got {rate!r}"
+            )
+    metadata = config.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise NAMCaptureError(f"{where}: metadata must be an object, got {type(metadata).__name__}")
+    for key in _METADATA_READ:
+        value = (metadata or {}).get(key)
+        if value is not None and not isinstance(value, str):
+            raise NAMCaptureError(
+                f"{where}: metadata.{key} must be text, got {type(value).__name__}"
+            )
+
+
+_METADATA_READ = ("name", "modeled_by", "gear_make", "gear_model", "gear_type", "tone_type")
+
+
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def build_nam_net(config: Dict[str, Any], source: str) -> nn.Module:
+    """NAM's model for a capture (`read_nam_file`), its form checked first (`check_nam_config`):
+    built on torch's `meta` device (no memory) to refuse a layout above `MAX_NAM_WEIGHTS`
+    parameters or one NAM cannot build, then for real, its weight count compared with NAM's
+    before the weights are loaded. A malformed capture fails naming the field, in one line."""
+    where = f"load_nam_capture: {source}"
+    builders = _nam_builders()
+    check_nam_config(config, source)
+    build = builders[config["architecture"]]
+    rate = config.get("sample_rate")
+    # NAM's own code fed the file's config: any error it raises is the file's.
     try:
-        net = init_from_nam(config)
-    except (KeyError, ValueError, NotImplementedError) as error:
-        raise NAMCaptureError(f"load_nam_capture: NAM cannot load {path}: {error}") from None
-    return net.eval()
+        with torch.device("meta"):
+            shape = build(config=config["config"], sample_rate=rate)
+    except Exception as error:  # noqa: BLE001
+        problem = one_line(error)
+        raise NAMCaptureError(f"{where}: config: NAM cannot build it ({problem})") from None
+    parameters = sum(p.numel() for p in shape.parameters())
+    if parameters > MAX_NAM_WEIGHTS:
+        raise NAMCaptureError(
+            f"{where}: config describes {parameters} parameters, at most {MAX_NAM_WEIGHTS}"
+        )
+    net = build(config=config["config"], sample_rate=rate)
+    expected = len(net._export_weights())
+    if len(config["weights"]) != expected:
+        raise NAMCaptureError(
+            f"{where}: weights: the config needs {expected}, the file has {len(config['weights'])}"
+        )
+    try:
+        net.import_weights(torch.tensor(config["weights"], dtype=torch.float32))
+    except Exception as error:  # noqa: BLE001  # as above: NAM's loader on the file's numbers
+        problem = one_line(error)
+        raise NAMCaptureError(f"{where}: weights: NAM cannot load them ({problem})") from None
+    return net
+
+
+def load_nam_capture(path: Union[str, Path]) -> nn.Module:
+    """NAM's own model for a ``.nam`` file, checked (`check_nam_config`, `build_nam_net`) and
+    loaded with NAM's own code, in eval mode."""
+    config = read_nam_file(path)
+    return build_nam_net(config, str(path)).eval()
 
 
 def _tag(value: Any) -> str | None:
@@ -399,6 +554,6 @@ def import_nam(
             missing (the message names the extra to install).
     """
     config = read_nam_file(capture)
-    net = load_nam_capture(capture)
+    net = build_nam_net(config, str(capture)).eval()
     wrapper = wrap_nam_model(net, config, fallback_name=Path(capture).stem)
     return save_neutone_model(wrapper, out_dir, trace=True, quiet=quiet)

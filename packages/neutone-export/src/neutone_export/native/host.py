@@ -8,21 +8,17 @@ extra-files map), sets the host's settings, then calls ``forward`` from a loop w
 input and knob tensors, under ``NoGradGuard`` with one intra-op thread, timing each call with a
 steady clock and counting CPU allocations with a counting allocator.
 
-It is compiled on first use against the libtorch inside the installed torch wheel (the wheel's
-``include`` and ``lib`` folders, as ``torch.utils.cpp_extension`` uses them; C++20, as those headers
-require) into a cache folder keyed by the source and the torch version:
-``$NEUTONE_CACHE_DIR`` or ``~/.cache/neutone``. It lives in neutone-export, not neutone-bench,
-because ``neutone-export check --host native`` needs it and export may not import bench.
+It is compiled on first use against the libtorch inside the installed torch wheel, into a
+private cache folder, and checked before every run (`neutone_export.native.build`). It lives in
+neutone-export, not neutone-bench, because ``neutone-export check --host native`` needs it and
+export may not import bench.
 """
 
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import os
-import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +28,24 @@ import torch
 from torch import Tensor
 
 from neutone_export.audio.host import N_KNOBS
+from neutone_export.native.build import (
+    NativeHostError,
+    NativeProgram,
+    build_program,
+    program_path,
+    run_program,
+)
 
-SOURCE = Path(__file__).with_name("neutone_host.cpp")
-_BUILD_TIMEOUT_S = 600
-
-
-class NativeHostError(ValueError):
-    """The native host could not be built, or the file does not load or run in plain libtorch."""
+PROGRAM = NativeProgram("neutone_host", ("neutone_host.cpp",))
+__all__ = [
+    "NativeHostError",
+    "NativeTiming",
+    "build_runner",
+    "runner_path",
+    "stream_native",
+    "time_native",
+    "write_raw",
+]
 
 
 @dataclass(frozen=True)
@@ -59,76 +66,19 @@ class NativeTiming:
     warmup_s: List[float] = field(default_factory=list)
 
 
-def _cache_dir() -> Path:
-    root = os.environ.get("NEUTONE_CACHE_DIR")
-    return Path(root) if root else Path.home() / ".cache" / "neutone"
-
-
-def _compiler() -> str:
-    for name in (os.environ.get("CXX"), "c++", "g++", "clang++"):
-        if name and shutil.which(name):
-            return name
-    raise NativeHostError(
-        "the native host needs a C++20 compiler and none was found: install g++ "
-        "(Debian/Ubuntu: apt-get install g++) or set CXX"
-    )
-
-
-def _torch_paths() -> tuple[List[str], str]:
-    """Header folders and library folder of the installed wheel (what cpp_extension would use)."""
-    root = Path(torch.__file__).parent
-    return [str(root / "include"), str(root / "include/torch/csrc/api/include")], str(root / "lib")
-
-
 def runner_path() -> Path:
     """Where the runner for this source and this torch lives (it may not be built yet)."""
-    key = hashlib.sha256(SOURCE.read_bytes() + torch.__version__.encode()).hexdigest()[:16]
-    return _cache_dir() / "native-host" / key / "neutone_host"
+    return program_path(PROGRAM)
 
 
 def build_runner() -> Path:
-    """The path of the compiled runner, compiling it first if this source and torch lack one.
-
-    The binary is written under a temporary name and renamed, so a failed or interrupted build
-    never leaves a half-written runner. Raises `NativeHostError` with the compiler's first error.
-    """
-    target = runner_path()
-    if target.exists():
-        return target
-    compiler = _compiler()
-    includes, lib_dir = _torch_paths()
-    abi = int(torch._C._GLIBCXX_USE_CXX11_ABI)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        partial = Path(tmp) / target.name
-        command = [
-            compiler,
-            "-O2",
-            "-std=c++20",
-            f"-D_GLIBCXX_USE_CXX11_ABI={abi}",
-            *(f"-I{path}" for path in includes),
-            str(SOURCE),
-            "-o",
-            str(partial),
-            f"-L{lib_dir}",
-            "-ltorch_cpu",  # the CPU library alone: the plugin's libtorch has no CUDA either
-            "-lc10",
-            f"-Wl,-rpath,{lib_dir}",
-        ]
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S, check=False
-        )
-        if result.returncode != 0:
-            errors = [line for line in result.stderr.splitlines() if "error" in line]
-            first = errors[0] if errors else result.stderr.strip()[-300:]
-            raise NativeHostError(f"building the native host with {compiler} failed: {first}")
-        os.replace(partial, target)
-    return target
+    """The path of the compiled, checked runner, compiling it first if there is none (or the one
+    there fails the cache's checks). Raises `NativeHostError` with the compiler's first error."""
+    return build_program(PROGRAM)
 
 
 def _run(arguments: List[str], model_path: Path) -> dict:
-    runner = build_runner()
-    result = subprocess.run([str(runner), *arguments], capture_output=True, text=True, check=False)
+    result = run_program(PROGRAM, arguments)
     if result.returncode != 0:
         message = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
         message = message.removeprefix("neutone_host: ")
@@ -185,7 +135,7 @@ def time_native(
     )
 
 
-def _write_raw(path: Path, values: Tensor) -> None:
+def write_raw(path: Path, values: Tensor) -> None:
     """The tensor's elements, row-major, as raw bytes (what the runner reads; no numpy needed)."""
     values = values.contiguous()
     path.write_bytes(ctypes.string_at(values.data_ptr(), values.numel() * values.element_size()))
@@ -211,9 +161,9 @@ def stream_native(
     knob_rows = torch.full((N_KNOBS, n), 0.5) if params is None else params
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        _write_raw(folder / "in.f32", x.to(torch.float32))
-        _write_raw(folder / "knobs.f32", knob_rows.to(torch.float32))
-        _write_raw(folder / "sizes.i32", torch.tensor(sizes, dtype=torch.int32))
+        write_raw(folder / "in.f32", x.to(torch.float32))
+        write_raw(folder / "knobs.f32", knob_rows.to(torch.float32))
+        write_raw(folder / "sizes.i32", torch.tensor(sizes, dtype=torch.int32))
         arguments = [
             "stream",
             "--model", str(path),

@@ -18,17 +18,13 @@
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 
-#include <c10/core/CPUAllocator.h>
+#include "counting_allocator.h"
+#include "driver_util.h"
 
-#include <sched.h>
-
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -39,87 +35,13 @@ namespace {
 // Distinct preallocated input buffers the timed loop cycles through (as neutone_bench.speed does).
 constexpr int64_t kInputPool = 8;
 
-// Counts every CPU allocation and forwards it to the allocator that was in place before.
-class CountingAllocator final : public c10::Allocator {
- public:
-  explicit CountingAllocator(c10::Allocator* base) : base_(base) {}
-
-  c10::DataPtr allocate(size_t n) override {
-    count_.fetch_add(1, std::memory_order_relaxed);
-    bytes_.fetch_add(n, std::memory_order_relaxed);
-    return base_->allocate(n);
-  }
-
-  c10::DeleterFnPtr raw_deleter() const override { return base_->raw_deleter(); }
-
-  void copy_data(void* dest, const void* src, std::size_t count) const override {
-    default_copy_data(dest, src, count);
-  }
-
-  int64_t count() const { return count_.load(std::memory_order_relaxed); }
-  int64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
-
- private:
-  c10::Allocator* base_;
-  std::atomic<int64_t> count_{0};
-  std::atomic<int64_t> bytes_{0};
-};
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using neutone::CountingAllocator;
+using namespace neutone::driver;  // NOLINT: the drivers' shared helpers
 
 // The model loaded but broke the contract (a call returned another number of samples).
 struct ModelError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-using Args = std::map<std::string, std::string>;
-
-Args parse_args(int argc, char** argv) {
-  Args args;
-  for (int i = 2; i < argc; i += 2) {
-    std::string key = argv[i];
-    if (key.rfind("--", 0) != 0 || i + 1 >= argc) {
-      throw UsageError("expected --option value pairs, got '" + key + "'");
-    }
-    args[key.substr(2)] = argv[i + 1];
-  }
-  return args;
-}
-
-std::string require(const Args& args, const std::string& key) {
-  auto it = args.find(key);
-  if (it == args.end()) throw UsageError("missing --" + key);
-  return it->second;
-}
-
-int64_t int_arg(const Args& args, const std::string& key, int64_t fallback) {
-  auto it = args.find(key);
-  if (it == args.end()) return fallback;
-  try {
-    return std::stoll(it->second);
-  } catch (const std::exception&) {
-    throw UsageError("--" + key + " must be an integer, got '" + it->second + "'");
-  }
-}
-
-template <typename T>
-std::vector<T> read_raw(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw UsageError("cannot read " + path);
-  const auto size = static_cast<size_t>(in.tellg());
-  std::vector<T> values(size / sizeof(T));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(size));
-  return values;
-}
-
-void write_raw(const std::string& path, const float* data, size_t count) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(float)));
-  if (!out) throw UsageError("cannot write " + path);
-}
 
 // Loads the module the way the plugin does: the archive plus its metadata.json extra file.
 torch::jit::Module load_model(const std::string& path, size_t* metadata_bytes) {
@@ -141,21 +63,6 @@ int64_t reported_delay(torch::jit::Module& module) {
          module.get_method("calc_model_delay_samples")({}).toInt();
 }
 
-void pin_to_cpu(int64_t cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(static_cast<int>(cpu), &set);
-  if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-    throw UsageError("cannot pin to CPU " + std::to_string(cpu));
-  }
-}
-
-template <typename T>
-void print_list(std::ostream& out, const char* name, const std::vector<T>& values) {
-  out << "\"" << name << "\": [";
-  for (size_t i = 0; i < values.size(); ++i) out << (i ? "," : "") << values[i];
-  out << "]";
-}
 
 int run_time(const Args& args, CountingAllocator& counter) {
   const std::string path = require(args, "model");
@@ -275,19 +182,6 @@ int run_stream(const Args& args) {
   std::cout << "{\"reported_delay\": " << delay << ", \"out_channels\": " << out.size(0)
             << ", \"metadata_bytes\": " << metadata_bytes << "}" << std::endl;
   return 0;
-}
-
-// The last non-empty line of a TorchScript error that says what failed, without its C++ trace.
-std::string one_line(const std::string& message) {
-  std::istringstream lines(message);
-  std::string line, chosen;
-  while (std::getline(lines, line)) {
-    if (line.find("Error") != std::string::npos || line.find("Unknown") != std::string::npos) {
-      chosen = line;
-    }
-    if (chosen.empty() && !line.empty()) chosen = line;
-  }
-  return chosen.empty() ? message : chosen;
 }
 
 }  // namespace

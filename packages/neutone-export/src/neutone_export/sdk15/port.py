@@ -20,9 +20,8 @@ Neutone SDK module                                              ours
 """
 
 import difflib
-import os
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -244,35 +243,46 @@ def port_diff(text: str, name: str = "script.py") -> str:
     return "".join(lines)
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def _decode_script(data: bytes) -> Tuple[str, bool, bool]:
+    """The script's text with `\\n` line ends, and whether it had a UTF-8 BOM and only CRLF ends
+    (both restored on write, so `--write` changes the ported lines and nothing else)."""
+    bom = data.startswith(_BOM)
+    text = data[len(_BOM) :].decode("utf-8") if bom else data.decode("utf-8")
+    crlf = "\r\n" in text and text.count("\r\n") == text.count("\n")
+    return (text.replace("\r\n", "\n") if crlf else text), bom, crlf
+
+
+def _encode_script(text: str, bom: bool, crlf: bool) -> bytes:
+    data = (text.replace("\n", "\r\n") if crlf else text).encode("utf-8")
+    return _BOM + data if bom else data
+
+
 def port_file(path: Union[str, Path], write: bool = False) -> str:
     """Port the script at `path`: return the unified diff, and rewrite the file if `write`.
 
     The file is replaced atomically (written to a temporary name beside it, then renamed), so an
-    interrupted write leaves the original. Nothing is written when nothing changes.
+    interrupted write leaves the original; a symlink is written through to its target (the link
+    kept), and the file keeps its mode, its BOM and its CRLF line ends. Nothing is written when
+    nothing changes.
 
     Raises:
         PortError: the file is missing, not UTF-8 text, not Python, or imports an SDK module with no
             counterpart.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise PortError(f"port: {path} is not a regular file; give the path of a Python script")
     try:
-        text = path.read_text(encoding="utf-8")
+        text, bom, crlf = _decode_script(path.read_bytes())
     except FileNotFoundError:
         raise PortError(f"port: {path} does not exist; give the path of a Python script") from None
-    except (IsADirectoryError, UnicodeDecodeError) as error:
-        raise PortError(f"port: {path} is not a UTF-8 Python script ({error})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise PortError(f"port: {path} is not a UTF-8 Python script ({one_line(error)})") from None
     diff = port_diff(text, name=path.name)
     if write and diff:
-        _replace_text(path, port_source(text))
+        data = _encode_script(port_source(text), bom, crlf)
+        atomic_write_with(path, lambda temporary: temporary.write_bytes(data))
     return diff
-
-
-def _replace_text(path: Path, text: str) -> None:
-    """Write `text` over the script atomically (`files.atomic`), keeping its permission bits."""
-    mode = path.stat().st_mode & 0o7777
-
-    def write(temporary: Path) -> None:
-        temporary.write_bytes(text.encode("utf-8"))
-        os.chmod(temporary, mode)
-
-    atomic_write_with(path, write)

@@ -8,6 +8,7 @@ seconds on one core.
 
 import copy
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 import torch
@@ -28,7 +29,8 @@ MAX_LISTED = 4
 
 @dataclass
 class CheckContext:
-    """What every check needs: the module under test, its metadata and the suite's settings."""
+    """What every check needs: the module under test, its metadata and the suite's settings;
+    `package_dir` is the pt2 package written beside it (None when none was)."""
 
     module: nn.Module
     metadata: Dict[str, Any] | None = None
@@ -38,6 +40,7 @@ class CheckContext:
     seconds: float = 0.5
     seed: int = 0
     made_by_reference: bool = False
+    package_dir: Path | None = None
     is_script: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:

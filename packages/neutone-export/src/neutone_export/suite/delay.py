@@ -1,10 +1,17 @@
 """The delay checks of a realtime `.nm`: streaming in any host buffers equals the offline render
 once the reported delay is removed (streaming), the measured delay is the reported one (delay), and
 the delay split adds up (delay_breakdown).
+
+The delay a model reports is right when the cross-correlation with noise peaks there (a pure
+delay, a linear-phase filter) or when it is the pure delay read from the phase of the response:
+for a minimum-phase one (an IIR tone control peaks later but holds nothing back), the delay beyond
+its minimum phase. `pure_delay` in `neutone_export.audio.measure` says how, and derives the
+tolerance.
 """
 
 import functools
 import math
+from dataclasses import dataclass
 from typing import Callable, List, Sequence, Tuple
 
 import torch
@@ -20,7 +27,13 @@ from neutone_export.audio.host import (
     reported_delay,
     stream,
 )
-from neutone_export.audio.measure import best_shift, impulse_lag, xcorr_lag
+from neutone_export.audio.measure import (
+    PureDelay,
+    best_shift,
+    impulse_lag,
+    pure_delay,
+    xcorr_lag,
+)
 from neutone_export.audio.render import render_aligned
 from neutone_export.errors import one_line
 from neutone_export.module_types import as_plugin
@@ -34,6 +47,8 @@ from neutone_export.suite.compare import (
 from neutone_export.suite.context import MIN_CORRELATION, CheckContext, listed
 from neutone_export.suite.report import CheckResult
 
+NATIVE_RATE = "get_native_sample_rate"
+"""The adapter's method (ours, not the SDK's) naming the native rate it chose for the host's."""
 FIXED_BUFFER_SIZES = (128, 512)
 """The two host buffer sizes a file that takes one fixed size is streamed with."""
 
@@ -153,10 +168,58 @@ def _check_fixed_streaming(ctx: CheckContext) -> CheckResult:
 # ------------------------------------------------------------------------------------------
 
 
-def _delay_case(
-    ctx: CheckContext, sample_rate: int, buffer_size: int
-) -> Tuple[int, int, int, float]:
-    """Reported delay, impulse-peak delay, cross-correlation delay and its coefficient."""
+@dataclass(frozen=True)
+class _DelayCase:
+    """What one host setting measured: the reported delays and the three measurements."""
+
+    reported: int
+    model: int
+    native_per_host: float
+    from_impulse: int
+    from_xcorr: int
+    coefficient: float
+    pure: PureDelay
+
+    def pure_admits(self) -> bool:
+        """The pure delay measured from the phase (`pure_delay`) admits the reported one."""
+        return math.isfinite(self.pure.samples) and self.pure.admits(self.reported)
+
+    def agrees(self) -> bool:
+        """The cross-correlation peaks at the reported delay (a pure delay, a linear-phase
+        filter), or the pure delay admits it (a minimum-phase filter, which peaks later)."""
+        return self.from_xcorr == self.reported or self.pure_admits()
+
+    def conclusive(self) -> bool:
+        """The output correlates with the input at one lag, or the phase measurement (which
+        needs no single lag: a low-pass at 30 Hz spreads its response over thousands) admits the
+        reported delay. A weak correlation that the phase does not explain proves nothing: the
+        linear part of a network may be of mixed phase, and measure as a delay that is none."""
+        if self.coefficient >= MIN_CORRELATION:
+            return True
+        return self.pure.explained >= MIN_CORRELATION and self.pure_admits()
+
+    def model_delay_to_report(self) -> int:
+        """What the model's calc_model_delay_samples() (native samples) should return for the
+        measured delay to be reported."""
+        measured = self.pure.samples if math.isfinite(self.pure.samples) else self.from_xcorr
+        return round((self.model + round(measured) - self.reported) * self.native_per_host)
+
+    def line(self, label: str) -> str:
+        pure = self.pure
+        phase = (
+            f", {pure.shape} {pure.samples:.2f} +- {pure.tolerance:.2f}"
+            if math.isfinite(pure.samples)
+            else ""
+        )
+        return (
+            f"{label}: reported {self.reported}, measured {self.from_xcorr} "
+            f"(cross-correlation {self.coefficient:.2f}), impulse peak {self.from_impulse}{phase}"
+        )
+
+
+def _delay_case(ctx: CheckContext, sample_rate: int, buffer_size: int) -> _DelayCase:
+    """Reported delays, impulse-peak delay, cross-correlation delay and coefficient, and the
+    delay beyond minimum phase."""
     module = ctx.fresh()
     configure(module, sample_rate, buffer_size)
     reported = reported_delay(module)
@@ -175,40 +238,55 @@ def _delay_case(
     if bad:
         raise ValueError(f"output is not finite with {knob_text(None)}: {bad}")
     from_xcorr, coefficient = xcorr_lag(x, y, total - 1)
-    return reported, from_impulse, from_xcorr, coefficient
+    plugin = as_plugin(module)
+    native_per_host = 1.0
+    if ctx.has("is_resampling") and ctx.has(NATIVE_RATE) and plugin.is_resampling():
+        native_per_host = int(getattr(module, NATIVE_RATE)()) / sample_rate
+    return _DelayCase(
+        reported,
+        int(plugin.calc_model_delay_samples()),
+        native_per_host,
+        from_impulse,
+        from_xcorr,
+        coefficient,
+        pure_delay(x, y, reported),
+    )
 
 
 def check_delay(ctx: CheckContext) -> CheckResult:
-    """The measured delay (cross-correlation with noise, impulse peak) equals the reported one."""
+    """The measured delay agrees with the reported one: the cross-correlation with noise peaks
+    there, or the pure delay read from the phase of the response (`pure_delay`: linear phase or
+    minimum phase plus a delay, whichever fits) admits it. A pure delay error of one sample fails
+    either way; an IIR filter that reports 0 passes at any cutoff. The impulse peak is shown
+    beside them."""
     cases = [(rate, (512, 128)[i % 2]) for i, rate in enumerate(ctx.sample_rates)]
     lines: List[str] = []
     failures: List[str] = []
+    fixes: List[Tuple[bool, int]] = []
     figure: float | None = None
     conclusive = 0
     for sample_rate, buffer_size in cases:
         label = f"{sample_rate} Hz/{buffer_size}"
         try:
-            reported, from_impulse, from_xcorr, coefficient = _delay_case(
-                ctx, sample_rate, buffer_size
-            )
+            case = _delay_case(ctx, sample_rate, buffer_size)
         except ValueError as error:
             return CheckResult("delay", False, math.nan, f"{label}: {error}", "samples")
-        line = (
-            f"{label}: reported {reported}, measured {from_xcorr} "
-            f"(cross-correlation {coefficient:.2f}), impulse peak {from_impulse}"
-        )
-        lines.append(line)
-        if not coefficient >= MIN_CORRELATION:
+        lines.append(case.line(label))
+        if not case.conclusive():
             continue
         conclusive += 1
-        if from_xcorr != reported:
-            failures.append(line)
-            figure = figure if figure is not None else from_xcorr
+        if not case.agrees():
+            failures.append(case.line(label))
+            fixes.append((case.native_per_host != 1.0, case.model_delay_to_report()))
+            figure = figure if figure is not None else case.from_xcorr
         elif figure is None:
-            figure = from_xcorr
+            figure = case.from_xcorr
     if failures:
         message = "measured delay differs from calc_buffering_delay_samples() + "
         message += "calc_model_delay_samples(): " + listed(failures)
+        _, fix = min(fixes)  # a case without resampling, if any: its figure is exact
+        if fix >= 0:
+            message += f". Fix: report {fix} from calc_model_delay_samples()"
         return CheckResult("delay", False, figure, message, "samples")
     if conclusive == 0:
         message = (

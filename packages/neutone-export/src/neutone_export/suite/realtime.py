@@ -4,9 +4,9 @@ A new check is a function `check_<name>(ctx: CheckContext) -> CheckResult` in th
 subject (contract, signal, delay, speed) and one `Check` line here.
 
 A submission is refused for what would break in the plugin: plugin_load, contract, metadata,
-consistency, shapes, finite, delay, delay_breakdown. The quality findings (determinism, reset,
-streaming, eager, realtime, origin) are reported as warnings with their fix; `strict=True` refuses
-for them too, except realtime (it times the machine) and origin (it never fails).
+consistency, shapes, finite, delay, delay_breakdown. The quality findings (dc, determinism,
+reset, streaming, eager, realtime, origin) are reported as warnings with their fix; `strict=True`
+refuses for them too, except realtime (it times the machine) and origin (it never fails).
 """
 
 from typing import List
@@ -22,6 +22,7 @@ from neutone_export.suite.contract import (
 from neutone_export.suite.delay import check_delay, check_delay_breakdown, check_streaming
 from neutone_export.suite.runner import Check
 from neutone_export.suite.signal import (
+    check_dc,
     check_determinism,
     check_eager,
     check_finite,
@@ -31,6 +32,10 @@ from neutone_export.suite.signal import (
 from neutone_export.suite.speed import check_realtime
 
 DELAYS = ("calc_buffering_delay_samples", "calc_model_delay_samples")
+DC_FIX = (
+    "remove the offset: end do_forward_pass with a DC blocker, e.g. neutone_filters "
+    "SOSFilter(butterworth('highpass', 1, 10.0, sample_rate)), or drop the bias that makes it"
+)
 DETERMINISM_FIX = (
     "make the output depend only on the input, the knobs and the state (random draws from torch's "
     "default generator are fine: the checks seed it; a generator of its own or uninitialised "
@@ -49,6 +54,7 @@ REALTIME_CHECKS: List[Check[CheckContext]] = [
     Check("consistency", check_consistency),
     Check("shapes", check_shapes, ("forward", "set_daw_sample_rate_and_buffer_size")),
     Check("finite", check_finite, ("forward", "reset", "get_default_param_values")),
+    Check("dc", check_dc, ("forward", "reset"), blocks_submission=False, fix=DC_FIX),
     Check(
         "determinism",
         check_determinism,

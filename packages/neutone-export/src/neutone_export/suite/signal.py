@@ -1,4 +1,4 @@
-"""The signal checks of a realtime `.nm`: what comes out for what goes in (shapes, finite,
+"""The signal checks of a realtime `.nm`: what comes out for what goes in (shapes, finite, dc,
 determinism, reset, and the saved file against the Python model).
 """
 
@@ -17,6 +17,7 @@ from neutone_export.audio.host import (
     fixed_sizes,
     knob_rows,
     noise,
+    reported_delay,
     silence,
     sine_sweep,
     stream,
@@ -114,6 +115,58 @@ def check_finite(ctx: CheckContext) -> CheckResult:
         f"peak |y| = {peak:.3g}"
     )
     return CheckResult("finite", True, 0, message, "NaN/Inf samples")
+
+
+# -- DC offset
+# -------------------------------------------------------------------------------------
+
+DC_LEVEL = 0.001
+"""The largest DC offset (mean output, full scale 1) the dc check lets pass: -60 dBFS.
+
+Why this level: DC is inaudible, but it is heard when it starts or stops, as a click at the
+transport's start, a bypass or a mute, of the size of the offset; and it shifts every peak towards
+one rail (an offset of 0.73 leaves 11 dB less headroom on one side). A step at -60 dBFS is as loud
+as the quietest detail of a mix with 60 dB of dynamic range, about what a quiet room lets a
+listener hear below full scale: smaller offsets stay below what a mix reveals. Rounding in float32
+DSP (around 1e-7) stays 80 dB below it, so no honest filter trips it.
+"""
+DC_SINE_PERIOD = 48
+"""Samples per period of the dc check's sine (1 kHz at 48 kHz): its mean over whole periods is 0."""
+
+
+def _dc_offset(module: nn.Module, x: Tensor, sample_rate: int, buffer_size: int) -> float:
+    """The largest per-channel mean of the output, over the whole sine periods of its settled
+    second half (after the reported delay)."""
+    as_plugin(module).reset()
+    y = stream(module, x, fixed_sizes(x.shape[1], buffer_size))
+    start = max(reported_delay(module), x.shape[1] // 2)
+    length = (y.shape[1] - start) // DC_SINE_PERIOD * DC_SINE_PERIOD
+    tail = y[:, y.shape[1] - length :].to(torch.float64)
+    return float(tail.mean(dim=1).abs().max()) if length > 0 else math.nan
+
+
+def check_dc(ctx: CheckContext) -> CheckResult:
+    """The output carries no DC offset above `DC_LEVEL`, at silence and at a 1 kHz sine (knobs at
+    their defaults)."""
+    module = ctx.fresh()
+    sample_rate, buffer_size = BASE_SAMPLE_RATE, BASE_BUFFER_SIZE
+    configure(module, sample_rate, buffer_size)
+    delay = reported_delay(module)
+    total = math.ceil((2 * (ctx.n_samples(sample_rate) + delay)) / buffer_size) * buffer_size
+    t = torch.arange(total, dtype=torch.float64)
+    sine = (0.5 * torch.sin(2.0 * math.pi * t / DC_SINE_PERIOD)).to(torch.float32)
+    signals = {"silence": silence(total), "a 1 kHz sine at -6 dBFS": sine.expand(2, total)}
+    offsets = {
+        name: _dc_offset(module, x.contiguous(), sample_rate, buffer_size)
+        for name, x in signals.items()
+    }
+    worst = max(offsets.values()) if not any(map(math.isnan, offsets.values())) else math.nan
+    found = ", ".join(f"{value:.3g} at {name}" for name, value in offsets.items())
+    if not worst <= DC_LEVEL:
+        message = f"the output carries a DC offset: mean {found} (allowed {DC_LEVEL:g}, -60 dBFS)"
+        return CheckResult("dc", False, worst, message, "|mean|")
+    message = f"no DC offset: mean {found} (allowed {DC_LEVEL:g}, -60 dBFS)"
+    return CheckResult("dc", True, worst, message, "|mean|")
 
 
 # -- determinism and reset

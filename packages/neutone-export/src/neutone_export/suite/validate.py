@@ -52,6 +52,7 @@ def validate_neutone_model(
     num_threads: int | None = 1,
     skip: Mapping[str, str] | None = None,
     on_check: Callable[[CheckResult], None] | None = None,
+    package_dir: Union[str, Path, None] = None,
 ) -> ValidationReport:
     """Prove a `.nm` model before a host loads it.
 
@@ -71,6 +72,8 @@ def validate_neutone_model(
         skip: check name -> reason, for checks to report as skipped instead of running (what
             the Neutone SDK's ``speed_benchmark=False`` asks of `save_neutone_model`).
         on_check: called with each `CheckResult` as soon as it is known (progress display).
+        package_dir: the pt2 package (``model.pt2pkg``) of the same model: its checks
+            (`suite.pt2`, `suite.pt2_native`) run after the module's. Realtime only.
 
     A non-realtime module (or a `NonRealtimeBase`, scripted here) is checked by
     `validate_non_realtime_model` with `metadata`, `sample_rates` and `on_check`.
@@ -103,7 +106,13 @@ def validate_neutone_model(
         num_threads=num_threads,
         skip=skip,
         on_check=on_check,
+        package_dir=None if package_dir is None else Path(package_dir),
     )
+    if package_dir is not None and not kind.streams:
+        raise ValueError(
+            "validate_neutone_model: package_dir is for a realtime model's pt2 package; this "
+            "module is non-realtime"
+        )
     report = kind.validate(module, metadata, settings)
     report.source = source
     return report

@@ -1,0 +1,1 @@
+"""The torch.export / AOTInductor package written beside model.nm, and its runtimes."""

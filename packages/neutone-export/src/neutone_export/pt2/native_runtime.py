@@ -1,0 +1,133 @@
+"""The C++ runtime of the pt2 package (``native/pt2_runtime.{h,cpp}``) driven from Python.
+
+The runtime is the embeddable class a plugin compiles in; ``native/pt2_main.cpp`` wraps it in a
+small program that loads a package, streams a raw file through it, or times its calls. That
+program is built on first use like the `.nm` host (`neutone_export.native.build`: against the torch
+wheel, in a private cache, checked before each run), and answers with one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import List, Optional
+
+import torch
+from torch import Tensor
+
+from neutone_export.audio.host import N_KNOBS
+from neutone_export.native.build import NativeHostError, NativeProgram, build_program, run_program
+from neutone_export.native.host import NativeTiming, write_raw
+
+PROGRAM = NativeProgram(
+    "neutone_pt2",
+    ("pt2_runtime.cpp", "pt2_main.cpp"),
+    ("counting_allocator.h", "driver_util.h", "pt2_runtime.h"),
+    ("torch", "torch_cpu", "c10"),  # an AOTInductor package's library needs libtorch itself
+)
+
+
+def build_pt2_runtime() -> Path:
+    """The path of the checked driver binary, compiling it first if needed (`NativeHostError`)."""
+    return build_program(PROGRAM)
+
+
+def _run(arguments: List[str], package_dir: Path) -> dict:
+    result = run_program(PROGRAM, arguments)
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        message = lines[-1].removeprefix("neutone_pt2: ") if lines else f"exit {result.returncode}"
+        raise NativeHostError(f"{package_dir} fails in the C++ runtime: {message}")
+    return json.loads(result.stdout)
+
+
+def load_package_native(package_dir: str | os.PathLike[str]) -> dict:
+    """Load the package in C++: ``load_ms``, ``in_channels``, ``out_channels``, ``host_rates``."""
+    path = Path(package_dir)
+    return _run(["load", "--package", str(path)], path)
+
+
+def stream_package_native(
+    package_dir: str | os.PathLike[str],
+    x: Tensor,
+    sample_rate: int,
+    sizes: List[int],
+    params: Optional[Tensor] = None,
+    reset_at: Optional[int] = None,
+) -> tuple[Tensor, int]:
+    """Feed `x` ``(ch, n)`` through the package in the C++ runtime, in host buffers of `sizes`.
+
+    `params` is ``(4, n)`` in [0, 1] (None: 0.5 everywhere, as `stream_native` sends); the runtime
+    is configured with the largest size as its maximum buffer, and reset before buffer `reset_at`
+    when given. Returns the output ``(ch, n)`` and the delay the runtime reports, in host samples.
+    """
+    path = Path(package_dir)
+    n = x.size(1)
+    if sum(sizes) != n:
+        raise ValueError(f"stream_package_native: sizes sum to {sum(sizes)}, the input has {n}")
+    knob_rows = torch.full((N_KNOBS, n), 0.5) if params is None else params
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_raw(folder / "in.f32", x.to(torch.float32))
+        write_raw(folder / "knobs.f32", knob_rows.to(torch.float32))
+        write_raw(folder / "sizes.i32", torch.tensor(sizes, dtype=torch.int32))
+        arguments = [
+            "stream",
+            "--package", str(path),
+            "--sample-rate", str(sample_rate),
+            "--channels", str(x.size(0)),
+            "--input", str(folder / "in.f32"),
+            "--knobs-file", str(folder / "knobs.f32"),
+            "--sizes", str(folder / "sizes.i32"),
+            "--output", str(folder / "out.f32"),
+            "--reset-at", str(-1 if reset_at is None else reset_at),
+        ]  # fmt: skip
+        data = _run(arguments, path)
+        raw = (folder / "out.f32").read_bytes()
+    out = torch.frombuffer(bytearray(raw), dtype=torch.float32)
+    return out.reshape(int(data["out_channels"]), n), int(data["reported_delay"])
+
+
+def time_package_native(
+    package_dir: str | os.PathLike[str],
+    sample_rate: int,
+    buffer_size: int,
+    calls: int,
+    warmup: int = 10,
+    knobs: bool = True,
+    pin_cpu: Optional[int] = None,
+    seed: int = 0,
+    repetitions: int = 1,
+) -> NativeTiming:
+    """Time `calls` stereo host buffers of `buffer_size` samples through the C++ runtime, as
+    `neutone_export.native.host.time_native` times a `.nm` (same figures, same meaning)."""
+    if calls < 1 or repetitions < 1 or warmup < 0:
+        raise ValueError(
+            f"time_package_native: calls and repetitions must be >= 1 and warmup >= 0, got "
+            f"calls={calls}, repetitions={repetitions}, warmup={warmup}"
+        )
+    path = Path(package_dir)
+    arguments = [
+        "time",
+        "--package", str(path),
+        "--sample-rate", str(sample_rate),
+        "--buffer-size", str(buffer_size),
+        "--calls", str(calls),
+        "--warmup", str(warmup),
+        "--repetitions", str(repetitions),
+        "--knobs", "1" if knobs else "0",
+        "--pin", str(-1 if pin_cpu is None else pin_cpu),
+        "--seed", str(seed),
+    ]  # fmt: skip
+    data = _run(arguments, path)
+    return NativeTiming(
+        times_s=[t * 1e-9 for t in data["times_ns"]],
+        allocations=list(data["allocs"]),
+        allocated_bytes=list(data["alloc_bytes"]),
+        load_ms=float(data["load_ms"]),
+        reported_delay=int(data["reported_delay"]),
+        threads=int(data["threads"]),
+        warmup_s=[t * 1e-9 for t in data["warmup_ns"]],
+    )
