@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import torch
 from torch import Tensor, nn
@@ -33,6 +33,9 @@ from torch import Tensor, nn
 from neutone_bench.host import configure, random_buffers
 from neutone_bench.render import ms
 from neutone_bench.stats import TimingSummary, median, summarize_timings
+
+if TYPE_CHECKING:
+    from neutone_export.native.host import NativeTiming
 
 #: Distinct random buffers cycled through, generated before timing starts.
 INPUT_POOL = 8
@@ -213,9 +216,7 @@ def measure_speed_native(
     """
     from neutone_export.native.host import time_native
 
-    if not (math.isfinite(duration) and duration > 0.0):
-        raise ValueError(f"duration must be a finite number of seconds > 0, got {duration}")
-    calls = calls_per_repetition(sample_rate, buffer_size, duration)
+    calls = _native_calls(sample_rate, buffer_size, duration)
     timing = time_native(
         path,
         sample_rate,
@@ -228,6 +229,25 @@ def measure_speed_native(
     )
     if on_calls is not None:
         on_calls(warmup + repetitions * calls)
+    return _native_result(timing, sample_rate, buffer_size, seed, on_calls, "nm")
+
+
+def _native_calls(sample_rate: int, buffer_size: int, duration: float) -> int:
+    """Calls per repetition of a native run of `duration` seconds (refused unless finite > 0)."""
+    if not (math.isfinite(duration) and duration > 0.0):
+        raise ValueError(f"duration must be a finite number of seconds > 0, got {duration}")
+    return calls_per_repetition(sample_rate, buffer_size, duration)
+
+
+def _native_result(
+    timing: NativeTiming,
+    sample_rate: int,
+    buffer_size: int,
+    seed: int,
+    on_calls: Callable[[int], None] | None,
+    file_format: str,
+) -> SpeedResult:
+    """A native program's timings as a `SpeedResult`, beside this machine's floor."""
     audio, knobs = random_buffers(buffer_size, 1, seed)
     with torch.no_grad():
         floor = floor_stalls(timing.times_s, audio[0], knobs[0], on_calls)
@@ -241,6 +261,7 @@ def measure_speed_native(
         host="native",
         allocations=timing.allocations,
         allocated_bytes=timing.allocated_bytes,
+        format=file_format,
     )
 
 
@@ -265,9 +286,7 @@ def measure_speed_package(
     figures stand beside the `.nm`'s. Raises ``NativeHostError`` like the native host."""
     from neutone_export.pt2.native_runtime import time_package_native
 
-    if not (math.isfinite(duration) and duration > 0.0):
-        raise ValueError(f"duration must be a finite number of seconds > 0, got {duration}")
-    calls = calls_per_repetition(sample_rate, buffer_size, duration)
+    calls = _native_calls(sample_rate, buffer_size, duration)
     timing = time_package_native(
         package_dir,
         sample_rate,
@@ -278,21 +297,7 @@ def measure_speed_package(
         seed=seed,
         repetitions=repetitions,
     )
-    audio, knobs = random_buffers(buffer_size, 1, seed)
-    with torch.no_grad():
-        floor = floor_stalls(timing.times_s, audio[0], knobs[0], None)
-    return SpeedResult(
-        sample_rate=sample_rate,
-        buffer_size=buffer_size,
-        warmup_times=timing.warmup_s,
-        times=timing.times_s,
-        floor=floor,
-        summary=summarize_timings(timing.times_s, buffer_size / sample_rate, floor),
-        host="native",
-        allocations=timing.allocations,
-        allocated_bytes=timing.allocated_bytes,
-        format="pt2",
-    )
+    return _native_result(timing, sample_rate, buffer_size, seed, None, "pt2")
 
 
 HEADERS = ["rate Hz", "buffer", "median ms", "p99 ms", "max ms", "misses", "load %"]

@@ -76,7 +76,7 @@ class ExportRow:
             checks = self.error
         delay = "-" if self.delay_samples is None else str(self.delay_samples)
         rtf = "-" if self.realtime_factor is None else f"{self.realtime_factor:.1f}x"
-        package = self.package.split(":")[0]
+        package = {"written": "yes", "-": "-"}.get(self.package, "no")  # the reason is on stderr
         return [self.name, status, checks, delay, rtf, package, f"{self.seconds:.1f}"]
 
 
@@ -179,12 +179,13 @@ def _print_table(rows: List[ExportRow]) -> None:
         title="neutone examples",
         caption=(
             f"delay: samples at {DELAY_SAMPLE_RATE} Hz with {DELAY_BUFFER_SIZE}-sample buffers; "
-            "realtime: audio seconds per second, slowest setting of the suite"
+            "realtime: audio seconds per second, slowest setting of the suite; pt2: the package "
+            "was written; s: seconds the export took"
         ),
     )
     for column in ("example", "result", "checks"):
         table.add_column(column, justify="left", no_wrap=column != "checks")
-    for column in ("delay", "realtime", "pt2", "time (s)"):
+    for column in ("delay", "realtime", "pt2", "s"):
         table.add_column(column, justify="right", no_wrap=True)  # figures line up on the right
     for row in rows:
         table.add_row(*row.cells())

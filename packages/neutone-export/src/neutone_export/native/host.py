@@ -22,7 +22,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 import torch
 from torch import Tensor
@@ -105,15 +105,37 @@ def time_native(
     Raises `NativeHostError` when the file does not load or run in plain libtorch, naming the
     loader's message.
     """
+    path = Path(model_path)
+    arguments = timing_arguments(
+        "time_native", "--model", path, sample_rate, buffer_size, calls, warmup, knobs, pin_cpu,
+        seed, repetitions,
+    )  # fmt: skip
+    return timing_from_output(_run(arguments, path))
+
+
+def timing_arguments(
+    caller: str,
+    subject_option: str,
+    path: Path,
+    sample_rate: int,
+    buffer_size: int,
+    calls: int,
+    warmup: int,
+    knobs: bool,
+    pin_cpu: Optional[int],
+    seed: int,
+    repetitions: int,
+) -> List[str]:
+    """The `time` command line both native programs take (`subject_option` names the file:
+    ``--model`` for a `.nm`, ``--package`` for a pt2 package); bad counts refused for `caller`."""
     if calls < 1 or repetitions < 1 or warmup < 0:
         raise ValueError(
-            f"time_native: calls and repetitions must be >= 1 and warmup >= 0, got calls={calls}, "
+            f"{caller}: calls and repetitions must be >= 1 and warmup >= 0, got calls={calls}, "
             f"repetitions={repetitions}, warmup={warmup}"
         )
-    path = Path(model_path)
-    arguments = [
+    return [
         "time",
-        "--model", str(path),
+        subject_option, str(path),
         "--sample-rate", str(sample_rate),
         "--buffer-size", str(buffer_size),
         "--calls", str(calls),
@@ -123,7 +145,10 @@ def time_native(
         "--pin", str(-1 if pin_cpu is None else pin_cpu),
         "--seed", str(seed),
     ]  # fmt: skip
-    data = _run(arguments, path)
+
+
+def timing_from_output(data: Dict[str, Any]) -> NativeTiming:
+    """The figures of a native program's `time` answer (its JSON, times in nanoseconds)."""
     return NativeTiming(
         times_s=[t * 1e-9 for t in data["times_ns"]],
         allocations=list(data["allocs"]),

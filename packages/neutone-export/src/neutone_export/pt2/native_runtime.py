@@ -19,7 +19,12 @@ from torch import Tensor
 
 from neutone_export.audio.host import N_KNOBS
 from neutone_export.native.build import NativeHostError, NativeProgram, build_program, run_program
-from neutone_export.native.host import NativeTiming, write_raw
+from neutone_export.native.host import (
+    NativeTiming,
+    timing_arguments,
+    timing_from_output,
+    write_raw,
+)
 
 PROGRAM = NativeProgram(
     "neutone_pt2",
@@ -103,31 +108,9 @@ def time_package_native(
 ) -> NativeTiming:
     """Time `calls` stereo host buffers of `buffer_size` samples through the C++ runtime, as
     `neutone_export.native.host.time_native` times a `.nm` (same figures, same meaning)."""
-    if calls < 1 or repetitions < 1 or warmup < 0:
-        raise ValueError(
-            f"time_package_native: calls and repetitions must be >= 1 and warmup >= 0, got "
-            f"calls={calls}, repetitions={repetitions}, warmup={warmup}"
-        )
     path = Path(package_dir)
-    arguments = [
-        "time",
-        "--package", str(path),
-        "--sample-rate", str(sample_rate),
-        "--buffer-size", str(buffer_size),
-        "--calls", str(calls),
-        "--warmup", str(warmup),
-        "--repetitions", str(repetitions),
-        "--knobs", "1" if knobs else "0",
-        "--pin", str(-1 if pin_cpu is None else pin_cpu),
-        "--seed", str(seed),
-    ]  # fmt: skip
-    data = _run(arguments, path)
-    return NativeTiming(
-        times_s=[t * 1e-9 for t in data["times_ns"]],
-        allocations=list(data["allocs"]),
-        allocated_bytes=list(data["alloc_bytes"]),
-        load_ms=float(data["load_ms"]),
-        reported_delay=int(data["reported_delay"]),
-        threads=int(data["threads"]),
-        warmup_s=[t * 1e-9 for t in data["warmup_ns"]],
-    )
+    arguments = timing_arguments(
+        "time_package_native", "--package", path, sample_rate, buffer_size, calls, warmup, knobs,
+        pin_cpu, seed, repetitions,
+    )  # fmt: skip
+    return timing_from_output(_run(arguments, path))

@@ -23,6 +23,11 @@ EXACT_TOLERANCE = 1e-6
 # Streamed versus offline and eager versus scripted may differ by float32 rounding in longer sums
 # (resampler kernels, fused ops); 1e-4 of full scale is -80 dBFS, far below audibility.
 NUMERIC_TOLERANCE = 1e-4
+# A compiled package against its `.nm`: AOTInductor reorders float32 sums (the knob mean among
+# them), and a model that integrates a knob (a phase accumulator) carries that last-bit difference
+# from block to block: native_rate's 2 kHz carrier drifts to 1.25e-4 after 13 000 samples. 1e-3
+# (-60 dBFS) bounds that drift over the checks' sessions and still fails any wrong sample or state.
+PACKAGE_TOLERANCE = 1e-3
 # The state of torch's default generator every compared pass starts from.
 PASS_SEED = 0
 

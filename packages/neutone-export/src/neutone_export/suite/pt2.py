@@ -5,11 +5,12 @@ streaming through it equals the `.nm` over random host sessions (44.1, 48 and 96
 of 0..2048 samples, moving knobs); the delay measured through it equals the delay it reports,
 which equals the `.nm`'s; reset clears its state.
 
-Tolerance: `NUMERIC_TOLERANCE` (1e-4 of full scale, -80 dBFS) of the larger of 1 and the `.nm`'s
+Tolerance: `PACKAGE_TOLERANCE` (1e-3 of full scale, -60 dBFS) of the larger of 1 and the `.nm`'s
 peak. The runtime's streaming is the adapter's own code, so queues, resamplers, knob handling and
 delay are the same operations; the model's graph is compiled by AOTInductor, whose kernels fuse
 and reorder float32 arithmetic (reductions, multiply-adds), so its samples differ from TorchScript's
-by float32 rounding, which a recurrent model carries from block to block.
+by float32 rounding, which a recurrent model carries from block to block (a phase accumulator
+driven by a knob drifts most: `suite.compare.PACKAGE_TOLERANCE` says how far).
 """
 
 import math
@@ -33,7 +34,7 @@ from neutone_export.audio.measure import impulse_lag, xcorr_lag
 from neutone_export.pt2.runtime import PackageRuntime
 from neutone_export.suite.compare import (
     EXACT_TOLERANCE,
-    NUMERIC_TOLERANCE,
+    PACKAGE_TOLERANCE,
     compare_streams,
     run_from_same_rng,
 )
@@ -115,7 +116,7 @@ def _session(
     expected, found = run_from_same_rng(
         lambda: stream(module, x, sizes, knobs), lambda: stream(runtime, x, sizes, knobs)
     )
-    comparison = compare_streams(expected, found, NUMERIC_TOLERANCE, relative=True, params=knobs)
+    comparison = compare_streams(expected, found, PACKAGE_TOLERANCE, relative=True, params=knobs)
     problem = (
         f"session {index + 1} at {rate} Hz: {comparison.problem}" if comparison.problem else ""
     )
@@ -139,7 +140,7 @@ def check_pt2_streaming(ctx: CheckContext) -> CheckResult:
         return CheckResult("pt2_streaming", False, worst, message, "max |difference|")
     message = (
         f"{SESSIONS} random host sessions ({rates} kHz, buffers of 0..{MAX_HOST_BUFFER}, moving "
-        f"knobs) equal the .nm within {NUMERIC_TOLERANCE:g} of full scale"
+        f"knobs) equal the .nm within {PACKAGE_TOLERANCE:g} of full scale"
     )
     return CheckResult("pt2_streaming", True, worst, message, "max |difference|")
 
