@@ -7,6 +7,7 @@ tested. Run with the NAM environment: ``/tmp/namvenv/bin/python -m pytest``.
 
 import importlib.util
 import json
+import sys
 from itertools import pairwise
 from pathlib import Path
 from typing import Dict, List
@@ -34,7 +35,15 @@ def nets() -> Dict[str, torch.nn.Module]:
     return {name: build_nam_net(name) for name in ("wavenet", "lstm")}
 
 
-@pytest.mark.skipif(HAS_NAM, reason="tests the message shown when neural-amp-modeler is missing")
+@pytest.fixture
+def without_nam(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python as it is without the `nam` extra: `import nam` fails."""
+    for name in [module for module in sys.modules if module == "nam" or module.startswith("nam.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "nam", None)
+
+
+@pytest.mark.usefixtures("without_nam")
 def test_missing_extra_is_named(tmp_path: Path) -> None:
     capture = tmp_path / "amp.nam"
     capture.write_text(json.dumps({"architecture": "LSTM", "weights": []}), encoding="utf-8")
@@ -42,7 +51,7 @@ def test_missing_extra_is_named(tmp_path: Path) -> None:
         load_nam_capture(capture)
 
 
-@pytest.mark.skipif(HAS_NAM, reason="tests the message shown when neural-amp-modeler is missing")
+@pytest.mark.usefixtures("without_nam")
 def test_missing_extra_is_named_by_the_example() -> None:
     from neutone_examples.nam import build_model
 

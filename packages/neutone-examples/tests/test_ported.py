@@ -76,6 +76,7 @@ EXPECTED_FAILURES: Dict[str, Dict[str, str]] = {
         "streaming": "one cache per layer shared by both channels, so the result depends on "
         "the buffer size",
         "eager": "the Python model's caches carry the previous run's audio",
+        "dc": "its randomly initialised convolutions' biases leave an offset in the output",
     },
     "spectral_filter": {"delay": "its delay is in calc_min_delay_samples, which no host calls"},
     "rave": {},

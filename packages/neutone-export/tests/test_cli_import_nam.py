@@ -4,8 +4,8 @@ The full path (NAM's own exporter -> a `.nm` that passes `check`) is tested wher
 installed, by the NAM tests; here `nam` is absent, as in the dev environment.
 """
 
-import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,8 +29,12 @@ def one_line_error(result) -> str:
     return line
 
 
-@pytest.mark.skipif(importlib.util.find_spec("nam") is not None, reason="nam is installed here")
-def test_without_nam_the_command_says_what_to_install(tmp_path: Path) -> None:
+def test_without_nam_the_command_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [module for module in sys.modules if module == "nam" or module.startswith("nam.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "nam", None)  # what `import nam` finds without the extra
     capture = tmp_path / "amp.nam"
     capture.write_text(json.dumps(CAPTURE))
     line = one_line_error(runner.invoke(app, ["import-nam", str(capture), str(tmp_path / "out")]))
