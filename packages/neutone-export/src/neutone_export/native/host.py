@@ -22,7 +22,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -179,10 +179,28 @@ def stream_native(
     configured with the largest size as its maximum buffer. Returns the output ``(out_ch, n)`` and
     the delay the file reports at these settings, in host samples.
     """
-    path = Path(model_path)
+    return stream_through_program(
+        _run, "stream_native", "--model", Path(model_path), x, sample_rate, sizes, params
+    )
+
+
+def stream_through_program(
+    run: Callable[[List[str], Path], Dict[str, Any]],
+    caller: str,
+    subject_option: str,
+    path: Path,
+    x: Tensor,
+    sample_rate: int,
+    sizes: List[int],
+    params: Optional[Tensor],
+    extra_arguments: Sequence[str] = (),
+) -> tuple[Tensor, int]:
+    """The `stream` request both native programs take (`subject_option` names the file, `run`
+    runs the program): `x`, the knob rows (None: 0.5 everywhere, the knobs' middle) and the buffer
+    sizes go through raw files; returns the output ``(out_ch, n)`` and the reported delay."""
     n = x.size(1)
     if sum(sizes) != n:
-        raise ValueError(f"stream_native: sizes sum to {sum(sizes)}, the input has {n} samples")
+        raise ValueError(f"{caller}: sizes sum to {sum(sizes)}, the input has {n} samples")
     knob_rows = torch.full((N_KNOBS, n), 0.5) if params is None else params
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -191,15 +209,16 @@ def stream_native(
         write_raw(folder / "sizes.i32", torch.tensor(sizes, dtype=torch.int32))
         arguments = [
             "stream",
-            "--model", str(path),
+            subject_option, str(path),
             "--sample-rate", str(sample_rate),
             "--channels", str(x.size(0)),
             "--input", str(folder / "in.f32"),
             "--knobs-file", str(folder / "knobs.f32"),
             "--sizes", str(folder / "sizes.i32"),
             "--output", str(folder / "out.f32"),
+            *extra_arguments,
         ]  # fmt: skip
-        data = _run(arguments, path)
+        data = run(arguments, path)
         raw = (folder / "out.f32").read_bytes()
     out = torch.frombuffer(bytearray(raw), dtype=torch.float32)
     return out.reshape(int(data["out_channels"]), n), int(data["reported_delay"])

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import List, Optional
 
-import torch
 from torch import Tensor
 
-from neutone_export.audio.host import N_KNOBS
 from neutone_export.native.build import NativeHostError, NativeProgram, build_program, run_program
 from neutone_export.native.host import (
     NativeTiming,
+    stream_through_program,
     timing_arguments,
     timing_from_output,
-    write_raw,
 )
 
 PROGRAM = NativeProgram(
@@ -68,31 +65,11 @@ def stream_package_native(
     is configured with the largest size as its maximum buffer, and reset before buffer `reset_at`
     when given. Returns the output ``(ch, n)`` and the delay the runtime reports, in host samples.
     """
-    path = Path(package_dir)
-    n = x.size(1)
-    if sum(sizes) != n:
-        raise ValueError(f"stream_package_native: sizes sum to {sum(sizes)}, the input has {n}")
-    knob_rows = torch.full((N_KNOBS, n), 0.5) if params is None else params
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        write_raw(folder / "in.f32", x.to(torch.float32))
-        write_raw(folder / "knobs.f32", knob_rows.to(torch.float32))
-        write_raw(folder / "sizes.i32", torch.tensor(sizes, dtype=torch.int32))
-        arguments = [
-            "stream",
-            "--package", str(path),
-            "--sample-rate", str(sample_rate),
-            "--channels", str(x.size(0)),
-            "--input", str(folder / "in.f32"),
-            "--knobs-file", str(folder / "knobs.f32"),
-            "--sizes", str(folder / "sizes.i32"),
-            "--output", str(folder / "out.f32"),
-            "--reset-at", str(-1 if reset_at is None else reset_at),
-        ]  # fmt: skip
-        data = _run(arguments, path)
-        raw = (folder / "out.f32").read_bytes()
-    out = torch.frombuffer(bytearray(raw), dtype=torch.float32)
-    return out.reshape(int(data["out_channels"]), n), int(data["reported_delay"])
+    reset = ["--reset-at", str(-1 if reset_at is None else reset_at)]
+    return stream_through_program(
+        _run, "stream_package_native", "--package", Path(package_dir), x, sample_rate, sizes,
+        params, reset,
+    )  # fmt: skip
 
 
 def time_package_native(
