@@ -1,10 +1,13 @@
 """`speed` and `latency --measure` in the native host (C++ libtorch), through typer's CliRunner.
 
-The runner is built once per session into a private cache (seconds to a minute). Skipped only
+The runner is built once into the tests' shared native cache (seconds to a minute): one folder for
+every worker and test cell, `$NEUTONE_TEST_NATIVE_CACHE` or `.cache/neutone-native` at the
+repository root (builds are keyed by their sources and torch, and locked). Skipped only
 where no C++ compiler exists; CI machines have one. The no-compiler message is tested everywhere.
 """
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -33,14 +36,13 @@ def invoke(runner: CliRunner, args: list[str]):
     return runner.invoke(app, args, env=TERMINAL)
 
 
-@pytest.fixture(scope="session")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("native-cache")
+SHARED_NATIVE_CACHE = Path(__file__).resolve().parents[3] / ".cache" / "neutone-native"
 
 
 @pytest.fixture(autouse=True)
-def _private_cache(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NEUTONE_CACHE_DIR", str(cache))
+def _test_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = os.environ.get("NEUTONE_TEST_NATIVE_CACHE") or str(SHARED_NATIVE_CACHE)
+    monkeypatch.setenv("NEUTONE_CACHE_DIR", shared)
 
 
 @needs_compiler

@@ -1,7 +1,9 @@
-"""Shared fixtures: drive an example through the realtime adapter as a host would, and the
-examples exported once per content key (`tools/export_cache.py`, shared with compat/)."""
+"""Shared fixtures: drive an example through the realtime adapter as a host would, the examples
+exported once per content key (`tools/export_cache.py`, shared with compat/), and their pt2
+packages written once per session."""
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -12,6 +14,8 @@ import torch
 from torch import Tensor
 
 from neutone_core import RealtimeAdapter, WaveformToWaveformBase
+from neutone_examples.registry import build_example
+from neutone_export.pt2.package import MANIFEST, PACKAGE_DIR, write_package
 
 StreamFn = Callable[..., Tuple[Tensor, int]]
 EXPORT_CACHE_FILE = Path(__file__).resolve().parents[3] / "tools" / "export_cache.py"
@@ -35,6 +39,27 @@ def example_exports() -> Any:
     """The shared export cache: ``example_exports.get(name, factory)`` is a `CachedExport`
     (folder, report, path) of that model, exported once per content key."""
     return load_export_cache().ExportCache()
+
+
+@pytest.fixture(scope="session")
+def example_package(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """``example_package(name)``: the folder `write_package` wrote for example `name`, written
+    once per session under a lock per name in a folder every xdist worker of this session shares
+    (`PackageExportError` when export refuses the example; nothing is kept then)."""
+    base = tmp_path_factory.getbasetemp()
+    # An xdist worker's base is one folder of the session's; a plain run's is the session's own.
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "pt2-packages"
+    root.mkdir(exist_ok=True)
+    locked = load_export_cache().locked
+
+    def package_of(name: str) -> Path:
+        with locked(root / f".{name}.lock"):
+            folder = root / name / PACKAGE_DIR
+            if not (folder / MANIFEST).is_file():  # write_package swaps the folder in whole
+                write_package(build_example(name), root / name)
+            return folder
+
+    return package_of
 
 
 def _stream(

@@ -33,7 +33,10 @@ def assert_one_line_error(result, *fragments: str) -> None:
 
 @pytest.mark.slow
 def test_exports_two_examples_and_prints_one_row_each(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["export", "clipper", "look_ahead", "--out", str(tmp_path)])
+    # The `.nm` alone: the rows are the subject; test_json_dash_is_the_envelope_on_stdout proves
+    # the default --format all (the pt2 package) end to end.
+    args = ["export", "clipper", "look_ahead", "--out", str(tmp_path), "--format", "nm"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, show(result)
     rows: List[str] = [line for line in result.stdout.splitlines() if "pass" in line]
     assert [row.split()[1] for row in rows] == ["clipper", "look_ahead"], result.stdout
@@ -41,6 +44,7 @@ def test_exports_two_examples_and_prints_one_row_each(tmp_path: Path) -> None:
     assert "exporting look_ahead" in result.stderr
     assert (tmp_path / "clipper" / "model.nm").is_file()
     assert (tmp_path / "look_ahead" / "report.json").is_file()
+    assert not (tmp_path / "clipper" / "model.pt2pkg").exists()  # --format nm writes no package
 
 
 @pytest.mark.slow
@@ -55,6 +59,13 @@ def test_json_dash_is_the_envelope_on_stdout(tmp_path: Path) -> None:
     assert row["name"] == "clipper" and row["passed"] is True
     assert row["checks_passed"] == row["checks_total"] > 0
     assert row["delay_samples"] == 0 and row["realtime_factor"] > 0
+    # The default --format all: the pt2 package is written beside the .nm, and proven by the
+    # package checks in the clipper's report.
+    assert row["package"] == "written", row
+    assert (tmp_path / "clipper" / "model.pt2pkg" / "manifest.json").is_file()
+    report = json.loads((tmp_path / "clipper" / "report.json").read_text())
+    pt2_checks = [check for check in report["checks"] if check["name"].startswith("pt2_")]
+    assert pt2_checks and all(check["passed"] for check in pt2_checks), pt2_checks
 
 
 def test_unknown_name_exits_2_and_exports_nothing(tmp_path: Path) -> None:
@@ -104,7 +115,9 @@ def test_failed_check_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         registry.ALL_EXAMPLES, "wrong_delay", lambda: _WrongDelayClipper(clipper.ClipperModel())
     )
     out = tmp_path / "summary.json"
-    args = ["export", "wrong_delay", "--out", str(tmp_path / "exports"), "--json", str(out)]
+    exports = str(tmp_path / "exports")
+    # The `.nm` alone: its delay check is the subject (test_json_dash proves --format all).
+    args = ["export", "wrong_delay", "--out", exports, "--json", str(out), "--format", "nm"]
     result = runner.invoke(app, args)
     assert result.exit_code == 1, show(result)
     (row,) = json.loads(out.read_text())["examples"]

@@ -2,12 +2,15 @@
 Python runtime and through the C++ runtime, or one line saying why torch.export cannot capture it
 (which construct, which module).
 
-One test per example captures and compiles it once (compiles take tens of seconds), so that the
-xdist workers never compile the same example twice.
+One test per example captures and compiles it once (compiles take tens of seconds), and the
+package is shared by every test of this file that needs that example (`example_package`: one
+compile per example per session, whichever xdist worker asks first), so that no example is
+compiled twice.
 """
 
 import math
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import torch
@@ -16,7 +19,7 @@ from neutone_examples.registry import EXAMPLES, build_example
 from neutone_export import script_neutone_model
 from neutone_export.audio.host import configure, noise, random_sizes, reported_delay, stream
 from neutone_export.pt2.capture import PackageExportError
-from neutone_export.pt2.package import MANIFEST, write_package
+from neutone_export.pt2.package import MANIFEST
 from neutone_export.pt2.runtime import PackageRuntime
 from neutone_export.suite.compare import (
     PACKAGE_TOLERANCE,
@@ -56,9 +59,11 @@ def python_session(
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
-def test_example_package_streams_as_the_nm_or_says_why_not(tmp_path: Path, name: str) -> None:
+def test_example_package_streams_as_the_nm_or_says_why_not(
+    example_package: Callable[[str], Path], name: str
+) -> None:
     try:
-        folder = write_package(build_example(name), tmp_path / name)
+        folder = example_package(name)
     except PackageExportError as error:
         line = str(error)
         assert name in NOT_PACKAGED, f"{name} lost its package: {line}"
@@ -82,8 +87,8 @@ def test_example_package_streams_as_the_nm_or_says_why_not(tmp_path: Path, name:
         assert result.passed and not result.skipped, f"{result.name}: {result.message}"
 
 
-def test_clipper_passes_the_python_package_checks(tmp_path: Path) -> None:
-    folder = write_package(build_example("clipper"), tmp_path / "clipper")
+def test_clipper_passes_the_python_package_checks(example_package: Callable[[str], Path]) -> None:
+    folder = example_package("clipper")
     module = script_neutone_model(build_example("clipper"))
     context = CheckContext(module=module, seconds=0.1, package_dir=folder)
     results = run_checks(PT2_CHECKS, context)

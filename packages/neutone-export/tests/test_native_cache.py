@@ -8,6 +8,7 @@ g++ nor libtorch; the binaries it writes print who they are.
 import hashlib
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -146,4 +147,21 @@ def test_a_new_cache_root_is_private_whatever_the_umask(cache: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert _output() == "built"
+
+
+def test_two_callers_at_once_build_the_program_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slow stand-in compiler that counts its runs; two callers at once (two exports, two test
+    # workers) wait for one build instead of compiling twice.
+    counted = tmp_path / "compiles"
+    compiler = tmp_path / "slow-cxx"
+    compiler.write_text(f"#!/bin/sh\necho run >> {counted}\nsleep 0.5\n" + FAKE_COMPILER[10:])
+    compiler.chmod(0o755)
+    monkeypatch.setenv("CXX", str(compiler))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        binaries = list(pool.map(lambda _: build_program(PROGRAM), range(2)))
+    assert binaries[0] == binaries[1] and is_trusted(binaries[0])
+    assert counted.read_text().splitlines() == ["run"]
     assert _output() == "built"

@@ -1,7 +1,7 @@
 """`check --host native`: streaming and delay checks in plain C++ libtorch, as the plugin runs.
 
-The runner is built once per session into a private cache. Skipped only where no C++ compiler
-exists; CI machines have one.
+The runner is built once into the tests' shared native cache (conftest `native_cache`). Skipped
+only where no C++ compiler exists; CI machines have one.
 """
 
 import json
@@ -29,14 +29,9 @@ def show(result) -> str:
     return f"exit {result.exit_code}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
 
 
-@pytest.fixture(scope="session")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("native-cache")
-
-
 @pytest.fixture(autouse=True)
-def _private_cache(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NEUTONE_CACHE_DIR", str(cache))
+def _test_cache(native_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEUTONE_CACHE_DIR", str(native_cache))
 
 
 def _save(module: torch.jit.ScriptModule, path: Path) -> Path:

@@ -1,7 +1,7 @@
 """The native host loads and runs `.nm` files in plain libtorch, as the plugin does.
 
-Built once per session into a temporary cache (the build takes seconds to a minute). Skipped only
-where no C++ compiler exists; CI machines have one.
+Built once into the tests' shared native cache (conftest `native_cache`; the build takes seconds
+to a minute). Skipped only where no C++ compiler exists; CI machines have one.
 """
 
 import shutil
@@ -92,14 +92,9 @@ def _python_gain(x: Tensor) -> Tensor:
     return x * 0.5
 
 
-@pytest.fixture(scope="session")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("native-cache")
-
-
 @pytest.fixture(autouse=True)
-def _private_cache(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NEUTONE_CACHE_DIR", str(cache))
+def _test_cache(native_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEUTONE_CACHE_DIR", str(native_cache))
 
 
 @pytest.fixture(scope="session")
@@ -110,9 +105,9 @@ def smoother_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_build_is_cached_and_reused(cache: Path) -> None:
+def test_build_is_cached_and_reused(native_cache: Path) -> None:
     first = build_runner()
-    assert first.is_file() and str(first).startswith(str(cache))
+    assert first.is_file() and str(first).startswith(str(native_cache))
     mtime = first.stat().st_mtime_ns
     assert build_runner() == first and first.stat().st_mtime_ns == mtime
 

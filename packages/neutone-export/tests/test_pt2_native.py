@@ -3,7 +3,7 @@
 One package per module (an AOTInductor compile takes tens of seconds) of a small stateful model
 that exercises every stage: mono in, stereo out, a native rate and block size (resampling and
 re-buffering at other host rates), look-behind and look-ahead, a model delay, a knob, and a cache
-kept in a buffer updated in place. The C++ driver is built once per session into a private cache.
+kept in a buffer updated in place. The C++ driver is built once into the tests' shared native cache.
 """
 
 import dataclasses
@@ -24,8 +24,10 @@ from neutone_export.audio.host import configure, fixed_sizes, impulse, reported_
 from neutone_export.native.build import NativeHostError, NativeProgram, build_program
 from neutone_export.pt2.native_runtime import (
     PROGRAM,
+    HostSession,
     load_package_native,
     stream_package_native,
+    stream_sessions_native,
     time_package_native,
 )
 from neutone_export.pt2.plan import (
@@ -42,6 +44,8 @@ from neutone_export.suite.pt2_native import (
     SESSION_RATES,
     SESSIONS,
     compare_session,
+    compare_sessions,
+    session,
 )
 from neutone_export.suite.runner import run_checks
 
@@ -111,9 +115,9 @@ class _Echoish(WaveformToWaveformBase):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+def _test_cache(native_cache: Path) -> None:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NEUTONE_CACHE_DIR", str(tmp_path_factory.mktemp("native-cache")))
+        patch.setenv("NEUTONE_CACHE_DIR", str(native_cache))
         yield
 
 
@@ -168,14 +172,38 @@ def test_the_package_loads_in_cpp(exported: CheckContext) -> None:
 @needs_compiler
 def test_cpp_streaming_equals_the_nm_over_random_host_sessions(exported: CheckContext) -> None:
     rates = set()
-    for index in range(SESSIONS):
-        difference, problem, native_delay, delay = compare_session(
-            exported, exported.package_dir, index
-        )
+    compared = compare_sessions(exported, exported.package_dir, list(range(SESSIONS)))
+    for index, (difference, problem, native_delay, delay) in enumerate(compared):
         assert native_delay == delay, f"session {index}"
         assert problem == "" and difference <= PT2_TOLERANCE, f"session {index}: {problem}"
         rates.add(SESSION_RATES[index % len(SESSION_RATES)])
     assert rates == {44100, 48000, 96000}
+
+
+@needs_compiler
+def test_sessions_in_one_process_equal_one_process_each(exported: CheckContext) -> None:
+    # The checks stream many sessions through one driver process (starting one loads libtorch);
+    # each session still gets a fresh runtime, reset where asked, as its own process gives.
+    sessions = [session(index, 0.05) for index in range(3)]
+    batch = [HostSession(x, rate, sizes, knobs) for rate, x, knobs, sizes in sessions]
+    batch.append(HostSession(batch[1].x, batch[1].sample_rate, batch[1].sizes, reset_at=2))
+    together = stream_sessions_native(exported.package_dir, batch)
+    for index, request in enumerate(batch):
+        alone = stream_package_native(
+            exported.package_dir, request.x, request.sample_rate, request.sizes,
+            request.params, reset_at=request.reset_at,
+        )  # fmt: skip
+        assert together[index][1] == alone[1], f"session {index}"
+        assert torch.equal(together[index][0], alone[0]), f"session {index}"
+    assert not torch.equal(together[1][0], together[3][0])  # the reset took effect
+
+
+@needs_compiler
+def test_compare_session_is_one_of_compare_sessions(exported: CheckContext) -> None:
+    assert (
+        compare_session(exported, exported.package_dir, 4)
+        == compare_sessions(exported, exported.package_dir, [3, 4])[1]
+    )
 
 
 @needs_compiler

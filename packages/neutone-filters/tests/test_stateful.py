@@ -275,3 +275,39 @@ def test_the_scripted_adapter_resets_filters_the_wrapper_does_not(
         _stream(used, after, seed + 1), _stream(fresh, after, seed + 1), strict=True
     ):
         torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
+def _tensors(module: nn.Module) -> Dict[str, Tensor]:
+    """Every non-empty tensor a block holds (parameters, buffers, plain tensor attributes)."""
+    found: Dict[str, Tensor] = {}
+    for prefix, sub in module.named_modules():
+        for name, value in vars(sub).items():
+            if isinstance(value, Tensor) and value.numel():
+                found[f"{prefix}.{name}"] = value
+        for table in (sub._parameters, sub._buffers):
+            for name, tensor in table.items():
+                if tensor is not None and tensor.numel():
+                    found[f"{prefix}.{name}"] = tensor
+    return found
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_no_two_tensors_share_storage_after_use_so_a_deep_copy_runs_as_the_original(
+    name: str,
+) -> None:
+    # The export checks deep-copy a model for each check (fast: the compiled code is shared), but
+    # only when nothing in it is a view of something else: a deep copy makes views tensors of
+    # their own. A block that keeps views at rest would send every check to the slow copy.
+    case = CASES[name]
+    module = _seeded(case)
+    _run(case, module, [3, 5, 2], seed=1, moving=True)
+    owners: Dict[int, str] = {}
+    for label, tensor in _tensors(module).items():
+        storage = tensor.untyped_storage().data_ptr()
+        assert storage not in owners, f"{label} shares its storage with {owners[storage]}"
+        owners[storage] = label
+    copied = copy.deepcopy(module)
+    expected = _run(case, module, [4, 1, 6], seed=2, moving=False)
+    found = _run(case, copied, [4, 1, 6], seed=2, moving=False)
+    for block, (want, got) in enumerate(zip(expected, found, strict=True)):
+        assert torch.equal(want, got), f"block {block} differs after a deep copy"

@@ -218,10 +218,8 @@ class CachedConv1d(nn.Conv1d, StatefulModule):
         # The export path's count of `emitted` (export keeps no Python state between calls).
         self.register_buffer("emitted_samples", torch.zeros((), dtype=torch.long), persistent=False)
         self.register_buffer("cache", torch.zeros(0, in_channels, context), persistent=False)
-        # Two halves of (batch * in_channels * (context + n),) for the longest n seen; `next_half`
-        # is the one the next call fills (context, then the buffer).
+        # (batch * in_channels * (context + n),) for the longest n seen: the cache, then the buffer.
         self.register_buffer("work", torch.zeros(0), persistent=False)
-        self.next_half = 0
 
     @torch.jit.export
     def reset(self) -> None:
@@ -240,8 +238,9 @@ class CachedConv1d(nn.Conv1d, StatefulModule):
     def _joined(self, x: Tensor) -> Tensor:
         """Context then `x`, ``(batch, in_channels, context + n)``, contiguous; updates the cache.
 
-        Outside autograd it is a view of one half of the work buffer, the halves taking turns: the
-        cache is a view of the other half (or of a tensor it replaced), so the copies never overlap.
+        Outside autograd it is a view of the work buffer; the cache is a tensor of its own, refilled
+        from the end of that view, so no copy overlaps and a deep copy of the layer, which turns
+        views into tensors of their own, runs as the original.
         With autograd recording (the weight or `x` requires grad) it is a new tensor, since the
         convolution keeps its input for the backward pass and a later call would overwrite it.
         """
@@ -251,16 +250,12 @@ class CachedConv1d(nn.Conv1d, StatefulModule):
             self.cache.copy_(joined.narrow(2, n, self.context).detach())
             return joined
         size = x.size(0) * self.in_channels * (self.context + n)
-        if self.work.size(0) < 2 * size or self.work.dtype != x.dtype:
-            self.work = x.new_empty(2 * size)  # the cache still holds the old buffer
-        start = self.next_half * (self.work.size(0) // 2)
-        self.next_half = 1 - self.next_half
-        joined = self.work.narrow(0, start, size).view(
-            x.size(0), self.in_channels, self.context + n
-        )
+        if self.work.size(0) < size or self.work.dtype != x.dtype:
+            self.work = x.new_empty(size)
+        joined = self.work.narrow(0, 0, size).view(x.size(0), self.in_channels, self.context + n)
         joined.narrow(2, 0, self.context).copy_(self.cache)
         joined.narrow(2, self.context, n).copy_(x)
-        self.cache = joined.narrow(2, n, self.context)
+        self.cache.copy_(joined.narrow(2, n, self.context))
         return joined
 
     def forward(self, x: Tensor) -> Tensor:

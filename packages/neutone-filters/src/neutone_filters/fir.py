@@ -256,14 +256,12 @@ class FIRFilter(StatefulModule):
         self.delay = (self.num_taps - 1) // 2
         self.use_fft = False
         self.fft_size = 0
-        self.next_half = 0
         self.register_buffer("taps", torch.zeros(0, dtype=torch.float64), persistent=False)
         self.register_buffer("reversed_taps", torch.zeros(0, dtype=torch.float64), persistent=False)
         self.register_buffer("kernel", torch.zeros(0), persistent=False)
         self.register_buffer("history", torch.zeros(0, 0), persistent=False)
         self.register_buffer("kernel_fft", torch.zeros(0, dtype=torch.complex64), persistent=False)
-        # Two halves of (channels * (taps - 1 + n),) for the longest n seen; `next_half` is the one
-        # the next call fills (history, then the buffer).
+        # (channels * (taps - 1 + n),) for the longest n seen: the history, then the buffer.
         self.register_buffer("work", torch.zeros(0), persistent=False)
         self._load(kernel.detach().to(torch.float64).clone())
 
@@ -301,7 +299,6 @@ class FIRFilter(StatefulModule):
         self.kernel_fft = torch.zeros(0, dtype=torch.complex64, device=taps.device)
         self.fft_size = 0
         self.work = torch.zeros(0, device=taps.device)
-        self.next_half = 0
 
     def set_parameters(
         self,
@@ -380,8 +377,10 @@ class FIRFilter(StatefulModule):
     def _padded(self, x: Tensor) -> Tensor:
         """History then `x`, ``(channels, taps - 1 + n)``, contiguous; updates the history.
 
-        Outside autograd a view of one half of the work buffer (the history is a view of the other
-        half, so no copy overlaps); a new tensor when `x` requires grad.
+        Outside autograd a view of the work buffer; the history is a tensor of its own, refilled
+        from the end of that view (taps - 1 samples per channel), so no copy overlaps and a deep
+        copy of the filter, which turns views into tensors of their own, runs as the original. A
+        new tensor when `x` requires grad.
         """
         n = x.size(1)
         kept = self.num_taps - 1
@@ -390,14 +389,12 @@ class FIRFilter(StatefulModule):
             self.history.copy_(padded.narrow(1, n, kept).detach())
             return padded
         size = x.size(0) * (kept + n)
-        if self.work.size(0) < 2 * size or self.work.dtype != x.dtype:
-            self.work = x.new_empty(2 * size)  # the history still holds the old buffer
-        start = self.next_half * (self.work.size(0) // 2)
-        self.next_half = 1 - self.next_half
-        padded = self.work.narrow(0, start, size).view(x.size(0), kept + n)
+        if self.work.size(0) < size or self.work.dtype != x.dtype:
+            self.work = x.new_empty(size)
+        padded = self.work.narrow(0, 0, size).view(x.size(0), kept + n)
         padded.narrow(1, 0, kept).copy_(self.history)
         padded.narrow(1, kept, n).copy_(x)
-        self.history = padded.narrow(1, n, kept)
+        self.history.copy_(padded.narrow(1, n, kept))
         return padded
 
     def _fft(self, padded: Tensor, n: int) -> Tensor:

@@ -10,7 +10,6 @@ checks every preserved name; `plugin_load_problems` names what it would refuse, 
 (the default) refuses the same files, naming the missing names.
 """
 
-import io
 import json
 import zipfile
 from pathlib import Path
@@ -161,11 +160,3 @@ def parse_metadata_json(raw: Union[str, bytes], source: str) -> Dict[str, Any]:
     except LimitError as error:
         raise NotANeutoneModelError(f"{source}: {METADATA_FILE}: {error}") from None
     return read_reference_loader_knobs(metadata)
-
-
-def copy_script_module(module: torch.jit.ScriptModule) -> torch.jit.ScriptModule:
-    """An independent copy of a scripted module (own state), via an in-memory archive."""
-    buffer = io.BytesIO()
-    torch.jit.save(module, buffer)
-    buffer.seek(0)
-    return torch.jit.load(buffer, map_location="cpu")

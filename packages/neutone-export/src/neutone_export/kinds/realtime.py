@@ -23,7 +23,8 @@ from neutone_export.audio.samples import (
     write_samples,
 )
 from neutone_export.errors import one_line
-from neutone_export.files.load import copy_script_module, made_by_reference_sdk
+from neutone_export.files.copying import copy_script_module
+from neutone_export.files.load import made_by_reference_sdk
 from neutone_export.files.scripting import script_neutone_model
 from neutone_export.files.staging import ExportError
 from neutone_export.kinds.kind import Progress, SaveOptions, SuiteSettings

@@ -15,6 +15,7 @@ that fails any of them is deleted and built again, never executed.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -23,7 +24,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 import torch
 
@@ -204,13 +205,27 @@ def build_program(program: NativeProgram) -> Path:
     _private_folder(target.parent)
     if is_trusted(target):
         return target
-    for stale in (target, _hash_file(target)):
-        if stale.is_dir() and not stale.is_symlink():
-            shutil.rmtree(stale)
-        else:
-            stale.unlink(missing_ok=True)
-    _compile(program, target)
+    with _build_lock(target):  # two processes (two exports, test workers) build it once
+        if is_trusted(target):
+            return target
+        for stale in (target, _hash_file(target)):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale)
+            else:
+                stale.unlink(missing_ok=True)
+        _compile(program, target)
     return target
+
+
+@contextlib.contextmanager
+def _build_lock(target: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside `target` while it is checked and built."""
+    handle = os.open(target.with_name(target.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
 
 
 def run_program(program: NativeProgram, arguments: Sequence[str]) -> subprocess.CompletedProcess:

@@ -8,6 +8,9 @@
 //       configures with the largest size, feeds IN (float32, C x n, row-major) in host buffers of
 //       the sizes in SIZES (int32, summing to n) with knob rows K (float32, 4 x n), calling reset()
 //       before buffer I if given, and writes the output (float32, C x n) to OUT.
+//   neutone_pt2 sessions --package DIR --requests FILE
+//       `stream` for each line of FILE (SR, C, I, IN, K, SIZES, OUT, tab-separated; I = -1: no
+//       reset), each through a fresh runtime, in one process; prints {"sessions": [...]}.
 //   neutone_pt2 time   --package DIR --sample-rate SR --buffer-size BS --calls N --warmup W
 //                      [--repetitions R] [--channels C] [--knobs 0|1] [--pin CPU] [--seed S]
 //       per-call nanoseconds and CPU allocations (count, bytes) of process(), as neutone_host time
@@ -22,6 +25,7 @@
 #include "pt2_runtime.h"
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -54,13 +58,15 @@ int run_load(const Args& args) {
   return 0;
 }
 
-int run_stream(const Args& args) {
-  const int64_t sample_rate = int_arg(args, "sample-rate", 48000);
-  const int64_t channels = int_arg(args, "channels", 2);
-  const int64_t reset_at = int_arg(args, "reset-at", -1);
-  std::vector<float> input = read_raw<float>(require(args, "input"));
-  std::vector<float> knobs = read_raw<float>(require(args, "knobs-file"));
-  const std::vector<int32_t> sizes = read_raw<int32_t>(require(args, "sizes"));
+// One host session through a fresh runtime: returns its JSON object (the output goes to OUT).
+std::string stream_session(const std::string& package, int64_t sample_rate, int64_t channels,
+                           int64_t reset_at, const std::string& input_path,
+                           const std::string& knobs_path, const std::string& sizes_path,
+                           const std::string& output_path) {
+  std::vector<float> input = read_raw<float>(input_path);
+  std::vector<float> knobs = read_raw<float>(knobs_path);
+  const std::vector<int32_t> sizes = read_raw<int32_t>(sizes_path);
+  if (channels < 1) throw UsageError("channels must be >= 1");
   const int64_t n = static_cast<int64_t>(input.size()) / channels;
   int64_t total = 0, largest = 1;
   for (int32_t size : sizes) {
@@ -70,7 +76,7 @@ int run_stream(const Args& args) {
   if (total != n || static_cast<int64_t>(knobs.size()) != 4 * n) {
     throw UsageError("sizes must sum to the input length and knobs must be 4 x n");
   }
-  Pt2Runtime runtime(require(args, "package"));
+  Pt2Runtime runtime(package);
   runtime.configure(sample_rate, largest);
   std::vector<float> output(static_cast<size_t>(channels * n));
   int64_t start = 0;
@@ -86,13 +92,49 @@ int run_stream(const Args& args) {
     runtime.process(in.data(), channels, knob_rows.data(), out.data(), sizes[b]);
     start += sizes[b];
   }
-  write_raw(require(args, "output"), output.data(), output.size());
+  write_raw(output_path, output.data(), output.size());
   std::ostringstream json;
   json << "{\"reported_delay\": " << runtime.delay() << ", \"out_channels\": " << channels
        << ", \"native_rate\": " << runtime.native_rate()
        << ", \"native_buffer_size\": " << runtime.native_buffer_size() << ", ";
   print_list(json, "delays", runtime.delay_breakdown());
   json << "}";
+  return json.str();
+}
+
+int run_stream(const Args& args) {
+  std::cout << stream_session(require(args, "package"), int_arg(args, "sample-rate", 48000),
+                              int_arg(args, "channels", 2), int_arg(args, "reset-at", -1),
+                              require(args, "input"), require(args, "knobs-file"),
+                              require(args, "sizes"), require(args, "output"))
+            << std::endl;
+  return 0;
+}
+
+// Many sessions in one process: loading libtorch costs more than a session of a small model.
+int run_sessions(const Args& args) {
+  const std::string package = require(args, "package");
+  std::ifstream requests(require(args, "requests"));
+  if (!requests) throw UsageError("cannot read " + args.at("requests"));
+  std::ostringstream json;
+  json << "{\"sessions\": [";
+  std::string line;
+  for (int count = 0; std::getline(requests, line); ++count) {
+    std::istringstream fields(line);
+    std::string rate, channels, reset_at, input, knobs, sizes, output;
+    if (!std::getline(fields, rate, '\t') || !std::getline(fields, channels, '\t') ||
+        !std::getline(fields, reset_at, '\t') || !std::getline(fields, input, '\t') ||
+        !std::getline(fields, knobs, '\t') || !std::getline(fields, sizes, '\t') ||
+        !std::getline(fields, output)) {
+      throw UsageError("request " + std::to_string(count) + " does not have 7 tab-separated fields");
+    }
+    const Args numbers = {{"rate", rate}, {"channels", channels}, {"reset-at", reset_at}};
+    json << (count > 0 ? ", " : "")
+         << stream_session(package, int_arg(numbers, "rate", 48000),
+                           int_arg(numbers, "channels", 2), int_arg(numbers, "reset-at", -1),
+                           input, knobs, sizes, output);
+  }
+  json << "]}";
   std::cout << json.str() << std::endl;
   return 0;
 }
@@ -173,7 +215,7 @@ int run_time(const Args& args, CountingAllocator& counter) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: neutone_pt2 load|stream|time --option value ..." << std::endl;
+    std::cerr << "usage: neutone_pt2 load|stream|sessions|time --option value ..." << std::endl;
     return 2;
   }
   at::set_num_threads(1);
@@ -185,8 +227,9 @@ int main(int argc, char** argv) {
     const Args args = parse_args(argc, argv);
     if (mode == "load") return run_load(args);
     if (mode == "stream") return run_stream(args);
+    if (mode == "sessions") return run_sessions(args);
     if (mode == "time") return run_time(args, counter);
-    throw UsageError("unknown mode '" + mode + "' (load, stream or time)");
+    throw UsageError("unknown mode '" + mode + "' (load, stream, sessions or time)");
   } catch (const UsageError& e) {
     std::cerr << "neutone_pt2: " << e.what() << std::endl;
     return 2;

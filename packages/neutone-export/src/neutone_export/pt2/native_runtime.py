@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple
 
+import torch
 from torch import Tensor
 
+from neutone_export.audio.host import N_KNOBS
 from neutone_export.native.build import NativeHostError, NativeProgram, build_program, run_program
 from neutone_export.native.host import (
     NativeTiming,
     stream_through_program,
     timing_arguments,
     timing_from_output,
+    write_raw,
 )
 
 PROGRAM = NativeProgram(
@@ -70,6 +75,56 @@ def stream_package_native(
         _run, "stream_package_native", "--package", Path(package_dir), x, sample_rate, sizes,
         params, reset,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HostSession:
+    """One host session for `stream_sessions_native`: input ``(ch, n)``, host rate, buffer sizes
+    (summing to n), knob rows ``(4, n)`` (None: 0.5 everywhere) and the buffer to reset before."""
+
+    x: Tensor
+    sample_rate: int
+    sizes: List[int]
+    params: Optional[Tensor] = None
+    reset_at: Optional[int] = None
+
+
+def stream_sessions_native(
+    package_dir: str | os.PathLike[str], sessions: Sequence[HostSession]
+) -> List[Tuple[Tensor, int]]:
+    """`stream_package_native` for each session, each through a fresh runtime, in ONE process of
+    the C++ driver: starting it (loading libtorch) costs more than a session of a small model."""
+    path = Path(package_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        lines = []
+        for index, session in enumerate(sessions):
+            n = session.x.size(1)
+            if sum(session.sizes) != n:
+                raise ValueError(
+                    f"stream_sessions_native: session {index}: sizes sum to {sum(session.sizes)}, "
+                    f"the input has {n} samples"
+                )
+            knobs = torch.full((N_KNOBS, n), 0.5) if session.params is None else session.params
+            files = [folder / f"{index}.{name}" for name in ("in.f32", "knobs.f32", "sizes.i32")]
+            write_raw(files[0], session.x.to(torch.float32))
+            write_raw(files[1], knobs.to(torch.float32))
+            write_raw(files[2], torch.tensor(session.sizes, dtype=torch.int32))
+            reset_at = -1 if session.reset_at is None else session.reset_at
+            fields = [session.sample_rate, session.x.size(0), reset_at, *files]
+            lines.append("\t".join(map(str, [*fields, folder / f"{index}.out.f32"])))
+        requests = folder / "requests.tsv"
+        requests.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        answers = _run(["sessions", "--package", str(path), "--requests", str(requests)], path)
+        results = []
+        for index, (session, answer) in enumerate(zip(sessions, answers["sessions"], strict=True)):
+            raw = (folder / f"{index}.out.f32").read_bytes()
+            out = torch.frombuffer(bytearray(raw), dtype=torch.float32)
+            n = session.x.size(1)
+            results.append(
+                (out.reshape(int(answer["out_channels"]), n), int(answer["reported_delay"]))
+            )
+    return results
 
 
 def time_package_native(

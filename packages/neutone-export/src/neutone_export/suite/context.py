@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Sequence
 import torch
 from torch import nn
 
-from neutone_export.files.load import copy_script_module
+from neutone_export.files.copying import copy_script_module, deep_copy_is_faithful
 from neutone_export.module_types import as_plugin, has_compiled_method
 
 DEFAULT_SAMPLE_RATES = (44100, 48000)
@@ -42,9 +42,12 @@ class CheckContext:
     made_by_reference: bool = False
     package_dir: Path | None = None
     is_script: bool = field(init=False, default=False)
+    deep_copies: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.is_script = isinstance(self.module, torch.jit.ScriptModule)
+        if self.is_script:  # decided once: it costs a save of the user's model
+            self.deep_copies = deep_copy_is_faithful(self.script_module())
 
     def has(self, name: str) -> bool:
         """Whether the module offers the method `name` (compiled, for a scripted module)."""
@@ -53,9 +56,9 @@ class CheckContext:
         return callable(getattr(self.module, name, None))
 
     def fresh(self) -> nn.Module:
-        """An independent copy of the module with its own state."""
+        """An independent copy of the module with its own state (`files.copying` says how)."""
         if isinstance(self.module, torch.jit.ScriptModule):
-            return copy_script_module(self.module)
+            return copy_script_module(self.module, deep=self.deep_copies)
         return copy.deepcopy(self.module)
 
     def n_samples(self, sample_rate: int) -> int:

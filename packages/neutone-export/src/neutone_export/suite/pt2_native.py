@@ -24,7 +24,11 @@ from neutone_export.audio.host import configure, fixed_sizes, noise, random_size
 from neutone_export.audio.host import stream as stream_python
 from neutone_export.audio.measure import xcorr_lag
 from neutone_export.native.build import has_compiler
-from neutone_export.pt2.native_runtime import load_package_native, stream_package_native
+from neutone_export.pt2.native_runtime import (
+    HostSession,
+    load_package_native,
+    stream_sessions_native,
+)
 from neutone_export.suite.compare import PACKAGE_TOLERANCE, compare_streams
 from neutone_export.suite.context import MIN_CORRELATION, CheckContext
 from neutone_export.suite.report import CheckResult
@@ -69,13 +73,25 @@ def compare_session(
 ) -> Tuple[float, str, int, int]:
     """Stream session `index` through the C++ runtime and the `.nm` (Python host, same buffers):
     the max |difference|, a problem ('' when they agree) and both reported delays."""
-    rate, x, knobs, sizes = session(index, ctx.seconds, ctx.seed)
-    module = ctx.fresh()
-    configure(module, rate, max(sizes))
-    expected = stream_python(module, x, sizes, knobs)
-    streamed, native_delay = stream_package_native(package_dir, x, rate, sizes, knobs)
-    found = compare_streams(expected, streamed, PT2_TOLERANCE, relative=True, params=knobs)
-    return found.difference, found.problem, native_delay, reported_delay(module)
+    return compare_sessions(ctx, package_dir, [index])[0]
+
+
+def compare_sessions(
+    ctx: CheckContext, package_dir: Path, indices: List[int]
+) -> List[Tuple[float, str, int, int]]:
+    """`compare_session` for each of `indices`, the C++ side in one process."""
+    cases = [session(index, ctx.seconds, ctx.seed) for index in indices]
+    native = stream_sessions_native(
+        package_dir, [HostSession(x, rate, sizes, knobs) for rate, x, knobs, sizes in cases]
+    )
+    results = []
+    for (rate, x, knobs, sizes), (streamed, native_delay) in zip(cases, native, strict=True):
+        module = ctx.fresh()
+        configure(module, rate, max(sizes))
+        expected = stream_python(module, x, sizes, knobs)
+        found = compare_streams(expected, streamed, PT2_TOLERANCE, relative=True, params=knobs)
+        results.append((found.difference, found.problem, native_delay, reported_delay(module)))
+    return results
 
 
 def check_pt2_native_load(ctx: CheckContext) -> CheckResult:
@@ -97,8 +113,8 @@ def check_pt2_native_streaming(ctx: CheckContext) -> CheckResult:
         return _skipped("pt2_native_streaming", _cannot_run(ctx))
     worst = 0.0
     failures: List[str] = []
-    for index in range(SESSIONS):
-        difference, problem, native_delay, delay = compare_session(ctx, package_dir, index)
+    compared = compare_sessions(ctx, package_dir, list(range(SESSIONS)))
+    for index, (difference, problem, native_delay, delay) in enumerate(compared):
         worst = difference if math.isnan(difference) else max(worst, difference)
         rate = SESSION_RATES[index % len(SESSION_RATES)]
         if native_delay != delay:
@@ -124,15 +140,20 @@ def check_pt2_native_delay(ctx: CheckContext) -> CheckResult:
     lines: List[str] = []
     failures: List[str] = []
     measured_any = False
+    cases = []
     for rate, size in DELAY_CASES:
         module = ctx.fresh()
         configure(module, rate, size)
         delay = reported_delay(module)
         n = max(1, round(ctx.seconds * rate))
         total = math.ceil((n + delay) / size) * size
-        x = noise(total, SEED + rate, amplitude=0.5)
-        y, native_delay = stream_package_native(package_dir, x, rate, fixed_sizes(total, size))
-        lag, coefficient = xcorr_lag(x, y, total - 1)
+        cases.append((rate, size, delay, noise(total, SEED + rate, amplitude=0.5)))
+    streamed = stream_sessions_native(
+        package_dir,
+        [HostSession(x, rate, fixed_sizes(x.size(1), size)) for rate, size, _, x in cases],
+    )
+    for (rate, size, delay, x), (y, native_delay) in zip(cases, streamed, strict=True):
+        lag, coefficient = xcorr_lag(x, y, x.size(1) - 1)
         line = f"{rate} Hz/{size}: reported {native_delay} (.nm {delay}), measured {lag}"
         lines.append(f"{line} (cross-correlation {coefficient:.2f})")
         if native_delay != delay:
@@ -162,8 +183,13 @@ def check_pt2_native_reset(ctx: CheckContext) -> CheckResult:
     tail_sizes = sizes[cut:] + largest
     tail = torch.cat([x[:, start:], torch.zeros(x.size(0), sum(largest))], 1)
     tail_knobs = torch.cat([knobs[:, start:], torch.full((4, sum(largest)), 0.5)], 1)
-    after_reset, _ = stream_package_native(package_dir, x, rate, sizes, knobs, reset_at=cut)
-    fresh, _ = stream_package_native(package_dir, tail, rate, tail_sizes, tail_knobs)
+    (after_reset, _), (fresh, _) = stream_sessions_native(
+        package_dir,
+        [
+            HostSession(x, rate, sizes, knobs, reset_at=cut),
+            HostSession(tail, rate, tail_sizes, tail_knobs),
+        ],
+    )
     expected = fresh[:, : x.size(1) - start]
     found = compare_streams(expected, after_reset[:, start:], PT2_TOLERANCE, relative=True)
     unit = "max |difference|"
