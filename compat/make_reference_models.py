@@ -8,11 +8,13 @@ that wrote them, so none is committed: the compat tests run this script at test 
 
 writes `OUT_DIR/NAME/model.nm` for each model (all by default). The reference sets process-wide
 thread settings on export and cannot export twice in one process, so each model is exported in a
-process of its own (`main` re-runs this script once per name).
+process of its own: a fork of this one, which has imported torch and the reference once and run
+nothing yet.
 """
 
-import subprocess
+import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Dict, List
 
@@ -148,15 +150,32 @@ def export_one(name: str, out_dir: Path) -> Path:
     return root / "model.nm"
 
 
+def export_in_a_fork(name: str, out_dir: Path) -> None:
+    """`export_one` in a forked child, so the export leaves nothing behind in this process."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            print(export_one(name, out_dir))
+            code = 0
+        except BaseException:  # noqa: BLE001  (reported here, then the exit code says it)
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise RuntimeError(f"{name}: the export exited {os.waitstatus_to_exitcode(status)}")
+
+
 def main(argv: List[str]) -> None:
-    """`OUT_DIR [NAME]`: one name exports here; no name exports each in a process of its own."""
+    """`OUT_DIR [NAME ...]`: each model (all by default) exported in a process of its own."""
     out_dir = Path(argv[0])
-    names = argv[1:]
-    if len(names) == 1:
-        print(export_one(names[0], out_dir))
-        return
-    for name in names or list(MODELS):
-        subprocess.run([sys.executable, __file__, str(out_dir), name], check=True)
+    for name in argv[1:] or list(MODELS):
+        export_in_a_fork(name, out_dir)
 
 
 if __name__ == "__main__":

@@ -6,20 +6,26 @@ per content key, on first use). `reference_verdicts`: the reference Neutone SDK 
 each of them, one process per file (`compat/reference_judge.py`; its schema leaks between loads in
 one process), kept beside the cache by the file's bytes, the judge's source and the SDK version.
 `reference_files`: models exported by the reference itself (`compat/make_reference_models.py`,
-run here in the `compat` environment). Both mappings are filled on first use of each name, so
-pytest-xdist workers share the work instead of each doing all of it.
+run here in the `compat` environment), kept beside the cache by the script's source and the
+versions of the reference and torch. Every script of the reference runs in a fork of one warm
+interpreter per worker (`reference_python`, `compat/reference_forkserver.py`): a process of its
+own that starts with torch and neutone_sdk already imported. Both mappings are filled on first use
+of each name, so pytest-xdist workers share the work instead of each doing all of it.
 """
 
 import hashlib
 import importlib.util
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import warnings
 from importlib.metadata import version
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Union
 
 import pytest
 import torch
@@ -152,11 +158,71 @@ def our_file(ours: Dict[str, Union[Path, str]], model_name: str) -> Path:
     return found
 
 
-def _judge(paths: List[Path]) -> List[Dict[str, Any]]:
+class ReferencePython:
+    """`python ARGV` in the reference's environment, as `subprocess.run` runs it, but in a fresh
+    fork of one interpreter that has imported torch and neutone_sdk once
+    (`compat/reference_forkserver.py`): each script is a process of its own, without the seconds
+    of importing them again."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.server: Optional[subprocess.Popen] = None  # started on the first run
+
+    def _start(self) -> subprocess.Popen:
+        with self.log.open("wb") as log:  # the child keeps its own copy of the descriptor
+            server = subprocess.Popen(
+                [sys.executable, str(COMPAT_DIR / "reference_forkserver.py")],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env={**os.environ, "OMP_NUM_THREADS": "1"},  # no thread pool before any fork
+                text=True,
+            )
+        self.server = server
+        assert self._answer(server) == {"ready": True}
+        return server
+
+    def _answer(self, server: subprocess.Popen) -> Dict[str, Any]:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        assert line, f"the reference fork server stopped: {self.log.read_text(errors='replace')}"
+        return json.loads(line)
+
+    def run(self, argv: List[str]) -> subprocess.CompletedProcess:
+        """`python ARGV` (a script and its arguments, or `-m MODULE ...`) in a fresh fork."""
+        server = self.server or self._start()
+        assert server.stdin is not None
+        server.stdin.write(json.dumps({"argv": argv}) + "\n")
+        server.stdin.flush()
+        done = self._answer(server)
+        return subprocess.CompletedProcess(
+            ["python", *argv], done["returncode"], done["stdout"], done["stderr"]
+        )
+
+    def close(self) -> None:
+        """End the server (its stdin closed, it returns) if it was started."""
+        if self.server is not None and self.server.stdin is not None:
+            self.server.stdin.close()
+            self.server.wait(timeout=60)
+            assert self.server.stdout is not None
+            self.server.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def reference_python(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferencePython]:
+    """Run a script of the reference (`python ARGV`) in a process of its own, started warm."""
+    python = ReferencePython(tmp_path_factory.mktemp("forkserver") / "stderr.log")
+    yield python
+    python.close()
+
+
+Judge = Callable[[List[Path]], List[Dict[str, Any]]]
+
+
+def _judge(python: ReferencePython, paths: List[Path]) -> List[Dict[str, Any]]:
     """The reference loader's verdicts on `paths`, loaded in this order in ONE fresh process
     (`compat/reference_judge.py`; the tests pass one path, except to show the schema leak)."""
-    script = COMPAT_DIR / "reference_judge.py"
-    result = _run([sys.executable, str(script), *map(str, paths)])
+    result = python.run([str(COMPAT_DIR / "reference_judge.py"), *map(str, paths)])
     assert result.returncode == 0, result.stdout + result.stderr
     verdicts = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(verdicts) == len(paths), result.stdout + result.stderr
@@ -164,9 +230,9 @@ def _judge(paths: List[Path]) -> List[Dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def judge_with_the_reference() -> Callable[[List[Path]], List[Dict[str, Any]]]:
+def judge_with_the_reference(reference_python: ReferencePython) -> Judge:
     """Load paths in order in one fresh process of the reference: one verdict per path."""
-    return _judge
+    return lambda paths: _judge(reference_python, paths)
 
 
 class Verdicts(Mapping[str, Dict[str, Any]]):
@@ -174,8 +240,9 @@ class Verdicts(Mapping[str, Dict[str, Any]]):
     process of its own on first use, and kept by content: the file's bytes, the judge's source
     and the reference's version."""
 
-    def __init__(self, ours: Exports) -> None:
+    def __init__(self, ours: Exports, python: ReferencePython) -> None:
         self.ours = ours
+        self.python = python
         self.found: Dict[str, Dict[str, Any]] = {}
         judge = (COMPAT_DIR / "reference_judge.py").read_bytes() + version("neutone-sdk").encode()
         self.judge_digest = hashlib.sha256(judge).hexdigest()
@@ -189,7 +256,7 @@ class Verdicts(Mapping[str, Dict[str, Any]]):
             root = self.ours.cache.root / "reference-verdicts"
             with load_export_cache().cached_json(root, f"{name}-{digest[:24]}") as verdict:
                 if not verdict:
-                    verdict.update(_judge([path])[0])
+                    verdict.update(_judge(self.python, [path])[0])
                 self.found[name] = dict(verdict)
         return self.found[name]
 
@@ -201,37 +268,27 @@ class Verdicts(Mapping[str, Dict[str, Any]]):
 
 
 @pytest.fixture(scope="session")
-def reference_verdicts(ours: Exports) -> Verdicts:
+def reference_verdicts(ours: Exports, reference_python: ReferencePython) -> Verdicts:
     """The reference loader's verdict on each of `ours`, each file in a process of its own."""
-    return Verdicts(ours)
+    return Verdicts(ours, reference_python)
 
 
 @pytest.fixture(scope="session")
-def reference_files(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
-    """The reference's own exports: name -> `model.nm`."""
-    out = tmp_path_factory.mktemp("reference")
+def reference_files(reference_python: ReferencePython) -> Dict[str, Path]:
+    """The reference's own exports: name -> `model.nm`, made once per content (the script, the
+    reference's and torch's versions) and kept beside the export cache for every worker."""
     script = COMPAT_DIR / "make_reference_models.py"
-    result = _run([sys.executable, str(script), str(out)])
-    assert result.returncode == 0, result.stdout + result.stderr
-    return {path.parent.name: path for path in sorted(out.glob("*/model.nm"))}
-
-
-def _run(command: List[str]) -> subprocess.CompletedProcess:
-    # Callers assert on the return code themselves, with the output in the message.
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-
-
-@pytest.fixture(scope="session")
-def run() -> Callable[[List[str]], subprocess.CompletedProcess]:
-    """Run a command, capturing both streams as text; a bare tool name is this environment's
-    console script (`neutone-export`, `neutone-bench`), `python` is this interpreter."""
-
-    def run_command(command: List[str]) -> subprocess.CompletedProcess:
-        program = command[0]
-        if program == "python":
-            program = sys.executable
-        elif "/" not in program:
-            program = str(Path(sys.executable).with_name(program))
-        return _run([program, *command[1:]])
-
-    return run_command
+    made_by = script.read_bytes() + f"{version('neutone-sdk')} {torch.__version__}".encode()
+    root = load_export_cache().cache_root() / "reference-models"
+    folder = root / hashlib.sha256(made_by).hexdigest()[:24]
+    root.mkdir(parents=True, exist_ok=True)
+    with load_export_cache().locked(root / f".{folder.name}.lock"):
+        if not folder.is_dir():
+            staging = Path(tempfile.mkdtemp(prefix=f".staging-{folder.name}-", dir=root))
+            try:
+                result = reference_python.run([str(script), str(staging)])
+                assert result.returncode == 0, result.stdout + result.stderr
+                staging.rename(folder)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)  # gone once renamed
+    return {path.parent.name: path for path in sorted(folder.glob("*/model.nm"))}

@@ -1,6 +1,6 @@
 """Non-realtime ("Gen") files between us and the reference Neutone SDK 1.5.2, both ways.
 
-The reference judges in a fresh interpreter each time (`compat/reference_judge.py` for our files):
+The reference judges in a process of its own each time (`compat/reference_judge.py` for our files):
 its `validate_metadata` mutates a global schema (a realtime validation earlier in the same process
 would make it demand realtime keys of a non-realtime file), so an in-process verdict would depend
 on test order.
@@ -8,16 +8,22 @@ on test order.
 
 import json
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List, Protocol
 
 import torch
 
 from neutone_core import validate_metadata
 from neutone_export import load_neutone_model
 from neutone_export.suite.validate import validate_non_realtime_model
+
+
+class ReferencePython(Protocol):
+    """The `reference_python` fixture: `python ARGV` in a process of the reference's own."""
+
+    def run(self, argv: List[str]) -> subprocess.CompletedProcess: ...
+
 
 REFERENCE_VALIDATES = """
 import json, sys
@@ -107,17 +113,12 @@ save_neutone_model(
 """
 
 
-def _python(tmp_path: Path, name: str, source: str, *args: str) -> str:
-    """Run `source` as a script in this environment: its last line of output ("" for none)."""
+def _python(python: ReferencePython, tmp_path: Path, name: str, source: str, *args: str) -> str:
+    """Run `source` as a script of the reference, in a process of its own: its last line of
+    output ("" for none)."""
     script = tmp_path / name
     script.write_text(textwrap.dedent(source), encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, str(script), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = python.run([str(script), *args])
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.strip().splitlines()
     return lines[-1] if lines else ""
@@ -137,18 +138,20 @@ def test_reference_loads_and_runs_our_gen_file_with_continuous_knobs(
 
 
 def test_text_prompt_metadata_refused_by_the_reference_is_valid_here(
-    ours: Dict[str, Path], tmp_path: Path
+    ours: Dict[str, Path], reference_python: ReferencePython, tmp_path: Path
 ) -> None:
     path = ours["drum_hit"].parent / "metadata.json"
     validate_metadata(json.loads(path.read_text()), realtime=False)
-    verdict = _python(tmp_path, "schema.py", REFERENCE_VALIDATES, str(path))
+    verdict = _python(reference_python, tmp_path, "schema.py", REFERENCE_VALIDATES, str(path))
     # The reference's schema allows only continuous parameters, so its own Gen models with a
     # text prompt fail it; ours validates them.
     assert verdict.startswith("refused:") and "continuous" in verdict
 
 
-def test_reference_made_gen_file_loads_and_is_checked_here(tmp_path: Path) -> None:
-    _python(tmp_path, "make.py", REFERENCE_MAKES_GEN, str(tmp_path / "reference"))
+def test_reference_made_gen_file_loads_and_is_checked_here(
+    reference_python: ReferencePython, tmp_path: Path
+) -> None:
+    _python(reference_python, tmp_path, "make.py", REFERENCE_MAKES_GEN, str(tmp_path / "reference"))
     module, metadata = load_neutone_model(tmp_path / "reference" / "model.nm")
     assert module.realtime is False
     validate_metadata(metadata, realtime=False)

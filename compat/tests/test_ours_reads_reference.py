@@ -2,7 +2,8 @@
 
 A reference file takes one fixed host buffer size only; `neutone-export check` recognises it,
 checks it with fixed buffers as the plugin drives it, and says in one line what a re-export with
-neutone would add.
+neutone would add. The commands run in this process through typer's CliRunner (the console
+scripts themselves are tested in tools/tests/test_cli_contract_apps.py).
 """
 
 import json
@@ -11,8 +12,11 @@ from typing import Dict
 
 import pytest
 import torch
+from typer.testing import CliRunner
 
+from neutone_bench.cli import app as bench_app
 from neutone_export import load_neutone_model, validate_neutone_model
+from neutone_export.cli import app as export_app
 from neutone_export.files.info import model_info
 from neutone_export.files.load import made_by_reference_sdk
 
@@ -35,12 +39,12 @@ def test_our_loader_reads_reference_files(reference_files: Dict[str, Path], name
 
 @pytest.mark.parametrize("name", REFERENCE_MODELS)
 def test_check_passes_reference_files_with_fixed_buffers(
-    reference_files: Dict[str, Path], run, name: str, tmp_path: Path
+    reference_files: Dict[str, Path], name: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "report.json"
-    args = [str(reference_files[name]), "--seconds", "0.2", "--json", str(out)]
-    result = run(["neutone-export", "check", *args])
-    assert result.returncode == 0, result.stdout + result.stderr
+    args = ["check", str(reference_files[name]), "--seconds", "0.2", "--json", str(out)]
+    result = CliRunner().invoke(export_app, args)
+    assert result.exit_code == 0, (result.output, result.exception)
     report = json.loads(out.read_text())
     checks = {check["name"]: check for check in report["checks"]}
     origin = checks["origin"]["message"]
@@ -59,10 +63,11 @@ def test_reference_delay_is_what_it_reports(reference_files: Dict[str, Path]) ->
 
 
 @pytest.mark.parametrize("name", REFERENCE_MODELS)
-def test_bench_speed_runs_reference_files(reference_files: Dict[str, Path], run, name: str) -> None:
-    result = run(["neutone-bench", "speed", str(reference_files[name]), "--duration", "0.2"])
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
+def test_bench_speed_runs_reference_files(reference_files: Dict[str, Path], name: str) -> None:
+    args = ["speed", str(reference_files[name]), "--duration", "0.2"]
+    result = CliRunner().invoke(bench_app, args)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert result.exception is None and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("name", REFERENCE_MODELS)

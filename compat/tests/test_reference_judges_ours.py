@@ -9,17 +9,17 @@ does not know, and `neutone-export check` says so. Last, its benchmark command l
 
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, List, Union
 
 import pytest
 import torch
+from typer.testing import CliRunner
 
 from neutone_examples.registry import build_example
 from neutone_export import save_neutone_model
+from neutone_export.cli import app as export_app
 
-CHECK_WORKERS = 2  # `neutone-export check` processes at once
 REFUSED_KNOB = re.compile(r"^'(\w+)' is not one of \['continuous'\]")
 
 
@@ -55,10 +55,11 @@ def test_reference_loads_and_runs_every_model(
 
 
 def test_check_names_each_knob_the_reference_refuses(
-    ours: Dict[str, Union[Path, str]], run, tmp_path: Path
+    ours: Dict[str, Union[Path, str]], tmp_path: Path
 ) -> None:
     """`neutone-export check` says in one line why the reference refuses a file: the knob, and
-    that the 1.5.2 loader accepts only continuous knobs."""
+    that the 1.5.2 loader accepts only continuous knobs (run in this process through typer's
+    CliRunner; the console script itself is tested in tools/tests/test_cli_contract_apps.py)."""
     refusing = {
         name: refused_knobs(read_metadata(path))
         for name, path in ours.items()
@@ -68,14 +69,13 @@ def test_check_names_each_knob_the_reference_refuses(
 
     def check_lines(name: str) -> List[str]:
         out = tmp_path / f"{name}.json"
-        args = [str(ours[name]), "--seconds", "0.2", "--quiet", "--json", str(out)]
-        result = run(["neutone-export", "check", *args])
-        assert out.exists(), result.stdout + result.stderr
+        args = ["check", str(ours[name]), "--seconds", "0.2", "--quiet", "--json", str(out)]
+        result = CliRunner().invoke(export_app, args)
+        assert out.exists(), (result.output, result.exception)
         checks = json.loads(out.read_text())["checks"]
         return [line for check in checks for line in check["message"].splitlines()]
 
-    with ThreadPoolExecutor(max_workers=CHECK_WORKERS) as pool:
-        lines = dict(zip(refusing, pool.map(check_lines, refusing), strict=True))
+    lines = {name: check_lines(name) for name in refusing}
     for name, knobs in refusing.items():
         for knob in knobs:
             said = [line for line in lines[name] if knob in line and "continuous" in line]
@@ -140,10 +140,11 @@ def test_every_example_is_covered(
     ids=["speed", "latency", "profile"],
 )
 def test_reference_benchmark_cli_runs_on_our_file(
-    ours: Dict[str, Path], run, command: list, expected: str
+    ours: Dict[str, Path], reference_python, command: list, expected: str
 ) -> None:
     path = ours["clipper"]  # no technical links: the reference's loader would fetch them
-    result = run(["python", "-m", "neutone_sdk.benchmark", *command, "--model_file", str(path)])
+    args = ["-m", "neutone_sdk.benchmark", *command, "--model_file", str(path)]
+    result = reference_python.run(args)  # `python -m ...` in a process of its own
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert expected in output, output

@@ -22,9 +22,13 @@ CONSTRAINTS = "torch==2.14.1\ntorchaudio==2.11.0\n"
 NOT_FOR_CORE = ["torchaudio", "typer", "rich", "psutil", "numpy", "scipy", "lameenc", "matplotlib"]
 
 UV = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-pytestmark = pytest.mark.skipif(
-    shutil.which("hatch") is None or not Path(UV).exists(), reason="needs `hatch` and `uv`"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        shutil.which("hatch") is None or not Path(UV).exists(), reason="needs `hatch` and `uv`"
+    ),
+    # One worker builds the wheels once for every test here (`--dist loadgroup`).
+    pytest.mark.xdist_group("wheels"),
+]
 
 
 @pytest.fixture(scope="module")
