@@ -12,7 +12,6 @@ process of its own: a fork of this one, which has imported torch and the referen
 nothing yet.
 """
 
-import os
 import sys
 import traceback
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Dict, List
 import torch
 from neutone_sdk import ContinuousNeutoneParameter, NeutoneParameter, WaveformToWaveformBase
 from neutone_sdk.utils import save_neutone_model
+from reference_forkserver import fork_and_wait
 from torch import Tensor, nn
 
 
@@ -152,23 +152,21 @@ def export_one(name: str, out_dir: Path) -> Path:
 
 def export_in_a_fork(name: str, out_dir: Path) -> None:
     """`export_one` in a forked child, so the export leaves nothing behind in this process."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
+
+    def child() -> int:
         try:
             print(export_one(name, out_dir))
-            code = 0
+            return 0
         except BaseException:  # noqa: BLE001  (reported here, then the exit code says it)
             traceback.print_exc()
+            return 1
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        raise RuntimeError(f"{name}: the export exited {os.waitstatus_to_exitcode(status)}")
+
+    code = fork_and_wait(child)
+    if code != 0:
+        raise RuntimeError(f"{name}: the export exited {code}")
 
 
 def main(argv: List[str]) -> None:

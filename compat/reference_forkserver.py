@@ -23,7 +23,7 @@ import signal
 import sys
 import tempfile
 import traceback
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 # Imported once here, for every child: the reference's schema, loader and exporter.
 import neutone_sdk.metadata
@@ -65,27 +65,34 @@ def _run_in_child(argv: List[str], stdout_path: str, stderr_path: str) -> int:
     return code
 
 
+def fork_and_wait(child: Callable[[], int]) -> int:
+    """Run `child` in a forked process and wait: its return code as a process exit code (1 if it
+    raised; negative: killed by that signal). Nothing the child does reaches this process."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = child()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
 def run(argv: List[str]) -> Dict[str, Any]:
     """Fork, run `argv` in the child, wait: its return code and what it printed."""
     with tempfile.TemporaryDirectory(prefix="reference-forkserver-") as folder:
         stdout_path, stderr_path = os.path.join(folder, "out"), os.path.join(folder, "err")
         for path in (stdout_path, stderr_path):
             open(path, "wb").close()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                code = _run_in_child(argv, stdout_path, stderr_path)
-            finally:
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
+        returncode = fork_and_wait(lambda: _run_in_child(argv, stdout_path, stderr_path))
         with open(stdout_path, encoding="utf-8", errors="replace") as out:
             stdout = out.read()
         with open(stderr_path, encoding="utf-8", errors="replace") as err:
             stderr = err.read()
-    return {"returncode": os.waitstatus_to_exitcode(status), "stdout": stdout, "stderr": stderr}
+    return {"returncode": returncode, "stdout": stdout, "stderr": stderr}
 
 
 def main() -> None:
