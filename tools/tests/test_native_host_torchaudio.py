@@ -2,12 +2,11 @@
 
 Here, not in neutone-export's own tests: torchaudio is only in the dev environment (and the filters
 cell), never a dependency of a package. The plugin's libtorch has no torchaudio ops either. The
-native host is built into the tests' shared native cache (`$NEUTONE_TEST_NATIVE_CACHE` or
-`.cache/neutone-native`; keyed by its sources and torch, and locked), as the export and bench
-cells build it: compiled once for all of them, not once per test.
+native host is built into the native cache every test environment shares (hatch.toml's
+`NEUTONE_CACHE_DIR`; keyed by its sources and torch, and locked): compiled once for the export
+and bench cells and this test.
 """
 
-import os
 import shutil
 from pathlib import Path
 from typing import Dict, List
@@ -22,7 +21,6 @@ from neutone_export.audio.host import configure
 from neutone_export.native.host import NativeHostError, time_native
 
 torchaudio_functional = pytest.importorskip("torchaudio.functional")
-SHARED_NATIVE_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "neutone-native"
 
 
 class _Lfilter(nn.Module):
@@ -68,8 +66,6 @@ class _TorchaudioModel(WaveformToWaveformBase):
 def test_torchaudio_op_fails_in_the_native_host(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shared = os.environ.get("NEUTONE_TEST_NATIVE_CACHE") or str(SHARED_NATIVE_CACHE)
-    monkeypatch.setenv("NEUTONE_CACHE_DIR", shared)
     module = script_neutone_model(_TorchaudioModel(_Lfilter()))
     path = tmp_path / "torchaudio.nm"
     torch.jit.save(module, str(path), _extra_files={"metadata.json": module.get_metadata_json()})

@@ -1,8 +1,7 @@
 """`speed` and `latency --measure` in the native host (C++ libtorch), through typer's CliRunner.
 
-The runner is built once into the tests' shared native cache (seconds to a minute): one folder for
-every worker and test cell, `$NEUTONE_TEST_NATIVE_CACHE` or `.cache/neutone-native` at the
-repository root (builds are keyed by their sources and torch, and locked). Skipped only
+The runner is built once into the native cache every test environment shares (hatch.toml's
+`NEUTONE_CACHE_DIR`; builds are keyed by their sources and torch, and locked). Skipped only
 where no C++ compiler exists; CI machines have one. The no-compiler message is tested everywhere.
 """
 
@@ -34,15 +33,6 @@ def show(result) -> str:
 
 def invoke(runner: CliRunner, args: list[str]):
     return runner.invoke(app, args, env=TERMINAL)
-
-
-SHARED_NATIVE_CACHE = Path(__file__).resolve().parents[3] / ".cache" / "neutone-native"
-
-
-@pytest.fixture(autouse=True)
-def _test_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    shared = os.environ.get("NEUTONE_TEST_NATIVE_CACHE") or str(SHARED_NATIVE_CACHE)
-    monkeypatch.setenv("NEUTONE_CACHE_DIR", shared)
 
 
 @needs_compiler
@@ -184,7 +174,6 @@ def test_without_a_compiler_the_native_host_says_what_to_install(
 
 @needs_compiler
 def test_pinned_native_run(runner: CliRunner) -> None:
-    import os
 
     core = min(os.sched_getaffinity(0))
     args = ["speed", "--host", "native", "--pin-cpu", str(core), "-b", "512", *FAST]

@@ -4,7 +4,6 @@ Every model is a `WaveformToWaveformBase` with valid metadata; each broken one b
 rule that one check of the suite must catch.
 """
 
-import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable, Dict, List
@@ -32,19 +31,6 @@ def folder_snapshot(folder: Path) -> Dict[str, bytes]:
 @pytest.fixture(scope="session")
 def snapshot() -> Callable[[Path], Dict[str, bytes]]:
     return folder_snapshot
-
-
-SHARED_NATIVE_CACHE = Path(__file__).resolve().parents[3] / ".cache" / "neutone-native"
-
-
-@pytest.fixture(scope="session")
-def native_cache() -> Path:
-    """Where the tests build the native programs: one folder for every test worker and cell
-    (``$NEUTONE_TEST_NATIVE_CACHE`` or `.cache/neutone-native`, gitignored), so each program is
-    compiled once per source change, not once per worker. Builds are keyed by their sources and
-    the torch version and locked (`native.build`); test_native_cache.py proves building itself,
-    each case in a folder of its own."""
-    return Path(os.environ.get("NEUTONE_TEST_NATIVE_CACHE") or SHARED_NATIVE_CACHE)
 
 
 @pytest.fixture(autouse=True, scope="session")

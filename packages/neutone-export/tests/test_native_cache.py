@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import torch
 
 from neutone_export.native.build import (
     NativeHostError,
@@ -165,3 +166,27 @@ def test_two_callers_at_once_build_the_program_once(
     assert binaries[0] == binaries[1] and is_trusted(binaries[0])
     assert counted.read_text().splitlines() == ["run"]
     assert _output() == "built"
+
+
+def test_a_binary_names_no_library_folder_and_runs_on_the_running_wheels_libtorch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One build serves every environment with this torch (the test cells, compat), and removing
+    # the environment it was built in cannot leave it unable to start: no rpath, and the wheel
+    # that runs it puts its own library folder first.
+    arguments = tmp_path / "arguments"
+    compiler = tmp_path / "recording-cxx"
+    compiler.write_text(
+        f'#!/bin/sh\necho "$@" > {arguments}\n'
+        'while [ "$#" -gt 0 ]; do\n'
+        '  if [ "$1" = "-o" ]; then printf \'#!/bin/sh\\necho "$LD_LIBRARY_PATH"\\n\' > "$2"; '
+        'chmod 755 "$2"; fi\n'
+        "  shift\n"
+        "done\n"
+    )
+    compiler.chmod(0o755)
+    monkeypatch.setenv("CXX", str(compiler))
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/somewhere/else")
+    shown = _output().split(os.pathsep)
+    assert "rpath" not in arguments.read_text()
+    assert shown == [str(Path(torch.__file__).parent / "lib"), "/somewhere/else"]

@@ -1,6 +1,6 @@
 """`check --host native`: streaming and delay checks in plain C++ libtorch, as the plugin runs.
 
-The runner is built once into the tests' shared native cache (conftest `native_cache`). Skipped
+The runner is built once into the native cache every test environment shares (hatch.toml). Skipped
 only where no C++ compiler exists; CI machines have one.
 """
 
@@ -27,11 +27,6 @@ NATIVE_CHECKS = ["native_load", "native_streaming", "native_delay"]
 
 def show(result) -> str:
     return f"exit {result.exit_code}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
-
-
-@pytest.fixture(autouse=True)
-def _test_cache(native_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NEUTONE_CACHE_DIR", str(native_cache))
 
 
 def _save(module: torch.jit.ScriptModule, path: Path) -> Path:

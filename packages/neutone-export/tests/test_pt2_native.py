@@ -3,13 +3,13 @@
 One package per module (an AOTInductor compile takes tens of seconds) of a small stateful model
 that exercises every stage: mono in, stereo out, a native rate and block size (resampling and
 re-buffering at other host rates), look-behind and look-ahead, a model delay, a knob, and a cache
-kept in a buffer updated in place. The C++ driver is built once into the tests' shared native cache.
+kept in a buffer updated in place. The C++ driver is built once into the native cache every test
+environment shares (hatch.toml's `NEUTONE_CACHE_DIR`).
 """
 
 import dataclasses
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Dict, List
 
@@ -21,7 +21,7 @@ from neutone_core import NeutoneParameter, RealtimeAdapter, WaveformToWaveformBa
 from neutone_core.resample import design_filter, polyphase_bank
 from neutone_export import script_neutone_model
 from neutone_export.audio.host import configure, fixed_sizes, impulse, reported_delay
-from neutone_export.native.build import NativeHostError, NativeProgram, build_program
+from neutone_export.native.build import NativeHostError, NativeProgram, run_program
 from neutone_export.pt2.native_runtime import (
     PROGRAM,
     HostSession,
@@ -112,13 +112,6 @@ class _Echoish(WaveformToWaveformBase):
         self.cache.copy_(full[:, n:])
         context = 0.1 * x[:, :n] + 0.1 * x[:, 5:]
         return torch.cat([fir * params["gain"] + context, fir - context], 0)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _test_cache(native_cache: Path) -> None:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NEUTONE_CACHE_DIR", str(native_cache))
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -292,12 +285,7 @@ def test_the_documented_embedding_example_builds_and_runs(exported: CheckContext
     example = NativeProgram(
         "pt2_embed", (str(EXAMPLE), "pt2_runtime.cpp"), ("pt2_runtime.h",), PROGRAM.libraries
     )
-    result = subprocess.run(
-        [str(build_program(example)), str(exported.package_dir)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_program(example, [str(exported.package_dir)])
     assert result.returncode == 0, result.stderr
     module = exported.fresh()
     configure(module, 44100, 256)

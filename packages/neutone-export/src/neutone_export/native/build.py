@@ -3,7 +3,10 @@
 Each program is compiled against the libtorch inside the installed torch wheel (the wheel's
 ``include`` and ``lib`` folders, as ``torch.utils.cpp_extension`` uses them; C++20, as those
 headers require) into a cache folder keyed by its sources and the torch version:
-``$NEUTONE_CACHE_DIR`` or ``~/.cache/neutone``, then ``native-host/<key>/<name>``.
+``$NEUTONE_CACHE_DIR`` or ``~/.cache/neutone``, then ``native-host/<key>/<name>``. A binary names
+no library folder (no rpath): `run_program` starts it with the running wheel's ``lib`` folder on
+``LD_LIBRARY_PATH``, so one build serves every environment holding that torch, and removing the
+environment it was built in leaves it working.
 
 The cache is private: every folder we make in it is 0700; the cache root and those folders must be
 owned by the user and not writable by anyone else, or nothing there is run (one line naming the
@@ -24,7 +27,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Sequence, Tuple
+from typing import Dict, Iterator, List, Sequence, Tuple
 
 import torch
 
@@ -176,9 +179,6 @@ def _compile(program: NativeProgram, target: Path) -> None:
             str(partial),
             f"-L{lib_dir}",
             *(f"-l{library}" for library in program.libraries),
-            # DT_RPATH, not RUNPATH: libraries the program dlopens (an AOTInductor package's)
-            # find the wheel's libtorch through it too.
-            f"-Wl,--disable-new-dtags,-rpath,{lib_dir}",
         ]
         result = subprocess.run(
             command, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S, check=False
@@ -228,7 +228,25 @@ def _build_lock(target: Path) -> Iterator[None]:
         os.close(handle)  # closing releases the lock
 
 
+def program_environment() -> Dict[str, str]:
+    """The environment a built program runs in: this one, with the running wheel's library folder
+    first on ``LD_LIBRARY_PATH``. The binaries carry no rpath; the loader also finds libtorch
+    through this for the libraries a program opens itself (an AOTInductor package's)."""
+    lib_dir = _torch_paths()[1]
+    environment = dict(os.environ)
+    before = environment.get("LD_LIBRARY_PATH")
+    environment["LD_LIBRARY_PATH"] = f"{lib_dir}{os.pathsep}{before}" if before else lib_dir
+    return environment
+
+
 def run_program(program: NativeProgram, arguments: Sequence[str]) -> subprocess.CompletedProcess:
-    """Run `program`'s binary (checked right before, rebuilt if it fails the check)."""
+    """Run `program`'s binary (checked right before, rebuilt if it fails the check) against the
+    running wheel's libtorch (`program_environment`)."""
     binary = build_program(program)
-    return subprocess.run([str(binary), *arguments], capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [str(binary), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=program_environment(),
+    )

@@ -15,8 +15,14 @@
 //       out_ch x n) to OUT.
 // Errors: one line on stderr and exit 3 for a file that does not load or run, 2 for bad arguments.
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
-#include <torch/script.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/cat.h>
+#include <ATen/ops/from_blob.h>
+#include <ATen/TensorOperators.h>
+#include <ATen/ops/rand.h>
+#include <torch/csrc/jit/serialization/import.h>
 
 #include "counting_allocator.h"
 #include "driver_util.h"
@@ -74,7 +80,7 @@ int run_time(const Args& args, CountingAllocator& counter) {
   const int64_t channels = int_arg(args, "channels", 2);
   const bool knobs = int_arg(args, "knobs", 1) != 0;
   const int64_t pin = int_arg(args, "pin", -1);
-  torch::manual_seed(int_arg(args, "seed", 0));
+  at::manual_seed(int_arg(args, "seed", 0));
   if (pin >= 0) pin_to_cpu(pin);
 
   using clock = std::chrono::steady_clock;
@@ -88,8 +94,8 @@ int run_time(const Args& args, CountingAllocator& counter) {
   // Preallocated, as a plugin's audio thread holds them: noise in, knobs in [0, 1].
   std::vector<std::vector<c10::IValue>> pool;
   for (int64_t i = 0; i < kInputPool; ++i) {
-    torch::Tensor x = torch::rand({channels, buffer_size}) * 2.0 - 1.0;
-    torch::Tensor params = torch::rand({4, buffer_size});
+    at::Tensor x = at::rand({channels, buffer_size}) * 2.0 - 1.0;
+    at::Tensor params = at::rand({4, buffer_size});
     pool.push_back({x, knobs ? c10::IValue(params) : c10::IValue()});
   }
 
@@ -160,16 +166,16 @@ int run_stream(const Args& args) {
   torch::jit::Module module = load_model(path, &metadata_bytes);
   configure(module, sample_rate, largest);
   const int64_t delay = reported_delay(module);
-  torch::Tensor x = torch::from_blob(input.data(), {channels, n});
-  torch::Tensor k = torch::from_blob(knob_values.data(), {4, n});
+  at::Tensor x = at::from_blob(input.data(), {channels, n});
+  at::Tensor k = at::from_blob(knob_values.data(), {4, n});
   torch::jit::Method forward = module.get_method("forward");
 
-  std::vector<torch::Tensor> outputs;
+  std::vector<at::Tensor> outputs;
   int64_t start = 0;
   for (int32_t size : sizes) {
     std::vector<c10::IValue> inputs{x.narrow(1, start, size).clone(),
                                     k.narrow(1, start, size).clone()};
-    torch::Tensor y = forward(inputs).toTensor();
+    at::Tensor y = forward(inputs).toTensor();
     if (y.dim() != 2 || y.size(1) != size) {
       throw ModelError("forward returned a wrong shape for a host buffer of " +
                        std::to_string(size) + " samples");
@@ -177,7 +183,7 @@ int run_stream(const Args& args) {
     outputs.push_back(y.clone());
     start += size;
   }
-  torch::Tensor out = torch::cat(outputs, 1).contiguous();
+  at::Tensor out = at::cat(outputs, 1).contiguous();
   write_raw(require(args, "output"), out.data_ptr<float>(), static_cast<size_t>(out.numel()));
   std::cout << "{\"reported_delay\": " << delay << ", \"out_channels\": " << out.size(0)
             << ", \"metadata_bytes\": " << metadata_bytes << "}" << std::endl;
@@ -192,7 +198,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   at::set_num_threads(1);
-  torch::NoGradGuard no_grad;  // as the plugin runs: no autograd recording on the audio thread
+  at::NoGradGuard no_grad;  // as the plugin runs: no autograd recording on the audio thread
   static CountingAllocator counter(c10::GetCPUAllocator());
   c10::SetCPUAllocator(&counter, /*priority=*/100);
   const std::string mode = argv[1];

@@ -18,7 +18,7 @@
 // Errors: one line on stderr; exit 2 for bad arguments, 3 for a package that does not load or run.
 
 #include <ATen/Parallel.h>
-#include <torch/torch.h>
+#include <ATen/core/grad_mode.h>
 
 #include "counting_allocator.h"
 #include "driver_util.h"
@@ -219,7 +219,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   at::set_num_threads(1);
-  torch::NoGradGuard no_grad;  // as the plugin runs: no autograd recording on the audio thread
+  at::NoGradGuard no_grad;  // as the plugin runs: no autograd recording on the audio thread
   static CountingAllocator counter(c10::GetCPUAllocator());
   c10::SetCPUAllocator(&counter, /*priority=*/100);
   const std::string mode = argv[1];

@@ -2,8 +2,8 @@
 
 #include "pt2_runtime.h"
 
+#include <ATen/ops/from_blob.h>
 #include <torch/csrc/inductor/aoti_package/model_package_loader.h>
-#include <torch/torch.h>
 
 #include <algorithm>
 #include <cstring>
@@ -318,8 +318,8 @@ void Pt2Runtime::reset() {
 
 at::Tensor Pt2Runtime::run_model(int64_t n) {
   const int64_t width = look_behind_ + n + look_ahead_;
-  std::vector<at::Tensor> inputs{torch::from_blob(window_.data(), {in_ch_, width}),
-                                 torch::from_blob(positions_.data(), {rows_, n})};
+  std::vector<at::Tensor> inputs{at::from_blob(window_.data(), {in_ch_, width}),
+                                 at::from_blob(positions_.data(), {rows_, n})};
   std::vector<at::Tensor> outputs = forwards_.at(forward_)->run(inputs);
   if (outputs.size() != 1 || outputs[0].dim() != 2 || outputs[0].size(0) != out_ch_ ||
       outputs[0].size(1) != n || outputs[0].scalar_type() != at::kFloat) {
