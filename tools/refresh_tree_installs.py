@@ -4,7 +4,10 @@ A test cell installs its sibling packages from their folders as wheels (not edit
 how a user gets them. Hatch treats such an install as up to date whatever the folder holds now,
 so an environment kept from an earlier run (CI machines keep theirs; so does every developer's)
 would go on testing the siblings as they were when it was made. `hatch run test:run` calls this
-first. Editable installs are left alone: they already read the tree.
+first. Editable installs are left alone: they already read the tree. A copy installed after the
+last change to its folder's `src/` and `pyproject.toml` (as make compares times: the install's
+`direct_url.json` against every file and folder there, so a deleted file counts too) is current
+and kept: a fresh environment is not built twice.
 """
 
 from __future__ import annotations
@@ -42,8 +45,32 @@ def copied_from_tree(distributions: list[metadata.Distribution], root: Path) -> 
     return dict(sorted(copies.items()))
 
 
+def last_change(folder: Path) -> float:
+    """The newest modification time among what a wheel of `folder` is built from."""
+    paths = [folder / "pyproject.toml", folder / "src", *(folder / "src").rglob("*")]
+    return max(path.stat().st_mtime for path in paths if path.exists())
+
+
+def installed_at(distribution: metadata.Distribution) -> float:
+    """When `distribution` was installed: the time its installer wrote `direct_url.json`."""
+    if not isinstance(distribution, metadata.PathDistribution):
+        return 0.0
+    return (Path(str(distribution._path)) / "direct_url.json").stat().st_mtime
+
+
+def stale_copies(distributions: list[metadata.Distribution], root: Path) -> dict[str, Path]:
+    """The copies of tree folders (`copied_from_tree`) whose folder changed after their install."""
+    copies = copied_from_tree(distributions, root)
+    stale = {}
+    for distribution in distributions:
+        name = distribution.metadata["Name"]
+        if name in copies and last_change(copies[name]) >= installed_at(distribution):
+            stale[name] = copies[name]
+    return dict(sorted(stale.items()))
+
+
 def main() -> int:
-    copies = copied_from_tree(list(metadata.distributions()), REPO_ROOT)
+    copies = stale_copies(list(metadata.distributions()), REPO_ROOT)
     if not copies:
         return 0
     uv = os.environ.get("HATCH_UV") or shutil.which("uv")

@@ -105,3 +105,37 @@ def test_a_stale_copy_is_replaced_by_the_tree(tmp_path: Path) -> None:
     assert refreshed.returncode == 0, refreshed.stderr
     assert "reinstalling tiny from the tree" in refreshed.stderr
     assert installed.read_text() == "VERSION = 2\n"
+
+
+def test_a_copy_installed_after_its_folders_last_change_is_kept(
+    load_tool: Callable[[str], ModuleType], tmp_path: Path
+) -> None:
+    """A fresh environment is not reinstalled; an edit, a new file or a deletion after the install
+    makes the copy stale (what make would do, comparing times)."""
+    refresh = load_tool("refresh_tree_installs")
+    tree = tmp_path / "tree"
+    folder = tree / "packages" / "neutone-core"
+    module = write_package(folder, "VERSION = 1\n")
+    spare = module.with_name("spare.py")
+    spare.write_text("")
+    for path in [folder / "pyproject.toml", module, spare, module.parent, module.parent.parent]:
+        os.utime(path, (1000.0, 1000.0))
+    site = tmp_path / "site"
+    core = fake_distribution(site, "neutone_core", {"url": folder.as_uri(), "dir_info": {}})
+    installed = site / "neutone_core-0.1.0.dist-info" / "direct_url.json"
+
+    def stale() -> list[str]:
+        return list(refresh.stale_copies([core], tree))
+
+    os.utime(installed, (2000.0, 2000.0))
+    assert stale() == []
+    os.utime(module, (3000.0, 3000.0))  # edited after the install
+    assert stale() == ["neutone_core"]
+    os.utime(installed, (4000.0, 4000.0))  # reinstalled
+    assert stale() == []
+    spare.unlink()  # a deletion changes only its folder's time
+    os.utime(module.parent, (5000.0, 5000.0))
+    assert stale() == ["neutone_core"]
+    os.utime(installed, (6000.0, 6000.0))
+    (folder / "pyproject.toml").write_text((folder / "pyproject.toml").read_text() + "\n")
+    assert stale() == ["neutone_core"]  # written now, long after 6000
