@@ -13,6 +13,7 @@ from rich.table import Table
 from neutone_export.cli.contract import (
     BadInput,
     JsonOption,
+    check_input_file,
     check_output_file,
     checked,
     checked_all,
@@ -59,6 +60,7 @@ def check(
     ] = "python",
 ) -> None:
     """Run the validation suite on MODEL_PATH; exit 1 if a check fails."""
+    check_input_file(model_path, "MODEL_PATH")
     from neutone_core.limits import check_sample_rate, check_seconds
 
     if host not in ("python", "native"):

@@ -341,6 +341,16 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def check_input_file(path: Path, argument: str) -> Path:
+    """`path` as a file the command reads, checked before torch loads (a wrong path answers at
+    once, not after seconds of imports); `BadInput` naming `argument` if it is not a file."""
+    if not path.exists():
+        raise BadInput(f"{argument}: {path}: no such file")
+    if not path.is_file():
+        raise BadInput(f"{argument}: {path}: not a file")
+    return path
+
+
 def check_output_file(
     value: Optional[str],
     option: str,

@@ -13,6 +13,7 @@ import typer
 from neutone_export.cli.contract import (
     BadInput,
     JsonOption,
+    check_input_file,
     check_output_file,
     emit_json,
     envelope,
@@ -37,6 +38,7 @@ def info(
     """Name, authors, knobs, native settings, delays, versions and last validation of MODEL."""
     if model_path.is_dir() and (model_path / "model.nm").is_file():
         model_path = model_path / "model.nm"
+    check_input_file(model_path, "MODEL")
     check_output_file(json_file, "--json", inputs=[model_path], allow_stdout=True)
 
     from rich.table import Table

@@ -16,6 +16,7 @@ from neutone_export.cli.contract import (
     BadInput,
     JsonOption,
     check_distinct,
+    check_input_file,
     check_output_file,
     checked,
     emit_json,
@@ -104,13 +105,13 @@ def render(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run IN through MODEL as the plugin would and write OUT; print what came out."""
+    check_input_file(model_path, "MODEL")
+    check_input_file(input_path, "IN")
     from neutone_core.limits import check_buffer_size, check_sample_rate
 
     buffer_size = checked(check_buffer_size, buffer_size, "--buffer-size")
     if sample_rate is not None:
         sample_rate = checked(check_sample_rate, sample_rate, "--sample-rate")
-    if not input_path.is_file():
-        raise BadInput(f"IN: {input_path}: no such file")
 
     from neutone_export.audio.render import default_output_path
 
