@@ -1,10 +1,11 @@
 """Shared fixtures: drive an example through the realtime adapter as a host would, the examples
-exported once per content key (`tools/export_cache.py`, shared with compat/), and their pt2
-packages written once per session."""
+exported once per content key (`tools/export_cache.py`, shared with compat/), their pt2
+packages written once per session, and short demos for exports whose demos are not the subject."""
 
 import importlib.util
 import os
 import sys
+from functools import wraps
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterator, List, Tuple, Union
@@ -13,8 +14,11 @@ import pytest
 import torch
 from torch import Tensor
 
+import neutone_export
+import neutone_export.nam.capture
 from neutone_core import RealtimeAdapter, WaveformToWaveformBase
 from neutone_examples.registry import build_example
+from neutone_export.audio.samples import demo_input
 from neutone_export.pt2.package import MANIFEST, PACKAGE_DIR, write_package
 
 StreamFn = Callable[..., Tuple[Tensor, int]]
@@ -60,6 +64,25 @@ def example_package(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str],
             return folder
 
     return package_of
+
+
+@pytest.fixture
+def short_demos(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`save_neutone_model`, as a CLI, a script or `import_nam` calls it, renders a realtime
+    model's demos from one 1-second input instead of every demo clip at every knob extreme, unless
+    the caller gives its own: for tests of what an export reports and writes, not of the demos
+    (test_export's exports render the whole demo set)."""
+    save = neutone_export.save_neutone_model
+
+    @wraps(save)  # the same signature to whoever inspects it
+    def save_with_short_demos(model: Any, *args: Any, **kwargs: Any) -> Any:
+        # A Gen model renders no demos; the SDK's audio_sample_pairs are the caller's own demos.
+        if isinstance(model, WaveformToWaveformBase) and kwargs.get("audio_sample_pairs") is None:
+            kwargs.setdefault("input_samples", [demo_input(seconds=1.0)])
+        return save(model, *args, **kwargs)
+
+    for caller in (neutone_export, neutone_export.nam.capture):
+        monkeypatch.setattr(caller, "save_neutone_model", save_with_short_demos)
 
 
 def _stream(

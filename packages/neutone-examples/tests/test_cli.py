@@ -32,6 +32,7 @@ def assert_one_line_error(result, *fragments: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("short_demos")
 def test_exports_two_examples_and_prints_one_row_each(tmp_path: Path) -> None:
     # The `.nm` alone: the rows are the subject; test_json_dash_is_the_envelope_on_stdout proves
     # the default --format all (the pt2 package) end to end.
@@ -48,6 +49,7 @@ def test_exports_two_examples_and_prints_one_row_each(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("short_demos")
 def test_json_dash_is_the_envelope_on_stdout(tmp_path: Path) -> None:
     result = runner.invoke(app, ["export", "clipper", "--out", str(tmp_path), "--json", "-"])
     assert result.exit_code == 0, show(result)
@@ -110,6 +112,7 @@ class _WrongDelayClipper(clipper.ClipperModelWrapper):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("short_demos")
 def test_failed_check_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(
         registry.ALL_EXAMPLES, "wrong_delay", lambda: _WrongDelayClipper(clipper.ClipperModel())
@@ -144,6 +147,7 @@ def test_help_does_not_load_torch() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("short_demos")
 def test_trace_exports_through_the_trace_fallback(tmp_path: Path) -> None:
     # A non-realtime example in the same call is scripted whole (tracing is for realtime ones).
     out = tmp_path / "summary.json"

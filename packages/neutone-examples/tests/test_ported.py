@@ -3,9 +3,10 @@ imports, and nothing else.
 
 ``sdk15_scripts/`` holds one script per realtime example of the SDK (each mirrors one, see its
 docstring). Each is ported with `port_source`, run as ``__main__`` (the script's own
-``save_neutone_model(..., submission=True)`` exports and checks it; the RAVE ones load a stand-in
-RAVE file built here), and its report is compared with what the SDK example deserves: a clean pass,
-or exactly the failures its own faults cause, each named by a porting note. Every script exports;
+``save_neutone_model(..., submission=True)`` exports and checks it, its default demos rendered
+from one short input, see `short_demos`; the RAVE ones load a stand-in RAVE file built here), and
+its report is compared with what the SDK example deserves: a clean pass, or exactly the failures
+its own faults cause, each named by a porting note. Every script exports;
 a submission is refused only for a check that would break in the plugin, and every other failure
 is a `QualityWarning` that names the check.
 
@@ -256,6 +257,7 @@ def _report(folder: Path) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("short_demos")
 @pytest.mark.parametrize("name", SHIPPED + RAVE)
 def test_sdk_script_ported_exports_and_checks(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -326,6 +328,7 @@ class _LeakyClipper(clipper.ClipperModelWrapper):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("short_demos")
 def test_export_command_warns_on_a_quality_finding_unless_strict(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
