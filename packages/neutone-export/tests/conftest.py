@@ -4,9 +4,14 @@ Every model is a `WaveformToWaveformBase` with valid metadata; each broken one b
 rule that one check of the suite must catch.
 """
 
+import fcntl
+import os
+import pickle
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Dict, List
+from typing import Callable, Dict, Iterator, List
 
 import pytest
 import torch
@@ -31,6 +36,61 @@ def folder_snapshot(folder: Path) -> Dict[str, bytes]:
 @pytest.fixture(scope="session")
 def snapshot() -> Callable[[Path], Dict[str, bytes]]:
     return folder_snapshot
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) across processes."""
+    handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        os.close(handle)
+
+
+@pytest.fixture(scope="session")
+def made_once(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[str, Callable[[Path], object]], Path]:
+    """``made_once(name, make)``: the folder `make(folder)` filled, made once per session under a
+    lock per name in a folder every xdist worker of this session shares (a pt2 compile takes tens
+    of seconds, an export seconds: each worker would otherwise make the same one again). A
+    marker written after `make` returns says the folder is whole; a folder without one (a
+    failed `make`) is made again."""
+    base = tmp_path_factory.getbasetemp()
+    # An xdist worker's base is one folder of the session's; a plain run's is the session's own.
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "made-once"
+    root.mkdir(exist_ok=True)
+
+    def folder_of(name: str, make: Callable[[Path], object]) -> Path:
+        folder, done = root / name, root / f".{name}.done"
+        with locked(root / f".{name}.lock"):
+            if not done.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                make(folder)
+                done.touch()
+        return folder
+
+    return folder_of
+
+
+def saved_once(
+    made_once: Callable[[str, Callable[[Path], object]], Path], name: str, model: nn.Module
+) -> SimpleNamespace:
+    """`model` saved once per session (see `made_once`): its folder, its `model.nm` and the
+    report save_neutone_model returned (pickled beside the export, for the other worker)."""
+
+    def save(folder: Path) -> None:
+        report = save_neutone_model(model, folder / "export", quiet=True)
+        (folder / "report.pickle").write_bytes(pickle.dumps(report))
+
+    folder = made_once(name, save)
+    report = pickle.loads((folder / "report.pickle").read_bytes())
+    root = folder / "export"
+    return SimpleNamespace(root=root, path=root / "model.nm", report=report)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -199,16 +259,20 @@ def quick() -> Dict[str, object]:
 
 
 @pytest.fixture(scope="session")
-def saved_gain(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
-    """The gain model saved once: its folder and the report save_neutone_model returned."""
-    root = tmp_path_factory.mktemp("gain")
-    report = save_neutone_model(Gain(nn.Identity()), root, quiet=True)
-    return SimpleNamespace(root=root, path=root / "model.nm", report=report)
+def short_demo() -> List[Tensor]:
+    """`input_samples` for an export whose demo files are not what the test is about: a quarter
+    second of a sine instead of the default demos (9 renders and 24 MP3s, most of the export of
+    a small model)."""
+    return [0.5 * torch.sin(torch.linspace(0.0, 300.0, 12000)).reshape(1, -1)]
 
 
 @pytest.fixture(scope="session")
-def saved_blocked(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+def saved_gain(made_once: Callable[[str, Callable[[Path], object]], Path]) -> SimpleNamespace:
+    """The gain model saved once: its folder and the report save_neutone_model returned."""
+    return saved_once(made_once, "saved-gain", Gain(nn.Identity()))
+
+
+@pytest.fixture(scope="session")
+def saved_blocked(made_once: Callable[[str, Callable[[Path], object]], Path]) -> SimpleNamespace:
     """The blocked identity saved once (a model with buffering delay)."""
-    root = tmp_path_factory.mktemp("blocked")
-    report = save_neutone_model(BlockedIdentity(nn.Identity()), root, quiet=True)
-    return SimpleNamespace(root=root, path=root / "model.nm", report=report)
+    return saved_once(made_once, "saved-blocked", BlockedIdentity(nn.Identity()))

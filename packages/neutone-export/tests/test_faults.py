@@ -16,7 +16,7 @@ import sys
 import textwrap
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Dict, Iterator, List
+from typing import Callable, Dict, Iterator, List
 
 import pytest
 import torch
@@ -44,11 +44,14 @@ WRITES_PER_EXPORT = 3  # model.nm, metadata.json, report.json (the samples: writ
 
 
 @pytest.fixture(scope="module")
-def good_export(tmp_path_factory: pytest.TempPathFactory, models) -> Path:
-    """A passing export of the identity model, made once; tests work on copies."""
-    root = tmp_path_factory.mktemp("good") / "identity"
-    assert save_neutone_model(models.Identity(nn.Identity()), root, quiet=True).passed
-    return root
+def good_export(made_once: Callable[[str, Callable[[Path], object]], Path], models) -> Path:
+    """A passing export of the identity model, made once a session; tests work on copies."""
+
+    def save(folder: Path) -> None:
+        report = save_neutone_model(models.Identity(nn.Identity()), folder / "identity", quiet=True)
+        assert report.passed
+
+    return made_once("faults-good-export", save) / "identity"
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import errno
 import json
 import shutil
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 import pytest
 import torch
@@ -161,10 +161,13 @@ def test_save_refuses_what_it_cannot_save(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def passing_gen_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("gen") / "tremolo"
-    assert save_non_realtime_model(Tremolo(), root, quiet=True).passed
-    return root
+def passing_gen_export(made_once: Callable[[str, Callable[[Path], object]], Path]) -> Path:
+    """A passing export of the tremolo, made once a session; tests work on copies."""
+
+    def save(folder: Path) -> None:
+        assert save_non_realtime_model(Tremolo(), folder / "tremolo", quiet=True).passed
+
+    return made_once("gen-passing-export", save) / "tremolo"
 
 
 @pytest.fixture

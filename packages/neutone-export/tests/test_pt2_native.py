@@ -1,17 +1,17 @@
 """The C++ runtime streams a pt2 package as the plugin streams the `.nm` written beside it.
 
-One package per module (an AOTInductor compile takes tens of seconds) of a small stateful model
-that exercises every stage: mono in, stereo out, a native rate and block size (resampling and
-re-buffering at other host rates), look-behind and look-ahead, a model delay, a knob, and a cache
-kept in a buffer updated in place. The C++ driver is built once into the native cache every test
-environment shares (hatch.toml's `NEUTONE_CACHE_DIR`).
+One package per session, shared by the xdist workers (an AOTInductor compile takes tens of
+seconds), of a small stateful model that exercises every stage: mono in, stereo out, a native rate
+and block size (resampling and re-buffering at other host rates), look-behind and look-ahead, a
+model delay, a knob, and a cache kept in a buffer updated in place. The C++ driver is built once
+into the native cache every test environment shares (hatch.toml's `NEUTONE_CACHE_DIR`).
 """
 
 import dataclasses
 import re
 import shutil
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 import pytest
 import torch
@@ -114,18 +114,25 @@ class _Echoish(WaveformToWaveformBase):
         return torch.cat([fir * params["gain"] + context, fir - context], 0)
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> CheckContext:
-    """The `.nm` (loaded back) and the package of `_Echoish`, as a check context."""
+def write_echoish(folder: Path) -> None:
+    """The package of `_Echoish` and its `.nm` beside it, in `folder`."""
     from neutone_export.pt2.package import write_package
 
-    folder = tmp_path_factory.mktemp("pt2-native")
     wrapper = _Echoish()
-    package = write_package(wrapper, folder)
+    write_package(wrapper, folder)
     module = script_neutone_model(wrapper)
     path = folder / "model.nm"
     torch.jit.save(module, str(path), _extra_files={"metadata.json": module.get_metadata_json()})
-    return CheckContext(torch.jit.load(str(path)), package_dir=package)
+
+
+@pytest.fixture(scope="module")
+def exported(made_once: Callable[[str, Callable[[Path], object]], Path]) -> CheckContext:
+    """The `.nm` (loaded back) and the package of `_Echoish`, as a check context; written once
+    per session (both xdist workers use it)."""
+    from neutone_export.pt2.package import package_path
+
+    folder = made_once("pt2-native-echoish", write_echoish)
+    return CheckContext(torch.jit.load(str(folder / "model.nm")), package_dir=package_path(folder))
 
 
 def test_the_plan_holds_what_core_designs_for_every_host_rate() -> None:

@@ -1,7 +1,8 @@
 """The pt2 package: capture, compile, state kept between calls, the Python runtime against the
 `.nm`, reset, one-line capture errors, atomic writes, and the save path's `formats`.
 
-Compiles take tens of seconds: each compiled model is written once per module (fixtures).
+Compiles take tens of seconds: each compiled model is written once per session, shared by the
+xdist workers (conftest's `made_once`).
 """
 
 import json
@@ -25,7 +26,7 @@ from neutone_export.pt2.capture import (
     export_forward,
     forward_specs,
 )
-from neutone_export.pt2.package import MANIFEST, PACKAGE_DIR, write_package
+from neutone_export.pt2.package import MANIFEST, PACKAGE_DIR, package_path, write_package
 from neutone_export.pt2.runtime import PackageError, PackageRuntime, read_manifest
 from neutone_export.suite.compare import NUMERIC_TOLERANCE
 
@@ -115,13 +116,15 @@ class LoudnessSwitch(StereoModel):
 
 
 @pytest.fixture(scope="module")
-def fixed_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_package(FixedEcho(), tmp_path_factory.mktemp("fixed"))
+def fixed_package(made_once: Callable[[str, Callable[[Path], object]], Path]) -> Path:
+    return package_path(
+        made_once("pt2-fixed-echo", lambda folder: write_package(FixedEcho(), folder))
+    )
 
 
 @pytest.fixture(scope="module")
-def any_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_package(AnyEcho(), tmp_path_factory.mktemp("any"))
+def any_package(made_once: Callable[[str, Callable[[Path], object]], Path]) -> Path:
+    return package_path(made_once("pt2-any-echo", lambda folder: write_package(AnyEcho(), folder)))
 
 
 def test_specs_follow_the_declared_sizes() -> None:
@@ -240,10 +243,14 @@ def test_scripted_inner_model_is_named() -> None:
         export_forward(model, forward_specs(model)[0])
 
 
-def test_uncapturable_model_still_gets_its_nm(tmp_path: Path) -> None:
+def test_uncapturable_model_still_gets_its_nm(tmp_path: Path, short_demo: List[Tensor]) -> None:
     with pytest.warns(PackageNotWrittenWarning, match="control flow") as caught:
         report = save_neutone_model(
-            LoudnessSwitch(nn.Identity()), tmp_path / "out", formats=("nm", "pt2"), quiet=True
+            LoudnessSwitch(nn.Identity()),
+            tmp_path / "out",
+            input_samples=short_demo,
+            formats=("nm", "pt2"),
+            quiet=True,
         )
     assert all("\n" not in str(w.message) for w in caught if w.category is PackageNotWrittenWarning)
     assert report.passed
@@ -289,9 +296,11 @@ def test_formats_are_checked() -> None:
         check_formats("pt2", "save_neutone_model")
 
 
-def test_default_save_writes_no_package(tmp_path: Path) -> None:
+def test_default_save_writes_no_package(tmp_path: Path, short_demo: List[Tensor]) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", PackageNotWrittenWarning)
-        report = save_neutone_model(LoudnessSwitch(nn.Identity()), tmp_path / "out", quiet=True)
+        report = save_neutone_model(
+            LoudnessSwitch(nn.Identity()), tmp_path / "out", input_samples=short_demo, quiet=True
+        )
     assert "pt2_package" not in report.settings
     assert not (tmp_path / "out" / PACKAGE_DIR).exists()

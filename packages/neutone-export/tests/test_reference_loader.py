@@ -51,13 +51,24 @@ def Switch(models):  # noqa: N802  # a model class
 
 
 @pytest.fixture(scope="module")
-def saved(Switch, tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:  # noqa: N803
-    root = tmp_path_factory.mktemp("switch")
-    with pytest.warns(QualityWarning, match=f"knob p1 'mode' is categorical: {ONLY_CONTINUOUS}"):
-        save_neutone_model(Switch(nn.Identity()), root / "plain", quiet=True)
-    save_neutone_model(
-        Switch(nn.Identity()), root / "opt-in", reference_loader_knobs=True, quiet=True
-    )
+def saved(Switch, made_once, short_demo) -> Dict[str, Path]:  # noqa: N803
+    """The switch saved plainly and for the reference loader, once a session."""
+
+    def save(root: Path) -> None:
+        match = f"knob p1 'mode' is categorical: {ONLY_CONTINUOUS}"
+        with pytest.warns(QualityWarning, match=match):
+            save_neutone_model(
+                Switch(nn.Identity()), root / "plain", input_samples=short_demo, quiet=True
+            )
+        save_neutone_model(
+            Switch(nn.Identity()),
+            root / "opt-in",
+            input_samples=short_demo,
+            reference_loader_knobs=True,
+            quiet=True,
+        )
+
+    root = made_once("reference-loader-switch", save)
     return {"plain": root / "plain" / "model.nm", "opt-in": root / "opt-in" / "model.nm"}
 
 

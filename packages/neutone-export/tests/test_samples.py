@@ -85,3 +85,11 @@ def test_files_are_named_after_their_labels(tmp_path: Path, models) -> None:
     assert "drums.gain-0.out.mp3" in names and "drums.default.in.wav" in names
     assert len(names) == len(set(names)) == 3 * 4
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == names  # no temporaries
+
+
+def test_a_one_knob_export_writes_the_demo_files_the_readme_counts(saved_gain) -> None:
+    samples = sorted((saved_gain.root / "samples").iterdir())
+    assert len(samples) == 12 * (1 + 2 * 1)  # as the README says: 12 x (1 + 2 x knobs)
+    assert {p.name for p in samples} >= {"drums.default.in.wav", "speech.gain-1.out.mp3"}
+    megabytes = sum(p.stat().st_size for p in samples) / 1e6
+    assert 10.0 < megabytes < 12.5, megabytes  # the README: 11 MB for one knob

@@ -66,22 +66,29 @@ def test_renders_are_delay_compensated(saved_blocked) -> None:
     assert frames_out == frames_in  # identity with its delay removed: sample for sample
 
 
-def test_save_twice_in_one_process(models, tmp_path) -> None:
+def test_save_twice_in_one_process(models, tmp_path, short_demo) -> None:
     threads = torch.get_num_threads()
     reports = [
-        save_neutone_model(models.Identity(nn.Identity()), tmp_path / f"run{i}", quiet=True)
+        save_neutone_model(
+            models.Identity(nn.Identity()),
+            tmp_path / f"run{i}",
+            input_samples=short_demo,
+            quiet=True,
+        )
         for i in range(2)
     ]
     assert all(report.passed for report in reports)
     assert torch.get_num_threads() == threads
 
 
-def test_save_shows_progress_unless_quiet(models, tmp_path, capsys) -> None:
-    save_neutone_model(models.Identity(nn.Identity()), tmp_path / "loud")
+def test_save_shows_progress_unless_quiet(models, tmp_path, capsys, short_demo) -> None:
+    save_neutone_model(models.Identity(nn.Identity()), tmp_path / "loud", input_samples=short_demo)
     err = capsys.readouterr().err
     assert "neutone-export: scripting Identity" in err
     assert "neutone-export:   pass delay (0 samples)" in err
-    save_neutone_model(models.Identity(nn.Identity()), tmp_path / "quiet", quiet=True)
+    save_neutone_model(
+        models.Identity(nn.Identity()), tmp_path / "quiet", input_samples=short_demo, quiet=True
+    )
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
 
