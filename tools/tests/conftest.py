@@ -29,3 +29,16 @@ def _load_tool(name: str) -> ModuleType:
 def load_tool() -> Callable[[str], ModuleType]:
     """Import a script from tools/ by name, as a module."""
     return _load_tool
+
+
+# Importing Neural Amp Modeler takes seconds (it brings its trainer): the tests of its examples
+# share one xdist group, so `--dist loadgroup` gives them one worker and one import.
+NAM_EXAMPLES = {"nam", "nam_lstm"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test parametrized with a NAM example `name` as one xdist group."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("name") in NAM_EXAMPLES:
+            item.add_marker(pytest.mark.xdist_group("nam"))

@@ -12,7 +12,7 @@ import math
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, List
+from typing import Callable, Dict, List
 
 import numpy as np
 import pytest
@@ -65,6 +65,21 @@ def _save_scripted(model: WaveformToWaveformBase, path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def scripted_file(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """``scripted_file(name)``: example `name` scripted and saved once per worker, read (never
+    written) by each test that needs it."""
+    folder = tmp_path_factory.mktemp("scripted")
+    saved: Dict[str, Path] = {}
+
+    def scripted(name: str) -> Path:
+        if name not in saved:
+            saved[name] = _save_scripted(_build(name), folder / name / "model.nm")
+        return saved[name]
+
+    return scripted
+
+
 def _noise(n: int, seed: int) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)
     return (torch.rand(2, n, generator=generator) * 2 - 1) * 0.25
@@ -76,12 +91,12 @@ def test_the_examples_are_installed() -> None:
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_each_example_renders_a_stereo_file_aligned_with_its_input(
-    name: str, tmp_path: Path
+    name: str, tmp_path: Path, scripted_file: Callable[[str], Path]
 ) -> None:
     seconds = 60 if name == EXAMPLES[0] else 3  # one long file; the rest kept short for CI
     source = tmp_path / "in.wav"
     write_audio(source, _noise(seconds * SR, seed=9), SR)
-    model_path = _save_scripted(_build(name), tmp_path / "model.nm")
+    model_path = scripted_file(name)
     calls: List[int] = []
     out, result = render_file(
         model_path, source, compensate=True, progress=lambda done, total: calls.append(done)
@@ -97,14 +112,14 @@ def test_each_example_renders_a_stereo_file_aligned_with_its_input(
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_each_example_shows_every_info_field(
-    name: str, tmp_path: Path, load_tool: Callable[[str], ModuleType]
+    name: str, load_tool: Callable[[str], ModuleType], scripted_file: Callable[[str], Path]
 ) -> None:
     if name == EXAMPLES[0]:  # one full export (the examples cell's, cached), so its verdict shows
         export = load_tool("export_cache").ExportCache().get(name, _factory(name))
         info = model_info(export.path)
         assert info.validation is not None and info.validation["passed"]
     else:
-        info = model_info(_save_scripted(_build(name), tmp_path / name / "model.nm"))
+        info = model_info(scripted_file(name))
     rows = info.rows()
     shown = dict(rows)
     for field in INFO_FIELDS:

@@ -564,6 +564,26 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_json(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latency.json"]
 
 
+@pytest.mark.parametrize("command", ["speed", "latency", "profile", "response"])
+def test_a_missing_model_file_is_refused_before_torch_loads(command: str, tmp_path: Path) -> None:
+    """A MODEL file that is not there is the loader's one line, answered without importing torch."""
+    missing = tmp_path / "nothing-here.nm"
+    code = (
+        "import sys\n"
+        "from neutone_bench.cli import app\n"
+        "try:\n"
+        f"    app([{command!r}, {str(missing)!r}], prog_name='neutone-bench')\n"
+        "except SystemExit as exit:\n"
+        "    print('EXIT', exit.code)\n"
+        "print('TORCH', 'torch' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.split()[-3:] == ["2", "TORCH", "False"], (result.stdout, result.stderr)
+    assert result.stderr.strip() == f"Error: MODEL: {missing}: no such file", result.stderr
+
+
 def test_help_does_not_load_torch() -> None:
     """`--help` answers without importing torch (which alone takes seconds to load)."""
     code = (

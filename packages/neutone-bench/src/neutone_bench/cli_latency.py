@@ -14,6 +14,7 @@ from neutone_bench.options import (
     NumThreadsOption,
     SampleRatesOption,
     SeedOption,
+    check_model_file,
     check_native_options,
     check_settings,
     input_paths,
@@ -60,6 +61,7 @@ def latency(
     --host native streams the burst through a C++ libtorch runner, as the plugin calls the model.
     The model runs on one intra-op thread unless --num-threads, as in a plugin.
     """
+    check_model_file(model)
     if host is Host.native and not measure:
         raise BadInput("--host native: the native host measures the delay; add --measure")
     check_native_options(host, None, num_threads)

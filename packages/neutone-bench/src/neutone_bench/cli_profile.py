@@ -14,6 +14,7 @@ from neutone_bench.options import (
     SampleRatesOption,
     SeedOption,
     WarmupOption,
+    check_model_file,
     check_settings,
     input_paths,
     load_model,
@@ -73,6 +74,7 @@ def profile(
     Runs at one host setting (default 48000 Hz, 128 samples), one intra-op thread unless
     --num-threads.
     """
+    check_model_file(model)
     (rate,), (size,) = check_settings(
         [_one(sample_rate, 48000, "--sample-rate")], [_one(buffer_size, 128, "--buffer-size")]
     )

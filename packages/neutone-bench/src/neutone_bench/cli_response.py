@@ -14,6 +14,7 @@ import typer
 from neutone_bench.options import (
     ModelArgument,
     NumThreadsOption,
+    check_model_file,
     check_settings,
     input_paths,
     load_model,
@@ -69,6 +70,7 @@ def response(
 
     The model runs on one intra-op thread unless --num-threads, as in a plugin.
     """
+    check_model_file(model)
     from neutone_bench.response import check_options
 
     (sample_rate,), (buffer_size,) = check_settings([sample_rate], [buffer_size])

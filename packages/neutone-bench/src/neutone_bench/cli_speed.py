@@ -24,6 +24,7 @@ from neutone_bench.options import (
     SeedOption,
     WarmupOption,
     check_duration,
+    check_model_file,
     check_native_options,
     check_settings,
     distinct,
@@ -124,6 +125,7 @@ def speed(
     and counts each call's CPU allocations. A non-realtime (Gen) model is timed per clip instead:
     seconds per clip length and the realtime factor.
     """
+    check_model_file(model)
     from neutone_bench import compare as comparing
     from neutone_bench.stats import DISTURBED_STALL_S, MACHINE_RULE, SLOW_RULE
 

@@ -16,7 +16,6 @@ to a temporary ``.nm`` first.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from pathlib import Path
 import torch
 
 from neutone_bench.embedded import DEFAULT_MODEL, EMBEDDED_MODELS
+from neutone_bench.model_spec import looks_like_path
 from neutone_core import WaveformToWaveformBase
 from neutone_export import NotANeutoneModelError, load_neutone_model, script_neutone_model
 from neutone_export.kinds.dispatch import kind_of_module
@@ -95,16 +95,6 @@ def available_names() -> list[str]:
     return names + [name for name in EMBEDDED_MODELS if name not in names]
 
 
-def _looks_like_path(spec: str) -> bool:
-    return (
-        spec.endswith(".nm")
-        or "/" in spec
-        or os.sep in spec
-        or (os.altsep is not None and os.altsep in spec)
-        or Path(spec).exists()
-    )
-
-
 def _script_once(
     source: str, name: str, build: Callable[[], WaveformToWaveformBase]
 ) -> torch.jit.ScriptModule:
@@ -126,7 +116,7 @@ def resolve_model(spec: str | None) -> BenchModel:
         return BenchModel(
             _script_once("embedded", spec, EMBEDDED_MODELS[spec]), f"{spec} (embedded)", "embedded"
         )
-    if _looks_like_path(spec):
+    if looks_like_path(spec):
         path = Path(spec)
         if path.is_dir() and (path / "model.nm").is_file():
             path = path / "model.nm"

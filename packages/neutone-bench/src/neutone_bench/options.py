@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from neutone_bench.model_spec import missing_model_file
 from neutone_export.cli.contract import BadInput, checked, checked_all
 
 if TYPE_CHECKING:
@@ -57,6 +58,14 @@ BufferSizesOption = Annotated[
 WarmupOption = Annotated[
     int, typer.Option("--warmup", min=0, max=100000, help="Calls before timing, reported apart.")
 ]
+
+
+def check_model_file(spec: str | None) -> None:
+    """Refuse a MODEL file that is not there, before anything imports torch: the answer comes
+    at once instead of after seconds of loading."""
+    missing = missing_model_file(spec)
+    if missing is not None:
+        raise BadInput(f"MODEL: {missing}")
 
 
 def load_model(spec: str | None) -> BenchModel:
