@@ -8,7 +8,8 @@ its doctests run; a second step beside it fills those gaps. Steps share nothing 
 `.cache/`, which lock per entry (two steps asking for one export or one native build make it once).
 
 Each step's output goes to `.cache/test-logs/<step>.log` and is printed whole when the step ends,
-so two steps never interleave their lines; a line every minute says what is still running. The
+so two steps never interleave their lines, with its wall time and CPU time (its processes' user +
+system: what the step costs the machine); a line every minute says what is still running. The
 exit status is 1 when any step failed (every step runs regardless), 130 on Ctrl-C (the running
 steps are stopped). ``TEST_CELLS="+package=core,export"`` (what `.ci/run PATH...` sets) narrows the
 cells; lint, the tools tests and compat always run.
@@ -46,6 +47,7 @@ class Step:
     commands: List[List[str]]
     started: float = 0.0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     returncode: int | None = None
     process: subprocess.Popen | None = field(default=None, repr=False)
     remaining: List[List[str]] = field(default_factory=list, repr=False)
@@ -110,8 +112,23 @@ def _finish(step: Step, log_dir: Path, say: IO[str]) -> None:
     step.seconds = time.monotonic() - step.started
     say.write(f"\n{'=' * 30} {step.name} {'=' * 30}\n")
     say.write((log_dir / f"{step.name}.log").read_text(encoding="utf-8"))
-    say.write(f"run_tests: {step.name} {_verdict(step)} in {step.seconds:.0f} s\n")
+    say.write(
+        f"run_tests: {step.name} {_verdict(step)} in {step.seconds:.0f} s "
+        f"({step.cpu_seconds:.0f} CPU-s)\n"
+    )
     say.flush()
+
+
+def _reap(step: Step) -> int | None:
+    """The exit status of the step's command if it ended (else None), adding the CPU time it and
+    the processes it waited for used (user + system) to the step's."""
+    assert step.process is not None
+    pid, status, usage = os.wait4(step.process.pid, os.WNOHANG)
+    if pid == 0:
+        return None
+    step.process.returncode = os.waitstatus_to_exitcode(status)
+    step.cpu_seconds += usage.ru_utime + usage.ru_stime
+    return step.process.returncode
 
 
 def _stop(running: Sequence[Step]) -> None:
@@ -138,8 +155,7 @@ def run_steps(steps: Sequence[Step], jobs: int, log_dir: Path, say: IO[str] = sy
                 running.append(step)
             time.sleep(0.2)
             for step in list(running):
-                assert step.process is not None
-                code = step.process.poll()
+                code = _reap(step)
                 if code is None:
                     continue
                 if code == 0 and step.remaining:
@@ -168,8 +184,12 @@ def _verdict(step: Step) -> str:
 def _summary(steps: Sequence[Step], wall: float, say: IO[str]) -> None:
     say.write("\nrun_tests: summary\n")
     for step in steps:
-        say.write(f"  {step.name:<12} {_verdict(step):<18} {step.seconds:6.0f} s\n")
-    say.write(f"  {'all':<12} {'':<18} {wall:6.0f} s wall\n")
+        say.write(
+            f"  {step.name:<12} {_verdict(step):<18} {step.seconds:6.0f} s "
+            f"{step.cpu_seconds:6.0f} CPU-s\n"
+        )
+    cpu = sum(step.cpu_seconds for step in steps)
+    say.write(f"  {'all':<12} {'':<18} {wall:6.0f} s {cpu:6.0f} CPU-s (wall, and all cores)\n")
     say.flush()
 
 

@@ -137,3 +137,18 @@ def test_the_runner_runs_as_a_script_and_rejects_zero_jobs() -> None:
         check=False,
     )
     assert done.returncode == 2 and "--jobs must be 1 or more" in done.stderr
+
+
+def test_each_step_reports_the_cpu_time_of_its_processes(
+    run_tests: ModuleType, tmp_path: Path
+) -> None:
+    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass"
+    steps = [
+        # The CPU is used by a grandchild the shell waits for: counted too.
+        run_tests.Step("busy", [shell(f"{sys.executable} -c '{busy}'")]),
+        run_tests.Step("idle", [shell("sleep 0.5")]),
+    ]
+    out = io.StringIO()
+    assert run_tests.run_steps(steps, 2, tmp_path / "logs", out) == 0
+    assert steps[0].cpu_seconds >= 0.5 and steps[1].cpu_seconds < 0.25
+    assert "CPU-s" in out.getvalue().split("run_tests: summary")[1]

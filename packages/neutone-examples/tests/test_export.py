@@ -16,7 +16,8 @@ NAM_EXAMPLES = ("nam", "nam_lstm")
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [name for name in EXAMPLES if name not in NAM_EXAMPLES])
 def test_example_exports_and_passes_every_check(name: str, example_exports) -> None:
-    # Demo clips at 16 kHz keep the renders short; the suite still validates at 44.1 and 48 kHz.
+    # One 1 s demo keeps the renders short (tools/export_cache.py); the suite still validates at
+    # 44.1 and 48 kHz.
     export = example_exports.get(name, EXAMPLES[name])
     report = export.report
     failures = "; ".join(f"{check.name}: {check.message}" for check in report.failures)
