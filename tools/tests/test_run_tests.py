@@ -114,8 +114,8 @@ def test_every_cell_lint_tools_and_compat_are_steps_longest_first(run_tests: Mod
         ["hatch", "run", "lint:check"],
         ["hatch", "run", "dev:checks"],
     ]
-    assert commands["core"] == [["hatch", "run", "test.core:run"]]
-    assert commands["compat"] == [["hatch", "run", "compat:run"]]
+    assert commands["core"] == [["hatch", "run", "test.core:run", "--", "-n", "0"]]
+    assert commands["compat"] == [["hatch", "run", "compat:run", "--", "-n", "0"]]
     # Narrowed cells still run lint, the tools tests and compat.
     assert [s.name for s in run_tests.repository_steps(["core"])] == [
         "lint+tools",
