@@ -18,7 +18,6 @@ neutone-examples.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import math
@@ -36,6 +35,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Sequence,
 
 import torch
 from torch import nn
+
+from neutone_export.files.locking import exclusive_lock
 
 if TYPE_CHECKING:
     from neutone_export.suite.report import ValidationReport
@@ -182,16 +183,7 @@ def export_key(
     return f"{name}-{digest.hexdigest()[:24]}"
 
 
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (created if missing) across processes and threads."""
-    handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        os.close(handle)
+locked = exclusive_lock  # the conftests take it from here with the rest of the cache
 
 
 def report_from_json(text: str) -> ValidationReport:

@@ -4,14 +4,12 @@ Every model is a `WaveformToWaveformBase` with valid metadata; each broken one b
 rule that one check of the suite must catch.
 """
 
-import fcntl
 import os
 import pickle
 import shutil
-from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Dict, Iterator, List
+from typing import Callable, Dict, List
 
 import pytest
 import torch
@@ -19,6 +17,7 @@ from torch import Tensor, nn
 
 from neutone_core import NeutoneParameter, WaveformToWaveformBase
 from neutone_export import save_neutone_model
+from neutone_export.files.locking import exclusive_lock
 
 # Short signals and a reduced grid keep the broken-model tests fast; the saved good models use the
 # suite's defaults.
@@ -38,18 +37,6 @@ def snapshot() -> Callable[[Path], Dict[str, bytes]]:
     return folder_snapshot
 
 
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (created if missing) across processes."""
-    handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        os.close(handle)
-
-
 @pytest.fixture(scope="session")
 def made_once(
     tmp_path_factory: pytest.TempPathFactory,
@@ -66,7 +53,7 @@ def made_once(
 
     def folder_of(name: str, make: Callable[[Path], object]) -> Path:
         folder, done = root / name, root / f".{name}.done"
-        with locked(root / f".{name}.lock"):
+        with exclusive_lock(root / f".{name}.lock"):
             if not done.exists():
                 shutil.rmtree(folder, ignore_errors=True)
                 folder.mkdir()

@@ -3,7 +3,7 @@
 Subpackages, one concern each (a change goes where its folder name says):
     files: what is written and read: `save` (`save_neutone_model`, a short list of stages),
         `load`, `staging` (the hidden folder swapped into place), `atomic`, `scripting`,
-        `tracing`, `info` (what a `.nm` holds).
+        `tracing`, `info` (what a `.nm` holds), `copying`, `locking`.
     kinds: the one place that knows realtime from non-realtime ("Gen") models: `kind` (the
         `ModelKind` protocol), `realtime`, `gen`, `dispatch` (`kind_of_model`, `kind_of_module`).
     suite: the validation suite: `runner` (the `Check` record and the one runner), `report`,

@@ -18,7 +18,6 @@ that fails any of them is deleted and built again, never executed.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import shutil
@@ -27,9 +26,11 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
+
+from neutone_export.files.locking import exclusive_lock
 
 _BUILD_TIMEOUT_S = 600
 _FOLDER = Path(__file__).parent
@@ -205,7 +206,8 @@ def build_program(program: NativeProgram) -> Path:
     _private_folder(target.parent)
     if is_trusted(target):
         return target
-    with _build_lock(target):  # two processes (two exports, test workers) build it once
+    # Two processes (two exports, test workers) asking at once build it once.
+    with exclusive_lock(target.with_name(target.name + ".lock")):
         if is_trusted(target):
             return target
         for stale in (target, _hash_file(target)):
@@ -215,17 +217,6 @@ def build_program(program: NativeProgram) -> Path:
                 stale.unlink(missing_ok=True)
         _compile(program, target)
     return target
-
-
-@contextlib.contextmanager
-def _build_lock(target: Path) -> Iterator[None]:
-    """Hold an exclusive lock beside `target` while it is checked and built."""
-    handle = os.open(target.with_name(target.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(handle)  # closing releases the lock
 
 
 def program_environment() -> Dict[str, str]:
