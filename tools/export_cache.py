@@ -183,9 +183,6 @@ def export_key(
     return f"{name}-{digest.hexdigest()[:24]}"
 
 
-locked = exclusive_lock  # the conftests take it from here with the rest of the cache
-
-
 def report_from_json(text: str) -> ValidationReport:
     """The `ValidationReport` that `ValidationReport.to_json()` wrote (NaN figures come back)."""
     from neutone_export.suite.report import CheckResult, ValidationReport
@@ -226,7 +223,7 @@ class ExportCache:
         if entry.is_dir():
             return self._read(entry)
         self.root.mkdir(parents=True, exist_ok=True)
-        with locked(self.root / f".{key}.lock"):
+        with exclusive_lock(self.root / f".{key}.lock"):
             if entry.is_dir():  # another process exported it while this one waited
                 return self._read(entry)
             for stale in self.root.glob(f".staging-{key}-*"):  # left by a crashed export
@@ -267,7 +264,7 @@ def cached_json(root: Path, key: str) -> Iterator[Dict[str, Any]]:
     it is empty (the work runs under the key's lock), and it is written atomically after."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / f"{key}.json"
-    with locked(root / f".{key}.lock"):
+    with exclusive_lock(root / f".{key}.lock"):
         data: Dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
         had = bool(data)
         yield data

@@ -108,12 +108,12 @@ def _start(step: Step, log_dir: Path, say: IO[str]) -> None:
     _start_next_command(step)
 
 
-def _finish(step: Step, log_dir: Path, say: IO[str]) -> None:
+def _finish(step: Step, say: IO[str]) -> None:
     assert step.log is not None
     step.log.close()
     step.seconds = time.monotonic() - step.started
     say.write(f"\n{'=' * 30} {step.name} {'=' * 30}\n")
-    say.write((log_dir / f"{step.name}.log").read_text(encoding="utf-8"))
+    say.write(Path(step.log.name).read_text(encoding="utf-8"))
     say.write(
         f"run_tests: {step.name} {_verdict(step)} in {step.seconds:.0f} s "
         f"({step.cpu_seconds:.0f} CPU-s)\n"
@@ -165,7 +165,7 @@ def run_steps(steps: Sequence[Step], jobs: int, log_dir: Path, say: IO[str] = sy
                     continue
                 step.returncode = code
                 running.remove(step)
-                _finish(step, log_dir, say)
+                _finish(step, say)
             if running and time.monotonic() - last_heartbeat >= HEARTBEAT_S:
                 last_heartbeat = time.monotonic()
                 busy = ", ".join(f"{s.name} {last_heartbeat - s.started:.0f} s" for s in running)

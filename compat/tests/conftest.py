@@ -2,12 +2,10 @@
 
 `ours`: every example model of `neutone-examples` exported by `save_neutone_model`, as a user
 would, taken from the export cache the examples cell fills (`tools/export_cache.py`: exported once
-per content key, on first use). The NAM examples, which that cell exports and checks on its own
-(test_nam.py) rather than through the cache, are exported here with one short demo clip: their
-demo renders through NAM's WaveNet (nine 3 s clips, most of a minute) are not what is judged.
-`reference_verdicts`: the reference Neutone SDK 1.5.2's loader on each of them, one process per
-file (`compat/reference_judge.py`; its schema leaks between loads in one process), kept beside
-the cache by the file's bytes, the judge's source and the SDK version.
+per content key, on first use, with one short demo clip). `reference_verdicts`: the reference
+Neutone SDK 1.5.2's loader on each of them, one process per file (`compat/reference_judge.py`; its
+schema leaks between loads in one process), kept beside the cache by the file's bytes, the judge's
+source and the SDK version.
 `reference_files`: models exported by the reference itself (`compat/make_reference_models.py`,
 run here in the `compat` environment), kept beside the cache by the script's source and the
 versions of the reference and torch. Every script of the reference runs in a fork of one warm
@@ -36,6 +34,7 @@ from torch import Tensor, nn
 
 from neutone_core import WaveformToWaveformBase
 from neutone_examples.registry import ALL_EXAMPLES
+from neutone_export.files.locking import exclusive_lock
 
 COMPAT_DIR = Path(__file__).resolve().parents[1]
 EXPORT_CACHE_FILE = COMPAT_DIR.parent / "tools" / "export_cache.py"
@@ -101,47 +100,25 @@ MODELS: Dict[str, Callable[[], nn.Module]] = {
 }
 
 
-# Exported here with one short demo clip (`export_with_a_short_demo`): the examples cell checks
-# their full exports itself (test_nam.py), and the compat tests judge the file, not its demos.
-SHORT_DEMO_MODELS = ("nam", "nam_lstm")
-SHORT_DEMO_SECONDS = 0.25
+# Only compat exports these through the cache (the examples cell checks them in test_nam.py), and
+# their exports take longest.
+NAM_MODELS = ("nam", "nam_lstm")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test taking `model_name` runs once per model of `MODELS`, the NAM examples first: their
     exports take longest, so the two xdist workers start one each while the rest follow."""
     if "model_name" in metafunc.fixturenames:
-        names = sorted(MODELS, key=lambda name: name not in SHORT_DEMO_MODELS)
+        names = sorted(MODELS, key=lambda name: name not in NAM_MODELS)
         metafunc.parametrize("model_name", names)
-
-
-def export_with_a_short_demo(model: nn.Module, folder: Path) -> Any:
-    """`save_neutone_model` as the cache calls it (`EXPORT_OPTIONS`), but with one short noise
-    clip as the demo input: every check of the suite still runs on the written file."""
-    from neutone_export import save_neutone_model
-
-    rate = 16000
-    noise = torch.rand(
-        1, int(SHORT_DEMO_SECONDS * rate), generator=torch.Generator().manual_seed(0)
-    )
-    demo = 0.5 * (noise - 0.5)
-    return save_neutone_model(  # type: ignore[arg-type]
-        model, folder, quiet=True, samples_sample_rate=rate, input_samples=[demo]
-    )
 
 
 class Exports(Mapping[str, Union[Path, str]]):
     """Model name -> exported `model.nm`, or the one-line reason why a model cannot be built
-    here (an optional extra it needs is missing); each exported through the cache on first use
-    (`SHORT_DEMO_MODELS` with one short demo clip, under their own keys)."""
+    here (an optional extra it needs is missing); each exported through the cache on first use."""
 
     def __init__(self) -> None:
-        export_cache = load_export_cache()
-        self.cache = export_cache.ExportCache()
-        self.short_demo_cache = export_cache.ExportCache(
-            exporter=export_with_a_short_demo,
-            options=f"{export_cache.EXPORT_OPTIONS}; one {SHORT_DEMO_SECONDS} s noise demo",
-        )
+        self.cache = load_export_cache().ExportCache()
         self.found: Dict[str, Union[Path, str, AssertionError]] = {}
 
     def __getitem__(self, name: str) -> Union[Path, str]:
@@ -157,9 +134,8 @@ class Exports(Mapping[str, Union[Path, str]]):
 
     def _export(self, name: str) -> Union[Path, str]:
         build = MODELS[name]
-        cache = self.short_demo_cache if name in SHORT_DEMO_MODELS else self.cache
         try:
-            export = cache.get(name, build)
+            export = self.cache.get(name, build)
         except ValueError as error:  # e.g. `nam` needs the extra neutone-examples[nam]
             if "not installed" not in str(error):
                 raise
@@ -315,7 +291,7 @@ def reference_files(reference_python: ReferencePython) -> Dict[str, Path]:
     root = load_export_cache().cache_root() / "reference-models"
     folder = root / hashlib.sha256(made_by).hexdigest()[:24]
     root.mkdir(parents=True, exist_ok=True)
-    with load_export_cache().locked(root / f".{folder.name}.lock"):
+    with exclusive_lock(root / f".{folder.name}.lock"):
         if not folder.is_dir():
             staging = Path(tempfile.mkdtemp(prefix=f".staging-{folder.name}-", dir=root))
             try:

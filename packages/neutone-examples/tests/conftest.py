@@ -19,6 +19,7 @@ import neutone_export.nam.capture
 from neutone_core import RealtimeAdapter, WaveformToWaveformBase
 from neutone_examples.registry import build_example
 from neutone_export.audio.samples import demo_input
+from neutone_export.files.locking import exclusive_lock
 from neutone_export.pt2.package import MANIFEST, PACKAGE_DIR, write_package
 
 StreamFn = Callable[..., Tuple[Tensor, int]]
@@ -54,10 +55,9 @@ def example_package(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str],
     # An xdist worker's base is one folder of the session's; a plain run's is the session's own.
     root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "pt2-packages"
     root.mkdir(exist_ok=True)
-    locked = load_export_cache().locked
 
     def package_of(name: str) -> Path:
-        with locked(root / f".{name}.lock"):
+        with exclusive_lock(root / f".{name}.lock"):
             folder = root / name / PACKAGE_DIR
             if not (folder / MANIFEST).is_file():  # write_package swaps the folder in whole
                 write_package(build_example(name), root / name)

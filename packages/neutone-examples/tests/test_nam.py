@@ -42,27 +42,11 @@ def small_nets() -> Dict[str, torch.nn.Module]:
     subject is the capture file, not the network, a small one imports the same way, faster."""
     from nam.models import LSTM, WaveNet
 
-    def layer_array(input_size: int, channels: int, head_size: int, head_bias: bool) -> Dict:
-        head = {"out_channels": head_size, "kernel_size": 1, "bias": head_bias}
-        return {
-            "input_size": input_size,
-            "condition_size": 1,
-            "channels": channels,
-            "kernel_size": 3,
-            "dilations": [1, 2],
-            "activation": "Tanh",
-            "head": head,
-        }
+    from neutone_examples.nam import wavenet_config
 
-    wavenet_config = {
-        "layers_configs": [layer_array(1, 2, 2, False), layer_array(2, 2, 1, True)],
-        "head": None,
-        "head_scale": 0.02,
-        "sample_rate": 48000,
-    }
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        wavenet = WaveNet.init_from_config(wavenet_config)
+        wavenet = WaveNet.init_from_config(wavenet_config(channels=(2, 2), dilations=[1, 2]))
         lstm = LSTM(hidden_size=2, sample_rate=48000)
     return {"wavenet": wavenet.eval(), "lstm": lstm.eval()}
 

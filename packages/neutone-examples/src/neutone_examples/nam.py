@@ -19,7 +19,7 @@ channels, dilations 1 to 512, receptive field 4093 samples), or come from a capt
 """
 
 from pathlib import Path
-from typing import Any, Dict, Union
+from typing import Any, Dict, List, Tuple, Union
 
 import torch
 from torch import nn
@@ -46,25 +46,29 @@ CHANNELS = (16, 8)
 LSTM_HIDDEN_SIZE = 16
 
 
-def _layer_array(input_size: int, channels: int, head_size: int, head_bias: bool) -> Dict:
+def _layer_array(
+    input_size: int, channels: int, head_size: int, head_bias: bool, dilations: List[int]
+) -> Dict:
     return {
         "input_size": input_size,
         "condition_size": 1,
         "channels": channels,
         "kernel_size": 3,
-        "dilations": DILATIONS,
+        "dilations": dilations,
         "activation": "Tanh",
         "head": {"out_channels": head_size, "kernel_size": 1, "bias": head_bias},
     }
 
 
-def wavenet_config() -> Dict[str, Any]:
-    """NAM's standard two-array WaveNet layout, for ``WaveNet.init_from_config``."""
-    first, second = CHANNELS
+def wavenet_config(
+    channels: Tuple[int, int] = CHANNELS, dilations: List[int] = DILATIONS
+) -> Dict[str, Any]:
+    """NAM's two-array WaveNet layout, its standard by default, for ``WaveNet.init_from_config``."""
+    first, second = channels
     return {
         "layers_configs": [
-            _layer_array(1, first, second, head_bias=False),
-            _layer_array(first, second, 1, head_bias=True),
+            _layer_array(1, first, second, False, dilations),
+            _layer_array(first, second, 1, True, dilations),
         ],
         "head": None,
         "head_scale": 0.02,
